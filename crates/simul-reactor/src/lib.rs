@@ -1,0 +1,130 @@
+//! # simul-reactor: where every simul style waits
+//!
+//! A chess master giving a *simul* walks from board to board. At each one
+//! she moves if the opponent has answered, and walks on if not. She never
+//! stands at a board waiting. The walking master is an event loop; this
+//! crate is what tells her which boards have answered.
+//!
+//! Every suspend/resume style in simul (callbacks, generators, futures,
+//! green threads) stands on this one reactor, and nothing else in simul
+//! talks to the operating system. It offers three things:
+//!
+//! 1. **Readiness.** Register a file descriptor with an [`Interest`] and a
+//!    [`Token`]; [`Reactor::poll`] reports [`Event`]s when it becomes
+//!    readable or writable, hangs up or fails. epoll on Linux, kqueue on
+//!    macOS and the BSDs, behind one API.
+//! 2. **Time.** A [`Clock`], real or virtual, and a deadline passed to
+//!    `poll`. Under the virtual clock, a reactor with nothing to do jumps
+//!    straight to the deadline, so hours of simulated waiting take
+//!    microseconds and tests of timing are exact.
+//! 3. **Wake-ups.** A [`Notifier`] that any thread can use to interrupt a
+//!    blocked `poll`, so work finished elsewhere (a worker thread, a
+//!    waker called from another thread) reaches the loop.
+//!
+//! ## One turn of a loop
+//!
+//! ```text
+//!   +-> run everything that is ready (callbacks, tasks, coroutines)
+//!   |     |
+//!   |     v
+//!   |   deadline = earliest pending timer
+//!   |     |
+//!   |     v
+//!   |   reactor.poll(&mut events, deadline)   <- the only place we block
+//!   |     |
+//!   |     v
+//!   |   for each event: make its waiter ready
+//!   |   for each due timer: make its waiter ready
+//!   +-----+
+//! ```
+//!
+//! The reactor does not run anything itself. That is the schedulers' job,
+//! and the difference between the styles is how they remember *who* was
+//! waiting for an event: a callback in a table, a parked coroutine, a
+//! waker, a stack.
+//!
+//! ## A complete example
+//!
+//! Two ends of a socket pair: we wait until one end has data, without
+//! blocking in `read`.
+//!
+//! ```
+//! use simul_reactor::{Events, Interest, Reactor, Token};
+//! use std::io::{Read, Write};
+//! use std::os::fd::AsRawFd;
+//! use std::os::unix::net::UnixStream;
+//!
+//! let mut reactor = Reactor::new()?;
+//! let (mut board, mut opponent) = UnixStream::pair()?;
+//! board.set_nonblocking(true)?;
+//! reactor.register(board.as_raw_fd(), Token(1), Interest::READABLE)?;
+//!
+//! // Nothing has been sent: a non-blocking read would say WouldBlock.
+//! let mut buf = [0u8; 16];
+//! assert_eq!(board.read(&mut buf).unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
+//!
+//! std::thread::spawn(move || opponent.write_all(b"e2e4"));
+//!
+//! let mut events = Events::with_capacity(16);
+//! loop {
+//!     reactor.poll(&mut events, None)?;
+//!     if events.iter().any(|e| e.token() == Token(1) && e.is_readable()) {
+//!         break;
+//!     }
+//! }
+//! let n = board.read(&mut buf)?;
+//! assert_eq!(&buf[..n], b"e2e4");
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! ## Triggering
+//!
+//! simul registers every descriptor **edge-triggered** (`EPOLLET` on
+//! epoll, `EV_CLEAR` on kqueue): an event is reported when readiness
+//! *changes*, once, not on every poll while it lasts. Three reasons:
+//!
+//! * It is the cheapest: a descriptor is registered once, not re-armed
+//!   after every event (oneshot costs an `epoll_ctl` per wait), and a
+//!   readable socket the scheduler has not got round to does not come back
+//!   in every poll (level triggering's busy-looping hazard).
+//! * It matches how futures and green threads wait: a task that gets
+//!   `WouldBlock` parks itself, and the next edge wakes it.
+//! * It behaves the same on epoll and kqueue.
+//!
+//! What callers must do in exchange: **after an event, read (or write,
+//! or accept) until the call returns `WouldBlock`** before waiting again.
+//! Stopping early, with data still buffered, means no new edge comes and
+//! the data sits there unseen. A caller that wants level-triggered
+//! behaviour (asyncio's `add_reader` calls its callback as long as the
+//! descriptor is readable) calls [`Reactor::reregister`] after handling
+//! an event: re-registration re-arms the descriptor, and one that is still
+//! ready is reported again by the next poll.
+//!
+//! ## Clocks and precise waits
+//!
+//! See [`Clock`] and [`Reactor::poll`]. On the real clock a deadline is
+//! met with nanosecond resolution where the kernel allows it
+//! (`epoll_pwait2` since Linux 5.11, kqueue's `timespec`) and otherwise by
+//! rounding a millisecond timeout *up*: a wait may end late (the OS
+//! schedules the thread), never early.
+#![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+#![doc(test(attr(deny(warnings))))]
+
+mod clock;
+mod event;
+mod instant;
+mod interest;
+mod notifier;
+mod reactor;
+mod sys;
+mod token;
+
+pub use clock::Clock;
+pub use event::{Event, Events};
+pub use instant::Instant;
+pub use interest::Interest;
+pub use notifier::Notifier;
+pub use reactor::Reactor;
+pub use token::Token;
