@@ -118,8 +118,11 @@ mod instant;
 mod interest;
 mod notifier;
 mod reactor;
+mod stack;
 mod sys;
 mod token;
+#[cfg(all(target_os = "linux", target_env = "gnu", any(target_arch = "x86_64", target_arch = "aarch64")))]
+mod ucontext;
 
 pub use clock::Clock;
 pub use event::{Event, Events};
@@ -127,4 +130,7 @@ pub use instant::Instant;
 pub use interest::Interest;
 pub use notifier::Notifier;
 pub use reactor::Reactor;
+pub use stack::Stack;
 pub use token::Token;
+#[cfg(all(target_os = "linux", target_env = "gnu", any(target_arch = "x86_64", target_arch = "aarch64")))]
+pub use ucontext::UContext;

@@ -88,3 +88,11 @@ pub(crate) fn check_fd(fd: std::os::fd::RawFd) -> std::io::Result<()> {
         Ok(())
     }
 }
+
+// Green-thread support: stack memory, guard-page reporting, valgrind
+// client requests, and glibc's ucontext switch.
+pub(crate) mod guard;
+pub(crate) mod stack;
+#[cfg(all(target_os = "linux", target_env = "gnu", any(target_arch = "x86_64", target_arch = "aarch64")))]
+pub(crate) mod ucontext;
+pub(crate) mod valgrind;

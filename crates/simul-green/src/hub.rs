@@ -1,0 +1,1134 @@
+//! [`Hub`] and [`Builder`]: the scheduler that runs one OS thread's green
+//! threads on a reactor.
+//!
+//! # The life of a green thread
+//!
+//! ```text
+//!              spawn                 first switch to it
+//!   (none) ------------> Ready(new) ---------------------> Running
+//!                          |   ^                          |  |  |
+//!               kill:      |   | wake (timer, fd, join,   |  |  | closure returns,
+//!               never runs |   |  event) or yield_now     |  |  | panics, or unwinds
+//!                          v   |                          |  |  | after a kill
+//!                      Finished  <-----------------------+  |  v
+//!                          ^         Parked(Wait) <---------+  Finished
+//!                          |            |    park (join, sleep, wait_fd, Event::wait)
+//!                          +------------+
+//!                       kill: made Ready with the kill flag; it unwinds when it runs
+//! ```
+//!
+//! # One turn of the scheduler
+//!
+//! There is no separate hub stack. A thread that parks runs the scheduler
+//! itself, on its own stack, until it finds someone to switch to:
+//!
+//! 1. pop the next Ready thread; if there is one, switch to it (giving it
+//!    a stack first if it has never run) and we are done;
+//! 2. otherwise fire due timers, and go back to 1 if that woke anyone;
+//! 3. if no timer is pending and no descriptor is waited on, nothing can
+//!    ever wake anyone: a deadlock, reported to main's wait;
+//! 4. otherwise poll the reactor until the earliest timer (on a virtual
+//!    clock this jumps straight to it), wake whoever's descriptor became
+//!    ready, and go back to 1.
+//!
+//! Every 61st pass also fires due timers and polls the reactor without
+//! blocking even when threads are ready, so threads that only ever yield
+//! cannot starve sleepers and sockets.
+
+use std::cell::{Cell, RefCell};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::fmt;
+use std::io;
+use std::os::fd::RawFd;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::rc::Rc;
+use std::time::Duration;
+
+use simul_reactor::{Clock, Events, Instant, Interest, Reactor, Stack, Token};
+
+use crate::context::{Backend, Context};
+use crate::join::{Body, JoinHandle, Kill, Slot};
+use crate::{Deadlock, Error, GreenId, Outcome, TraceEvent, Wait, Waiter, error::not_in_hub};
+
+/// Stacks kept for reuse: a finished thread's stack goes to the next
+/// thread instead of back to the OS (an `mmap` + `mprotect` + `munmap`
+/// saved per spawn).
+const POOL_MAX: usize = 64;
+/// Every this many scheduler passes, timers and I/O are checked even when
+/// threads are ready. Prime, so it does not beat with loop periods.
+const FAIRNESS_TICKS: u32 = 61;
+
+thread_local! {
+    /// The hub whose `run` is active on this OS thread, or null.
+    static CURRENT: Cell<*const Inner> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Runs `f` with the hub of this OS thread.
+///
+/// # Errors
+/// [`not_in_hub`] outside `Hub::run`.
+pub(crate) fn with_current<R>(f: impl FnOnce(&Inner) -> R) -> io::Result<R> {
+    let hub = CURRENT.get();
+    if hub.is_null() {
+        return Err(not_in_hub());
+    }
+    // SAFETY: CURRENT is non-null only while `Hub::run` executes on this
+    // OS thread, which keeps its `Rc<Inner>` alive; green threads run only
+    // inside `run`, and it kills them all before returning.
+    Ok(f(unsafe { &*hub }))
+}
+
+/// Whether `hub` is the hub running on this OS thread.
+pub(crate) fn is_current(hub: &Inner) -> bool {
+    std::ptr::eq(CURRENT.get(), hub)
+}
+
+/// A green-thread scheduler on one OS thread, over a [`Reactor`].
+///
+/// [`Hub::run`] runs a closure as the hub's **main** green thread, on the
+/// calling thread's own stack. Inside it, [`spawn`](crate::spawn) starts
+/// green threads, each on a [`Stack`] of its own; they run whenever the
+/// running one waits: [`JoinHandle::join`], [`sleep`](crate::sleep),
+/// [`yield_now`](crate::yield_now), [`wait_fd`](crate::wait_fd),
+/// [`Event::wait`](crate::Event::wait). Code in a green thread is written
+/// as if it blocked; the hub turns each such call into a switch.
+///
+/// When the closure returns, green threads still alive are killed (their
+/// stacks unwind, destructors run) before `run` returns. See the
+/// [module docs](self) for the state machine and the scheduler loop.
+///
+/// # Examples
+///
+/// ```
+/// use simul_green::Hub;
+/// use simul_reactor::Clock;
+/// use std::time::Duration;
+///
+/// let hub = Hub::with_clock(Clock::new_virtual())?;
+/// let total = hub.run(|| {
+///     let a = simul_green::spawn(|| { simul_green::sleep(Duration::from_secs(3)).unwrap(); 1 })?;
+///     let b = simul_green::spawn(|| { simul_green::sleep(Duration::from_secs(3)).unwrap(); 2 })?;
+///     Ok::<_, simul_green::Error>(a.join()? + b.join()?)
+/// })??;
+/// assert_eq!(total, 3);
+/// // The two sleeps overlapped: 3 s of virtual time passed, not 6.
+/// assert_eq!(hub.now().since_origin(), Duration::from_secs(3));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Hub {
+    /// Shared with join handles (weakly) and with `CURRENT` during `run`.
+    inner: Rc<Inner>,
+}
+
+/// The trace hook's type.
+type TraceHook = Box<dyn FnMut(&TraceEvent)>;
+
+/// Configures a [`Hub`]: clock, context-switch backend, stack size and a
+/// trace hook.
+///
+/// # Examples
+///
+/// ```
+/// use simul_green::{Backend, Hub};
+/// use simul_reactor::Clock;
+///
+/// let hub = Hub::builder()
+///     .clock(Clock::new_virtual())
+///     .backend(Backend::Asm)
+///     .stack_size(64 * 1024)
+///     .build()?;
+/// assert_eq!(hub.run(|| 6 * 7)?, 42);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[must_use]
+pub struct Builder {
+    /// `None`: the real clock.
+    clock: Option<Clock>,
+    /// How contexts are switched.
+    backend: Backend,
+    /// Usable bytes per green-thread stack.
+    stack_size: usize,
+    /// Called at every [`TraceEvent`].
+    trace: Option<TraceHook>,
+}
+
+impl Builder {
+    /// Runs the hub on `clock` (default: [`Clock::real`]). Under a virtual
+    /// clock sleeps take no real time and are exact.
+    ///
+    /// # Examples
+    /// See [`Builder`].
+    pub fn clock(mut self, clock: Clock) -> Builder {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Chooses the context switch (default: [`Backend::default`]).
+    /// `build` fails if the backend is not available on this target.
+    ///
+    /// # Examples
+    /// See [`Builder`].
+    pub fn backend(mut self, backend: Backend) -> Builder {
+        self.backend = backend;
+        self
+    }
+
+    /// Usable stack bytes for every green thread of this hub, rounded up
+    /// to whole pages (default: [`Stack::DEFAULT_SIZE`], 256 KiB). Memory
+    /// is only used as a thread touches it. Overflowing it is caught by a
+    /// guard page and reported (`green thread stack overflow: ...`).
+    ///
+    /// # Examples
+    /// See [`Builder`].
+    pub fn stack_size(mut self, bytes: usize) -> Builder {
+        self.stack_size = bytes;
+        self
+    }
+
+    /// Calls `hook` at every step of the hub (spawn, park, yield, switch,
+    /// finish), in order. For tests and teaching; it costs a branch per
+    /// step when unset. The hook must not call back into the hub.
+    ///
+    /// # Examples
+    /// See [`TraceEvent`].
+    pub fn trace(mut self, hook: impl FnMut(&TraceEvent) + 'static) -> Builder {
+        self.trace = Some(Box::new(hook));
+        self
+    }
+
+    /// Makes the hub and its reactor.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for a stack size of 0; `Unsupported` for a backend
+    /// this target lacks; what the OS says when making the reactor.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = simul_green::Hub::builder().stack_size(0).build().err().unwrap();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    /// ```
+    pub fn build(self) -> io::Result<Hub> {
+        if self.stack_size == 0 {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "green thread stack size 0"));
+        }
+        let reactor = Reactor::with_clock(self.clock.unwrap_or_else(Clock::real))?;
+        let main = Thread::new(GreenId::MAIN, None, None);
+        let main = Thread { context: Some(Context::empty(self.backend)?), state: State::Running, ..main };
+        let scrap = Context::empty(self.backend)?;
+        Ok(Hub {
+            inner: Rc::new_cyclic(|me| Inner {
+                me: me.clone(),
+                reactor: RefCell::new(reactor),
+                events: RefCell::new(Events::with_capacity(256)),
+                backend: self.backend,
+                stack_size: self.stack_size,
+                threads: RefCell::new(vec![Entry { generation: 0, thread: Some(main) }]),
+                free: RefCell::new(Vec::new()),
+                ready: RefCell::new(VecDeque::new()),
+                timers: RefCell::new(BinaryHeap::new()),
+                timer_seq: Cell::new(0),
+                wait_seq: Cell::new(0),
+                io_waiters: Cell::new(0),
+                current: Cell::new(MAIN_KEY),
+                next_id: Cell::new(1),
+                ticks: Cell::new(0),
+                pool: RefCell::new(Vec::new()),
+                dead: RefCell::new(None),
+                finishing: Cell::new(GreenId::MAIN),
+                scrap,
+                trace: RefCell::new(self.trace),
+            }),
+        })
+    }
+}
+
+impl Hub {
+    /// A hub on the real clock with the default backend and stack size.
+    ///
+    /// # Errors
+    /// What the OS says when making the reactor.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let hub = simul_green::Hub::new()?;
+    /// assert_eq!(hub.run(|| "ran")?, "ran");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new() -> io::Result<Hub> {
+        Hub::builder().build()
+    }
+
+    /// A hub on `clock`.
+    ///
+    /// # Errors
+    /// As [`Hub::new`].
+    ///
+    /// # Examples
+    /// See [`Hub`].
+    pub fn with_clock(clock: Clock) -> io::Result<Hub> {
+        Hub::builder().clock(clock).build()
+    }
+
+    /// A [`Builder`] with the defaults.
+    ///
+    /// # Examples
+    /// See [`Builder`].
+    pub fn builder() -> Builder {
+        Builder { clock: None, backend: Backend::default(), stack_size: Stack::DEFAULT_SIZE, trace: None }
+    }
+
+    /// The current time on the hub's clock.
+    ///
+    /// # Examples
+    /// See [`Hub`].
+    pub fn now(&self) -> Instant {
+        self.inner.reactor.borrow().now()
+    }
+
+    /// Runs `main` as the hub's main green thread, on the calling thread's
+    /// stack, and returns its value.
+    ///
+    /// Green threads spawned before or during `run` run whenever main (or
+    /// any of them) waits. When `main` returns, the green threads still
+    /// alive are killed: each unwinds (its destructors run) before `run`
+    /// returns. If `main` panics the panic continues out of `run` and the
+    /// parked green threads are left suspended: their stacks are leaked,
+    /// not freed, because memory that live frames point into must not be
+    /// reused (unwinding them would need a second panic while one is in
+    /// flight, which Rust turns into an abort).
+    ///
+    /// # Errors
+    ///
+    /// If a hub is already running on this OS thread (`run` inside `run`).
+    ///
+    /// # Examples
+    /// See [`Hub`].
+    pub fn run<R>(&self, main: impl FnOnce() -> R) -> io::Result<R> {
+        if !CURRENT.get().is_null() {
+            return Err(io::Error::other(
+                "a simul-green hub is already running on this thread; spawn instead of nesting Hub::run",
+            ));
+        }
+        /// Resets `CURRENT` however `run` ends.
+        struct Leave;
+        impl Drop for Leave {
+            fn drop(&mut self) {
+                CURRENT.set(std::ptr::null());
+            }
+        }
+        CURRENT.set(Rc::as_ptr(&self.inner));
+        let _leave = Leave;
+        let value = main();
+        self.inner.kill_all();
+        Ok(value)
+    }
+
+    /// Spawns a green thread on this hub; it first runs when the hub's
+    /// running thread waits. Usable before [`run`](Hub::run).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let hub = simul_green::Hub::new()?;
+    /// let h = hub.spawn(|| 5);
+    /// assert_eq!(hub.run(|| h.join().unwrap())?, 5);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn spawn<T: 'static>(&self, f: impl FnOnce() -> T + 'static) -> JoinHandle<T> {
+        self.inner.spawn(None, f)
+    }
+}
+
+impl fmt::Debug for Hub {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hub")
+            .field("backend", &self.inner.backend)
+            .field("stack_size", &self.inner.stack_size)
+            .field("ready", &self.inner.ready.borrow().len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A thread's place in the hub's table: index, and the generation of the
+/// entry so a handle to a freed and reused entry is recognised.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Key {
+    /// Index in `Inner::threads`.
+    index: u32,
+    /// Must equal the entry's `generation`.
+    generation: u32,
+}
+
+/// Main is always entry 0.
+const MAIN_KEY: Key = Key { index: 0, generation: 0 };
+
+/// One wait of one thread. Anything that may wake a thread (a timer, a
+/// joiner list, an event, a reactor token) holds one of these; it is
+/// stale, and ignored, once the thread has stopped waiting.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct WaitToken {
+    /// Index of the waiting thread.
+    index: u32,
+    /// The hub-unique number of this wait (`Thread::wait_gen`).
+    wait: u32,
+}
+
+impl WaitToken {
+    fn to_reactor(self) -> Token {
+        Token(((self.index as usize) << 32) | self.wait as usize)
+    }
+    fn from_reactor(t: Token) -> WaitToken {
+        WaitToken { index: (t.0 >> 32) as u32, wait: t.0 as u32 }
+    }
+}
+
+/// A slot of the thread table.
+struct Entry {
+    /// Bumped each time the slot is freed.
+    generation: u32,
+    /// The thread, or `None` for a free slot.
+    thread: Option<Thread>,
+}
+
+/// What the hub knows of one green thread (or main).
+struct Thread {
+    /// Public identity.
+    id: GreenId,
+    /// From `spawn_named`.
+    name: Option<String>,
+    /// See the module's state diagram.
+    state: State,
+    /// `None` until the thread first runs (stacks are given lazily, so
+    /// spawning 100k threads costs 100k small records, not 100k stacks).
+    context: Option<Context>,
+    /// The stack it runs on, once started; main has none.
+    stack: Option<Stack>,
+    /// The closure, until it starts (or is cancelled).
+    body: Option<Box<dyn Body>>,
+    /// Kill requested: the next time it runs, it unwinds.
+    kill: bool,
+    /// Waiting for this thread to finish.
+    joiners: Vec<WaitToken>,
+    /// The number of the current wait; see [`WaitToken`].
+    wait_gen: u32,
+    /// Why it was last resumed, for the call that parked it.
+    resume: Resume,
+    /// Its `JoinHandle` is gone: free the entry once finished.
+    detached: bool,
+}
+
+impl Thread {
+    fn new(id: GreenId, name: Option<String>, body: Option<Box<dyn Body>>) -> Thread {
+        Thread {
+            id,
+            name,
+            state: State::Ready,
+            context: None,
+            stack: None,
+            body,
+            kill: false,
+            joiners: Vec::new(),
+            wait_gen: 0,
+            resume: Resume::Normal,
+            detached: false,
+        }
+    }
+}
+
+/// A thread's state. Ready threads are in the ready queue exactly once.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum State {
+    /// In the ready queue.
+    Ready,
+    /// On the CPU (exactly one thread at a time).
+    Running,
+    /// Waiting for something; only a matching [`WaitToken`] wakes it.
+    Parked(Wait),
+    /// Done; its result is in its join handle's slot.
+    Finished,
+}
+
+/// Why a parked thread was resumed.
+#[derive(Debug)]
+pub(crate) enum Resume {
+    /// What it waited for happened (or it was killed: checked separately).
+    Normal,
+    /// Main only: nothing can ever run again.
+    Deadlock(Deadlock),
+    /// Main only: the reactor failed while nothing else could run.
+    Failed(io::Error),
+}
+
+/// A pending sleep, ordered by deadline then by creation.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Timer {
+    at: Instant,
+    seq: u64,
+    token: (u32, u32),
+}
+
+/// Everything a hub owns. `RefCell` borrows never live across a context
+/// switch or a call into user code (closures, destructors, the trace hook).
+pub(crate) struct Inner {
+    /// Ourselves, for the join handles we make.
+    me: std::rc::Weak<Inner>,
+    /// Readiness and time.
+    reactor: RefCell<Reactor>,
+    /// Reused buffer for `reactor.poll`.
+    events: RefCell<Events>,
+    /// How contexts are switched.
+    backend: Backend,
+    /// Usable bytes per stack.
+    stack_size: usize,
+    /// All threads; entry 0 is main.
+    threads: RefCell<Vec<Entry>>,
+    /// Free entries of `threads`.
+    free: RefCell<Vec<u32>>,
+    /// Runnable threads, in the order they run.
+    ready: RefCell<VecDeque<Key>>,
+    /// Sleepers, earliest first; entries whose wait is over are stale and
+    /// skipped (lazy cancellation).
+    timers: RefCell<BinaryHeap<Reverse<Timer>>>,
+    /// Tie-breaker that keeps equal deadlines in FIFO order.
+    timer_seq: Cell<u64>,
+    /// Source of [`WaitToken::wait`].
+    wait_seq: Cell<u32>,
+    /// Threads parked in `wait_fd`: while non-zero, an event may come.
+    io_waiters: Cell<usize>,
+    /// The running thread.
+    current: Cell<Key>,
+    /// Next [`GreenId`].
+    next_id: Cell<u64>,
+    /// Scheduler passes, for the fairness check.
+    ticks: Cell<u32>,
+    /// Stacks of finished threads, for reuse.
+    pool: RefCell<Vec<Stack>>,
+    /// The stack of the thread that just finished: it was still running on
+    /// it when it switched away, so the next thread to run frees it.
+    dead: RefCell<Option<Stack>>,
+    /// The thread that finished last, for the trace of its final switch
+    /// (its entry may be freed by then).
+    finishing: Cell<GreenId>,
+    /// Where a finished thread's last switch saves its (never resumed)
+    /// registers.
+    scrap: Context,
+    /// See [`Builder::trace`].
+    trace: RefCell<Option<TraceHook>>,
+}
+
+/// What `kill` found.
+enum Target {
+    Done,
+    Unstarted,
+    Parked,
+    Runnable,
+}
+
+impl Inner {
+    fn emit(&self, event: TraceEvent) {
+        if let Ok(mut hook) = self.trace.try_borrow_mut()
+            && let Some(hook) = hook.as_mut()
+        {
+            hook(&event);
+        }
+    }
+
+    /// Runs `f` on the live thread `key`.
+    fn thread<R>(&self, key: Key, f: impl FnOnce(&mut Thread) -> R) -> Option<R> {
+        let mut threads = self.threads.borrow_mut();
+        let entry = threads.get_mut(key.index as usize)?;
+        if entry.generation != key.generation {
+            return None;
+        }
+        entry.thread.as_mut().map(f)
+    }
+
+    pub(crate) fn current_id(&self) -> GreenId {
+        self.thread(self.current.get(), |t| t.id).unwrap_or(GreenId::MAIN)
+    }
+
+    pub(crate) fn now(&self) -> Instant {
+        self.reactor.borrow().now()
+    }
+
+    pub(crate) fn spawn<T: 'static>(
+        &self,
+        name: Option<String>,
+        f: impl FnOnce() -> T + 'static,
+    ) -> JoinHandle<T> {
+        let slot = Rc::new(Slot::new());
+        let body = Box::new(crate::join::Closure::new(f, slot.clone()));
+        let id = GreenId(self.next_id.get());
+        self.next_id.set(id.0 + 1);
+        let thread = Thread::new(id, name, Some(body));
+        let key = {
+            let mut threads = self.threads.borrow_mut();
+            match self.free.borrow_mut().pop() {
+                Some(index) => {
+                    let entry = &mut threads[index as usize];
+                    entry.thread = Some(thread);
+                    Key { index, generation: entry.generation }
+                }
+                None => {
+                    let index = u32::try_from(threads.len()).unwrap_or(u32::MAX);
+                    threads.push(Entry { generation: 0, thread: Some(thread) });
+                    Key { index, generation: 0 }
+                }
+            }
+        };
+        self.ready.borrow_mut().push_back(key);
+        self.emit(TraceEvent::Spawn { id });
+        JoinHandle::new(key, id, slot, self.me.clone())
+    }
+
+    /// Starts a new wait of the running thread: refuses while unwinding,
+    /// unwinds now if a kill is pending, and returns the token that wakes
+    /// this wait.
+    pub(crate) fn begin_wait(&self) -> io::Result<WaitToken> {
+        if std::thread::panicking() {
+            return Err(io::Error::other(
+                "a green thread cannot wait while it is unwinding (a destructor tried to \
+                 join, sleep or do I/O during a panic or a kill)",
+            ));
+        }
+        self.check_kill();
+        let key = self.current.get();
+        let wait = self.wait_seq.get().wrapping_add(1);
+        self.wait_seq.set(wait);
+        self.thread(key, |t| t.wait_gen = wait);
+        Ok(WaitToken { index: key.index, wait })
+    }
+
+    /// Unwinds the running green thread if a kill is pending for it.
+    fn check_kill(&self) {
+        let key = self.current.get();
+        if key != MAIN_KEY && self.thread(key, |t| t.kill).unwrap_or(false) {
+            resume_unwind(Box::new(Kill));
+        }
+    }
+
+    /// Makes the thread waiting on `token` runnable, if it still waits on it.
+    pub(crate) fn wake(&self, token: WaitToken) -> bool {
+        let mut threads = self.threads.borrow_mut();
+        let Some(Some(t)) = threads.get_mut(token.index as usize).map(|e| e.thread.as_mut()) else {
+            return false;
+        };
+        if !matches!(t.state, State::Parked(_)) || t.wait_gen != token.wait {
+            return false;
+        }
+        t.state = State::Ready;
+        let key = Key { index: token.index, generation: threads[token.index as usize].generation };
+        self.ready.borrow_mut().push_back(key);
+        true
+    }
+
+    /// Parks the running thread on `wait` (begun with `begin_wait`) and
+    /// runs others until it is woken. Unwinds if it was killed meanwhile.
+    pub(crate) fn park(&self, wait: Wait) -> Resume {
+        let key = self.current.get();
+        let id = self.thread(key, |t| {
+            t.state = State::Parked(wait);
+            t.id
+        });
+        self.emit(TraceEvent::Park { id: id.unwrap_or(GreenId::MAIN), wait });
+        let resume = self.schedule(false);
+        self.check_kill();
+        resume
+    }
+
+    pub(crate) fn yield_now(&self) -> io::Result<()> {
+        if std::thread::panicking() {
+            return Err(io::Error::other("a green thread cannot yield while it is unwinding"));
+        }
+        self.check_kill();
+        let key = self.current.get();
+        let id = self.thread(key, |t| {
+            t.state = State::Ready;
+            t.id
+        });
+        self.ready.borrow_mut().push_back(key);
+        self.emit(TraceEvent::Yield { id: id.unwrap_or(GreenId::MAIN) });
+        let resume = self.schedule(false);
+        self.check_kill();
+        match resume {
+            Resume::Normal => Ok(()),
+            Resume::Deadlock(d) => Err(io::Error::other(d.to_string())),
+            Resume::Failed(e) => Err(e),
+        }
+    }
+
+    pub(crate) fn sleep_until(&self, at: Instant) -> io::Result<()> {
+        let token = self.begin_wait()?;
+        let seq = self.timer_seq.get();
+        self.timer_seq.set(seq + 1);
+        self.timers.borrow_mut().push(Reverse(Timer { at, seq, token: (token.index, token.wait) }));
+        match self.park(Wait::Sleep(at)) {
+            Resume::Normal => Ok(()),
+            Resume::Deadlock(d) => Err(io::Error::other(d.to_string())),
+            Resume::Failed(e) => Err(e),
+        }
+    }
+
+    pub(crate) fn sleep(&self, d: Duration) -> io::Result<()> {
+        let at = self.now().saturating_add(d);
+        self.sleep_until(at)
+    }
+
+    /// Parks until `fd` is ready for `interest`. Registers for the one
+    /// wait and deregisters after (also when unwinding from a kill).
+    pub(crate) fn wait_fd(&self, fd: RawFd, interest: Interest) -> io::Result<()> {
+        let token = self.begin_wait()?;
+        self.reactor.borrow().register(fd, token.to_reactor(), interest)?;
+        /// Undoes the registration however the wait ends.
+        struct Registered<'a>(&'a Inner, RawFd);
+        impl Drop for Registered<'_> {
+            fn drop(&mut self) {
+                self.0.io_waiters.set(self.0.io_waiters.get() - 1);
+                // The descriptor may have been closed by a destructor
+                // already; then the kernel has forgotten it by itself.
+                let _ = self.0.reactor.borrow().deregister(self.1);
+            }
+        }
+        self.io_waiters.set(self.io_waiters.get() + 1);
+        let _registered = Registered(self, fd);
+        match self.park(Wait::Io { fd, interest }) {
+            Resume::Normal => Ok(()),
+            Resume::Deadlock(d) => Err(io::Error::other(d.to_string())),
+            Resume::Failed(e) => Err(e),
+        }
+    }
+
+    /// Adds `token` to `key`'s joiners; false if `key` already finished.
+    pub(crate) fn add_joiner(&self, key: Key, token: WaitToken) -> bool {
+        self.thread(key, |t| {
+            if t.state == State::Finished {
+                false
+            } else {
+                t.joiners.push(token);
+                true
+            }
+        })
+        .unwrap_or(false)
+    }
+
+    pub(crate) fn current_key(&self) -> Key {
+        self.current.get()
+    }
+
+    /// The join handle of `key` was dropped.
+    pub(crate) fn detach(&self, key: Key) {
+        let finished = self.thread(key, |t| {
+            t.detached = true;
+            t.state == State::Finished
+        });
+        if finished == Some(true) {
+            self.free_entry(key);
+        }
+    }
+
+    fn free_entry(&self, key: Key) {
+        let thread = {
+            let mut threads = self.threads.borrow_mut();
+            let entry = &mut threads[key.index as usize];
+            if entry.generation != key.generation {
+                return;
+            }
+            entry.generation = entry.generation.wrapping_add(1);
+            entry.thread.take()
+        };
+        self.free.borrow_mut().push(key.index);
+        drop(thread);
+    }
+
+    /// Ends `key`: wakes its joiners, hands its stack to `dead` (it may be
+    /// running on it), frees its entry if nobody holds its handle.
+    fn finish(&self, key: Key, outcome: Outcome) {
+        let Some((joiners, id, stack, detached)) = self.thread(key, |t| {
+            t.state = State::Finished;
+            (std::mem::take(&mut t.joiners), t.id, t.stack.take(), t.detached)
+        }) else {
+            return;
+        };
+        if let Some(stack) = stack {
+            let previous = self.dead.borrow_mut().replace(stack);
+            debug_assert!(previous.is_none(), "a dead stack was not reclaimed");
+            drop(previous);
+        }
+        for j in joiners {
+            self.wake(j);
+        }
+        self.finishing.set(id);
+        self.emit(TraceEvent::Finish { id, outcome });
+        if detached {
+            self.free_entry(key);
+        }
+    }
+
+    /// Frees (or pools) the stack of the thread that finished last. Called
+    /// right after every switch, by the thread that now runs.
+    fn reap(&self) {
+        let dead = self.dead.borrow_mut().take();
+        if let Some(stack) = dead {
+            let mut pool = self.pool.borrow_mut();
+            if pool.len() < POOL_MAX {
+                pool.push(stack);
+            }
+        }
+    }
+
+    /// The body of every green thread, called on its own stack by the
+    /// entry functions. Never returns: a finished thread switches away for
+    /// good.
+    fn thread_main(&self) {
+        self.reap();
+        let key = self.current.get();
+        let body = self.thread(key, |t| t.body.take()).flatten();
+        let outcome = match body {
+            Some(body) => body.run(),
+            None => Outcome::Killed,
+        };
+        self.finish(key, outcome);
+        self.schedule(true);
+    }
+
+    /// Finds the next thread to run and switches to it; returns when the
+    /// calling thread is resumed, with the reason. `finished`: the caller
+    /// has finished and will never be resumed.
+    fn schedule(&self, finished: bool) -> Resume {
+        loop {
+            let tick = self.ticks.get().wrapping_add(1);
+            self.ticks.set(tick);
+            if tick.is_multiple_of(FAIRNESS_TICKS) {
+                self.fire_timers();
+                if self.io_waiters.get() > 0 {
+                    // Errors resurface at the blocking poll below.
+                    let _ = self.poll(Some(Instant::ZERO));
+                }
+            }
+            let next = self.ready.borrow_mut().pop_front();
+            if let Some(next) = next {
+                if next == self.current.get() && !finished {
+                    return self.resume_self();
+                }
+                if self.switch_to(next, finished) {
+                    return self.resume_self();
+                }
+                continue;
+            }
+            if self.fire_timers() {
+                continue;
+            }
+            let deadline = self.next_deadline();
+            if deadline.is_none() && self.io_waiters.get() == 0 {
+                let report = Resume::Deadlock(self.deadlock_report());
+                if self.wake_main_with(report, finished) {
+                    return self.resume_self();
+                }
+                continue;
+            }
+            if let Err(e) = self.poll(deadline)
+                && self.wake_main_with(Resume::Failed(e), finished)
+            {
+                return self.resume_self();
+            }
+        }
+    }
+
+    /// Delivers `why` to main. Returns true if main is the caller (who
+    /// then returns it at once); otherwise main is made runnable with it.
+    fn wake_main_with(&self, why: Resume, finished: bool) -> bool {
+        let caller_is_main = self.current.get() == MAIN_KEY && !finished;
+        let wake_seq = self.wait_seq.get().wrapping_add(1);
+        self.wait_seq.set(wake_seq);
+        self.thread(MAIN_KEY, |t| {
+            t.resume = why;
+            t.wait_gen = wake_seq; // stale-out main's other wakers
+            t.state = if caller_is_main { State::Running } else { State::Ready };
+        });
+        if !caller_is_main {
+            self.ready.borrow_mut().push_front(MAIN_KEY);
+        }
+        caller_is_main
+    }
+
+    fn resume_self(&self) -> Resume {
+        self.thread(self.current.get(), |t| {
+            t.state = State::Running;
+            std::mem::replace(&mut t.resume, Resume::Normal)
+        })
+        .unwrap_or(Resume::Normal)
+    }
+
+    /// Switches from the running thread to `next`, giving `next` a stack
+    /// first if it has never run. Returns false (without switching) if
+    /// that failed; `next` is then finished with the error.
+    fn switch_to(&self, next: Key, finished: bool) -> bool {
+        let unstarted = self.thread(next, |t| t.context.is_none()).unwrap_or(false);
+        if unstarted && !self.start(next) {
+            return false;
+        }
+        let current = self.current.get();
+        let (from, to, from_id, to_id) = {
+            let mut threads = self.threads.borrow_mut();
+            let Some(to_thread) = threads[next.index as usize].thread.as_mut() else {
+                return false;
+            };
+            to_thread.state = State::Running;
+            let to_id = to_thread.id;
+            let to: *const Context = match to_thread.context.as_ref() {
+                Some(c) => c,
+                None => return false,
+            };
+            let (from, from_id): (*const Context, GreenId) = match threads
+                [current.index as usize]
+                .thread
+                .as_ref()
+                .filter(|_| !finished)
+                .and_then(|t| t.context.as_ref().map(|c| (c as *const Context, t.id)))
+            {
+                Some(pair) => pair,
+                None => (&self.scrap, self.finishing.get()),
+            };
+            (from, to, from_id, to_id)
+        };
+        self.current.set(next);
+        self.emit(TraceEvent::Switch { from: from_id, to: to_id });
+        // SAFETY: `from` is the running thread's own context (or the
+        // scrap context for a finished one) and `to` a suspended or
+        // never-run context of the same backend, whose stack is alive:
+        // stacks are freed only after their thread finished. Both point
+        // into storage that nothing touches until the switch has read and
+        // written them: no RefCell borrow is held and no other code runs
+        // on this OS thread in between.
+        if let Err(e) = unsafe { Context::switch(from, to) } {
+            // Only swapcontext can fail, and only for a corrupt context.
+            eprintln!("simul-green: context switch failed: {e}");
+            std::process::abort();
+        }
+        // Someone switched back to us.
+        self.reap();
+        true
+    }
+
+    /// Gives the never-run thread `next` a stack and a context.
+    fn start(&self, next: Key) -> bool {
+        let pooled = self.pool.borrow_mut().pop();
+        let stack = match pooled {
+            Some(s) => Ok(s),
+            None => Stack::new(self.stack_size),
+        };
+        let prepared = stack.and_then(|s| {
+            let c = Context::new(self.backend, &s, green_entry, green_entry_ucontext)?;
+            Ok((s, c))
+        });
+        match prepared {
+            Ok((stack, context)) => {
+                self.thread(next, |t| {
+                    t.stack = Some(stack);
+                    t.context = Some(context);
+                });
+                true
+            }
+            Err(e) => {
+                let body = self.thread(next, |t| t.body.take()).flatten();
+                if let Some(body) = body {
+                    body.fail(e);
+                }
+                self.finish(next, Outcome::NoStack);
+                false
+            }
+        }
+    }
+
+    /// Wakes the sleepers whose deadline has come; true if any.
+    fn fire_timers(&self) -> bool {
+        if self.timers.borrow().is_empty() {
+            return false;
+        }
+        let now = self.now();
+        let mut woke = false;
+        loop {
+            let due = {
+                let mut timers = self.timers.borrow_mut();
+                match timers.peek() {
+                    Some(Reverse(t)) if t.at <= now => timers.pop().map(|Reverse(t)| t.token),
+                    _ => None,
+                }
+            };
+            let Some((index, wait)) = due else { break };
+            woke |= self.wake(WaitToken { index, wait });
+        }
+        woke
+    }
+
+    /// The earliest deadline of a sleeper still waiting; stale timers at
+    /// the front are dropped first, so they never move a virtual clock.
+    fn next_deadline(&self) -> Option<Instant> {
+        let mut timers = self.timers.borrow_mut();
+        while let Some(Reverse(t)) = timers.peek() {
+            let (index, wait) = t.token;
+            if self.is_waiting(WaitToken { index, wait }) {
+                return Some(t.at);
+            }
+            timers.pop();
+        }
+        None
+    }
+
+    fn is_waiting(&self, token: WaitToken) -> bool {
+        let threads = self.threads.borrow();
+        match threads.get(token.index as usize).and_then(|e| e.thread.as_ref()) {
+            Some(t) => matches!(t.state, State::Parked(_)) && t.wait_gen == token.wait,
+            None => false,
+        }
+    }
+
+    /// Waits in the reactor until `deadline` and wakes the threads whose
+    /// descriptors became ready.
+    fn poll(&self, deadline: Option<Instant>) -> io::Result<()> {
+        let mut events = self.events.borrow_mut();
+        self.reactor.borrow_mut().poll(&mut events, deadline)?;
+        for event in events.iter() {
+            self.wake(WaitToken::from_reactor(event.token()));
+        }
+        Ok(())
+    }
+
+    fn deadlock_report(&self) -> Deadlock {
+        let threads = self.threads.borrow();
+        let mut waiting: Vec<Waiter> = threads
+            .iter()
+            .filter_map(|e| e.thread.as_ref())
+            .filter(|t| t.state != State::Finished)
+            .map(|t| Waiter {
+                id: t.id,
+                name: t.name.clone(),
+                wait: match t.state {
+                    State::Parked(w) => Some(w),
+                    _ => None,
+                },
+            })
+            .collect();
+        waiting.sort_by_key(|w| w.id);
+        Deadlock::new(waiting)
+    }
+
+    /// Kills `key` and waits until it has finished unwinding. See
+    /// [`JoinHandle::kill`].
+    pub(crate) fn kill(&self, key: Key) -> Result<(), Error> {
+        if key == self.current.get() {
+            if std::thread::panicking() {
+                return Ok(()); // unwinding already
+            }
+            resume_unwind(Box::new(Kill));
+        }
+        loop {
+            let target = self.thread(key, |t| match t.state {
+                State::Finished => Target::Done,
+                _ if t.context.is_none() => Target::Unstarted,
+                State::Parked(_) => Target::Parked,
+                _ => Target::Runnable,
+            });
+            let id = match target {
+                None | Some(Target::Done) => return Ok(()),
+                Some(Target::Unstarted) => {
+                    self.ready.borrow_mut().retain(|k| *k != key);
+                    let body = self.thread(key, |t| t.body.take()).flatten();
+                    if let Some(body) = body {
+                        body.cancel();
+                    }
+                    self.finish(key, Outcome::Killed);
+                    return Ok(());
+                }
+                Some(Target::Parked) => {
+                    let wake_seq = self.wait_seq.get().wrapping_add(1);
+                    self.wait_seq.set(wake_seq);
+                    let id = self.thread(key, |t| {
+                        t.kill = true;
+                        t.wait_gen = wake_seq;
+                        t.state = State::Ready;
+                        t.id
+                    });
+                    self.ready.borrow_mut().push_front(key);
+                    id
+                }
+                Some(Target::Runnable) => self.thread(key, |t| {
+                    t.kill = true;
+                    t.id
+                }),
+            };
+            let Some(id) = id else { return Ok(()) };
+            let token = self.begin_wait()?;
+            if !self.add_joiner(key, token) {
+                return Ok(());
+            }
+            match self.park(Wait::Kill(id)) {
+                Resume::Normal => continue,
+                Resume::Deadlock(d) => return Err(Error::Deadlock(d)),
+                Resume::Failed(e) => return Err(Error::Io(e)),
+            }
+        }
+    }
+
+    /// Kills every unfinished green thread, newest first... in id order.
+    fn kill_all(&self) {
+        let keys: Vec<Key> = {
+            let threads = self.threads.borrow();
+            threads
+                .iter()
+                .enumerate()
+                .skip(1)
+                .filter(|(_, e)| e.thread.as_ref().is_some_and(|t| t.state != State::Finished))
+                .map(|(i, e)| Key { index: i as u32, generation: e.generation })
+                .collect()
+        };
+        for key in keys {
+            if self.kill(key).is_err() {
+                break;
+            }
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Threads suspended mid-call (only if `run`'s closure panicked):
+        // their stacks hold live frames, so the memory is leaked, never
+        // unmapped and reused. Unstarted closures are dropped normally.
+        for entry in self.threads.get_mut() {
+            if let Some(t) = entry.thread.as_mut()
+                && t.state != State::Finished
+                && let Some(stack) = t.stack.take()
+            {
+                std::mem::forget(stack);
+            }
+        }
+    }
+}
+
+/// Entry of a new context under the assembly backend: reached by the
+/// first switch's `ret`, on the new stack.
+unsafe extern "C" fn green_entry() -> ! {
+    run_thread()
+}
+
+/// Entry of a new context under the ucontext backend.
+extern "C" fn green_entry_ucontext() {
+    run_thread()
+}
+
+/// No unwinding may leave a green thread's first frame: there is nothing
+/// above it to unwind into. User panics are caught inside `Body::run`; a
+/// panic here would be a bug in the hub, and aborts.
+fn run_thread() -> ! {
+    let ran = catch_unwind(AssertUnwindSafe(|| with_current(|hub| hub.thread_main())));
+    eprintln!(
+        "simul-green: internal error: a green thread's entry returned ({})",
+        if ran.is_ok() { "no hub" } else { "panic in the hub" }
+    );
+    std::process::abort()
+}
