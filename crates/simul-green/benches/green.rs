@@ -88,8 +88,9 @@ fn spawn_join(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("green", N), |b| {
         b.iter(|| {
             hub.run(|| {
-                let handles: Vec<_> =
-                    (0..N).map(|i| simul_green::spawn(move || black_box(i)).expect("spawn")).collect();
+                let handles: Vec<_> = (0..N)
+                    .map(|i| simul_green::spawn(move || black_box(i)).expect("spawn"))
+                    .collect();
                 let mut sum = 0;
                 for h in handles {
                     sum += h.join().expect("join");
@@ -103,7 +104,8 @@ fn spawn_join(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("tokio", N), |b| {
         b.iter(|| {
             rt.block_on(async {
-                let handles: Vec<_> = (0..N).map(|i| tokio::spawn(async move { black_box(i) })).collect();
+                let handles: Vec<_> =
+                    (0..N).map(|i| tokio::spawn(async move { black_box(i) })).collect();
                 let mut sum = 0;
                 for h in handles {
                     sum += h.await.expect("join");

@@ -5,7 +5,11 @@ use std::fmt;
 use std::io;
 
 use simul_reactor::Stack;
-#[cfg(all(target_os = "linux", target_env = "gnu", any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[cfg(all(
+    target_os = "linux",
+    target_env = "gnu",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
 use simul_reactor::UContext;
 
 #[cfg(not(any(
@@ -13,7 +17,9 @@ use simul_reactor::UContext;
     target_arch = "aarch64",
     all(target_os = "linux", target_env = "gnu")
 )))]
-compile_error!("simul-green switches stacks with assembly on x86-64/aarch64, or glibc's ucontext elsewhere");
+compile_error!(
+    "simul-green switches stacks with assembly on x86-64/aarch64, or glibc's ucontext elsewhere"
+);
 
 /// How the hub switches from one green thread's stack to another.
 ///
@@ -78,7 +84,11 @@ pub(crate) enum Context {
     #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     Asm(Cell<*mut u8>),
     /// A glibc context.
-    #[cfg(all(target_os = "linux", target_env = "gnu", any(target_arch = "x86_64", target_arch = "aarch64")))]
+    #[cfg(all(
+        target_os = "linux",
+        target_env = "gnu",
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    ))]
     Ucontext(UContext),
 }
 
@@ -89,7 +99,11 @@ impl Context {
         match backend {
             #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
             Backend::Asm => Ok(Context::Asm(Cell::new(std::ptr::null_mut()))),
-            #[cfg(all(target_os = "linux", target_env = "gnu", any(target_arch = "x86_64", target_arch = "aarch64")))]
+            #[cfg(all(
+                target_os = "linux",
+                target_env = "gnu",
+                any(target_arch = "x86_64", target_arch = "aarch64")
+            ))]
             Backend::Ucontext => Ok(Context::Ucontext(UContext::new())),
             #[allow(unreachable_patterns)]
             other => Err(unavailable(other)),
@@ -112,7 +126,11 @@ impl Context {
                 let sp = unsafe { crate::arch::init_stack(stack.top(), entry) };
                 Ok(Context::Asm(Cell::new(sp)))
             }
-            #[cfg(all(target_os = "linux", target_env = "gnu", any(target_arch = "x86_64", target_arch = "aarch64")))]
+            #[cfg(all(
+                target_os = "linux",
+                target_env = "gnu",
+                any(target_arch = "x86_64", target_arch = "aarch64")
+            ))]
             Backend::Ucontext => Ok(Context::Ucontext(UContext::prepare(stack, ucontext_entry)?)),
             #[allow(unreachable_patterns)]
             other => Err(unavailable(other)),
@@ -140,7 +158,11 @@ impl Context {
                 unsafe { crate::arch::switch(save.as_ptr(), sp.get()) };
                 Ok(())
             }
-            #[cfg(all(target_os = "linux", target_env = "gnu", any(target_arch = "x86_64", target_arch = "aarch64")))]
+            #[cfg(all(
+                target_os = "linux",
+                target_env = "gnu",
+                any(target_arch = "x86_64", target_arch = "aarch64")
+            ))]
             // SAFETY: the caller's contract is UContext::swap's.
             (Context::Ucontext(save), Context::Ucontext(to)) => unsafe { UContext::swap(save, to) },
             #[allow(unreachable_patterns)]
@@ -150,7 +172,10 @@ impl Context {
 }
 
 fn unavailable(b: Backend) -> io::Error {
-    io::Error::new(io::ErrorKind::Unsupported, format!("the {b:?} context switch is not available on this target"))
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!("the {b:?} context switch is not available on this target"),
+    )
 }
 
 impl fmt::Debug for Context {

@@ -43,7 +43,10 @@ pub fn spawn<T: 'static>(f: impl FnOnce() -> T + 'static) -> io::Result<JoinHand
 ///
 /// # Examples
 /// See [`Deadlock`](crate::Deadlock).
-pub fn spawn_named<T: 'static>(name: &str, f: impl FnOnce() -> T + 'static) -> io::Result<JoinHandle<T>> {
+pub fn spawn_named<T: 'static>(
+    name: &str,
+    f: impl FnOnce() -> T + 'static,
+) -> io::Result<JoinHandle<T>> {
     spawn_current(Some(name.to_owned()), f)
 }
 

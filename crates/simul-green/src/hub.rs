@@ -216,7 +216,8 @@ impl Builder {
         }
         let reactor = Reactor::with_clock(self.clock.unwrap_or_else(Clock::real))?;
         let main = Thread::new(GreenId::MAIN, None, None);
-        let main = Thread { context: Some(Context::empty(self.backend)?), state: State::Running, ..main };
+        let main =
+            Thread { context: Some(Context::empty(self.backend)?), state: State::Running, ..main };
         let scrap = Context::empty(self.backend)?;
         Ok(Hub {
             inner: Rc::new_cyclic(|me| Inner {
@@ -278,7 +279,12 @@ impl Hub {
     /// # Examples
     /// See [`Builder`].
     pub fn builder() -> Builder {
-        Builder { clock: None, backend: Backend::default(), stack_size: Stack::DEFAULT_SIZE, trace: None }
+        Builder {
+            clock: None,
+            backend: Backend::default(),
+            stack_size: Stack::DEFAULT_SIZE,
+            trace: None,
+        }
     }
 
     /// The current time on the hub's clock.
@@ -883,8 +889,7 @@ impl Inner {
                 Some(c) => c,
                 None => return false,
             };
-            let (from, from_id): (*const Context, GreenId) = match threads
-                [current.index as usize]
+            let (from, from_id): (*const Context, GreenId) = match threads[current.index as usize]
                 .thread
                 .as_ref()
                 .filter(|_| !finished)

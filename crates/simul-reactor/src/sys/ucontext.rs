@@ -53,7 +53,10 @@ pub(crate) unsafe fn prepare(
 /// # Safety
 /// Both must point to live boxed contexts; `to` must have been filled by
 /// [`prepare`] or by an earlier `swap`, and its stack must still be mapped.
-pub(crate) unsafe fn swap(save: *mut libc::ucontext_t, to: *const libc::ucontext_t) -> io::Result<()> {
+pub(crate) unsafe fn swap(
+    save: *mut libc::ucontext_t,
+    to: *const libc::ucontext_t,
+) -> io::Result<()> {
     // SAFETY: the caller's contract.
     syscall!(swapcontext(save, to)).map(drop)
 }

@@ -1,0 +1,134 @@
+//! Parking on descriptors: `wait_fd` under both clocks.
+
+use std::io::{ErrorKind, Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+use simul_green::Hub;
+use simul_reactor::{Clock, Interest};
+
+/// Reads until `WouldBlock` or EOF, parking on the descriptor between.
+fn read_some(s: &mut UnixStream, buf: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        match s.read(buf) {
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                simul_green::wait_fd(s.as_raw_fd(), Interest::READABLE)?
+            }
+            other => return other,
+        }
+    }
+}
+
+fn write_all(s: &mut UnixStream, mut data: &[u8]) -> std::io::Result<()> {
+    while !data.is_empty() {
+        match s.write(data) {
+            Ok(n) => data = &data[n..],
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                simul_green::wait_fd(s.as_raw_fd(), Interest::WRITABLE)?
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn echo_between_green_threads_byte_exact() {
+    for clock in [Clock::real(), Clock::new_virtual()] {
+        let hub = Hub::with_clock(clock).unwrap();
+        let received = hub
+            .run(|| {
+                let (mut client, mut server) = UnixStream::pair().unwrap();
+                client.set_nonblocking(true).unwrap();
+                server.set_nonblocking(true).unwrap();
+                let echo = simul_green::spawn(move || -> std::io::Result<usize> {
+                    let mut buf = [0u8; 4096];
+                    let mut total = 0;
+                    loop {
+                        let n = read_some(&mut server, &mut buf)?;
+                        if n == 0 {
+                            return Ok(total);
+                        }
+                        total += n;
+                        write_all(&mut server, &buf[..n])?;
+                    }
+                })
+                .unwrap();
+                // 1 MiB: more than the socket buffers, so both sides park.
+                let data: Vec<u8> = (0..1 << 20).map(|i| (i % 251) as u8).collect();
+                let mut reader = client.try_clone().unwrap();
+                let expected = data.clone();
+                let collector = simul_green::spawn(move || -> std::io::Result<Vec<u8>> {
+                    let mut got = Vec::new();
+                    let mut buf = [0u8; 8192];
+                    while got.len() < expected.len() {
+                        let n = read_some(&mut reader, &mut buf)?;
+                        assert!(n > 0, "early EOF");
+                        got.extend_from_slice(&buf[..n]);
+                    }
+                    Ok(got)
+                })
+                .unwrap();
+                write_all(&mut client, &data).unwrap();
+                let got = collector.join().unwrap().unwrap();
+                client.shutdown(std::net::Shutdown::Write).unwrap();
+                assert_eq!(echo.join().unwrap().unwrap(), data.len());
+                got == data
+            })
+            .unwrap();
+        assert!(received, "echo must be byte-exact");
+    }
+}
+
+#[test]
+fn io_waits_and_virtual_sleeps_interleave() {
+    let hub = Hub::with_clock(Clock::new_virtual()).unwrap();
+    hub.run(|| {
+        let (a, mut b) = UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        let fd = a.as_raw_fd();
+        let reader = simul_green::spawn(move || {
+            simul_green::wait_fd(fd, Interest::READABLE).unwrap();
+            simul_green::now().unwrap()
+        })
+        .unwrap();
+        simul_green::sleep(Duration::from_secs(2)).unwrap();
+        b.write_all(b"!").unwrap();
+        // Woken by the byte, at the virtual instant it was written.
+        assert_eq!(reader.join().unwrap().since_origin(), Duration::from_secs(2));
+        drop(a);
+    })
+    .unwrap();
+}
+
+#[test]
+fn bad_descriptors_are_errors_not_hangs() {
+    let hub = Hub::new().unwrap();
+    hub.run(|| {
+        assert_eq!(
+            simul_green::wait_fd(-1, Interest::READABLE).unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
+        let file =
+            std::fs::File::open("/proc/self/status").or_else(|_| std::fs::File::open("/dev/null"));
+        if let Ok(file) = file {
+            // Regular files cannot be polled.
+            assert!(simul_green::wait_fd(file.as_raw_fd(), Interest::READABLE).is_err());
+        }
+        // Two waiters on one descriptor: the second is refused.
+        let (a, _b) = UnixStream::pair().unwrap();
+        let fd = a.as_raw_fd();
+        let first =
+            simul_green::spawn(move || simul_green::wait_fd(fd, Interest::READABLE)).unwrap();
+        simul_green::yield_now().unwrap();
+        let second = simul_green::wait_fd(fd, Interest::READABLE).unwrap_err();
+        assert_eq!(second.kind(), ErrorKind::AlreadyExists);
+        first.kill().unwrap();
+        drop(a);
+    })
+    .unwrap();
+    assert!(
+        simul_green::wait_fd(0, Interest::READABLE).unwrap_err().to_string().contains("not inside")
+    );
+}

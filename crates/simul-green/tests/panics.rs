@@ -1,0 +1,107 @@
+//! Panics stay inside their green thread and reach the joiner.
+
+mod util;
+
+use std::time::Duration;
+
+use simul_green::{Error, Hub};
+use util::{Log, virtual_hubs};
+
+#[test]
+fn a_panic_goes_to_the_joiner_and_others_keep_running() {
+    for (backend, hub) in virtual_hubs() {
+        let log = Log::default();
+        let l = log.clone();
+        hub.run(move || {
+            let l1 = l.clone();
+            let bad = simul_green::spawn(move || -> u32 {
+                l1.push("bad starts");
+                simul_green::yield_now().unwrap();
+                panic!("bad thread failed: {}", 42);
+            })
+            .unwrap();
+            let l2 = l.clone();
+            let good = simul_green::spawn(move || {
+                for i in 0..3 {
+                    l2.push(format!("good {i}"));
+                    simul_green::yield_now().unwrap();
+                }
+                "good result"
+            })
+            .unwrap();
+            match bad.join() {
+                Err(e @ Error::Panicked(_)) => {
+                    assert_eq!(e.panic_message(), Some("bad thread failed: 42"));
+                    l.push("joined bad: panicked");
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+            assert_eq!(good.join().unwrap(), "good result");
+        })
+        .unwrap();
+        assert_eq!(
+            log.take(),
+            ["bad starts", "good 0", "good 1", "joined bad: panicked", "good 2"],
+            "{backend}"
+        );
+    }
+}
+
+#[test]
+fn destructors_run_when_a_green_thread_panics() {
+    struct Flag(Log);
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            // Waiting while unwinding is refused with an error, not a
+            // switch (a switch mid-unwind would mix two threads' panics).
+            let refused = simul_green::sleep(Duration::from_secs(1)).is_err();
+            self.0.push(format!("dropped, sleep refused: {refused}"));
+        }
+    }
+    let hub = Hub::new().unwrap();
+    let log = Log::default();
+    let l = log.clone();
+    hub.run(move || {
+        let h = simul_green::spawn(move || {
+            let _f = Flag(l);
+            panic!("with a guard on the stack");
+        })
+        .unwrap();
+        assert!(matches!(h.join(), Err(Error::Panicked(_))));
+    })
+    .unwrap();
+    assert_eq!(log.take(), ["dropped, sleep refused: true"]);
+}
+
+#[test]
+fn a_panic_with_a_non_string_payload() {
+    let hub = Hub::new().unwrap();
+    let payload = hub
+        .run(|| match simul_green::spawn(|| std::panic::panic_any(17u8)).unwrap().join() {
+            Err(Error::Panicked(p)) => *p.downcast::<u8>().unwrap(),
+            other => panic!("unexpected {other:?}"),
+        })
+        .unwrap();
+    assert_eq!(payload, 17);
+}
+
+#[test]
+fn many_panics_in_a_row_leave_the_hub_healthy() {
+    let hub = Hub::new().unwrap();
+    hub.run(|| {
+        for i in 0..200 {
+            let h = simul_green::spawn(move || {
+                if i % 2 == 0 {
+                    panic!("even {i}");
+                }
+                i
+            })
+            .unwrap();
+            match h.join() {
+                Ok(v) => assert_eq!(v % 2, 1),
+                Err(e) => assert_eq!(e.panic_message(), Some(format!("even {i}").as_str())),
+            }
+        }
+    })
+    .unwrap();
+}
