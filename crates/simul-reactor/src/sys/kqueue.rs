@@ -156,9 +156,11 @@ struct Registration {
 /// entry behind, and the number may be reused for a new file. Rather than
 /// trust the entry, a registration that finds one asks the kernel: it
 /// re-submits the recorded knotes *without* `EV_ADD`, with the recorded
-/// token. That is a "modify if present": `ENOENT` (or `EBADF`) for every
-/// recorded knote means the entry was stale, so it is dropped and the new
-/// registration proceeds; otherwise the answer is `EEXIST`. The trade-offs:
+/// token. That is a "modify if present" (FreeBSD's `kqueue(2)` lists
+/// `ENOENT` for "the event could not be found to be modified or
+/// deleted"): `ENOENT` (or `EBADF`) for every recorded knote means the
+/// entry was stale, so it is dropped and the new registration proceeds;
+/// otherwise the answer is `EEXIST`. The trade-offs:
 ///
 /// * The check costs one extra `kevent` call, only when the registry has
 ///   an entry (a real double registration, or a stale entry).
