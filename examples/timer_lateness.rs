@@ -22,7 +22,7 @@ fn main() {
     );
     println!("| --- | --- | --- | --- | --- | --- |");
     for want in [Duration::from_millis(1), Duration::from_micros(100)] {
-        let floor = measure(samples, want, |d| std::thread::sleep(d));
+        let floor = measure(samples, want, std::thread::sleep);
         let mut reactor = Reactor::new().expect("reactor");
         let mut events = Events::with_capacity(8);
         let simul = measure(samples, want, |d| {
