@@ -36,8 +36,7 @@
 //! cannot starve sleepers and sockets.
 
 use std::cell::{Cell, RefCell};
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 use std::os::fd::RawFd;
@@ -45,7 +44,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::rc::Rc;
 use std::time::Duration;
 
-use simul_reactor::{Clock, Events, Instant, Interest, Reactor, Stack, Token};
+use simul_reactor::{
+    Clock, Events, Instant, Interest, Reactor, Stack, TimerKey, TimerQueue, Token,
+};
 
 use crate::context::{Backend, Context};
 use crate::join::{Body, JoinHandle, Kill, Slot};
@@ -229,8 +230,7 @@ impl Builder {
                 threads: RefCell::new(vec![Entry { generation: 0, thread: Some(main) }]),
                 free: RefCell::new(Vec::new()),
                 ready: RefCell::new(VecDeque::new()),
-                timers: RefCell::new(BinaryHeap::new()),
-                timer_seq: Cell::new(0),
+                timers: RefCell::new(TimerQueue::new()),
                 wait_seq: Cell::new(0),
                 io_waiters: Cell::new(0),
                 current: Cell::new(MAIN_KEY),
@@ -469,14 +469,6 @@ pub(crate) enum Resume {
     Failed(io::Error),
 }
 
-/// A pending sleep, ordered by deadline then by creation.
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Timer {
-    at: Instant,
-    seq: u64,
-    token: (u32, u32),
-}
-
 /// Everything a hub owns. `RefCell` borrows never live across a context
 /// switch or a call into user code (closures, destructors, the trace hook).
 pub(crate) struct Inner {
@@ -496,11 +488,9 @@ pub(crate) struct Inner {
     free: RefCell<Vec<u32>>,
     /// Runnable threads, in the order they run.
     ready: RefCell<VecDeque<Key>>,
-    /// Sleepers, earliest first; entries whose wait is over are stale and
-    /// skipped (lazy cancellation).
-    timers: RefCell<BinaryHeap<Reverse<Timer>>>,
-    /// Tie-breaker that keeps equal deadlines in FIFO order.
-    timer_seq: Cell<u64>,
+    /// Sleepers, earliest first (equal deadlines in FIFO order). A sleep
+    /// cancels its timer however it ends, so every entry is a live wait.
+    timers: RefCell<TimerQueue<WaitToken>>,
     /// Source of [`WaitToken::wait`].
     wait_seq: Cell<u32>,
     /// Threads parked in `wait_fd`: while non-zero, an event may come.
@@ -669,9 +659,18 @@ impl Inner {
 
     pub(crate) fn sleep_until(&self, at: Instant) -> io::Result<()> {
         let token = self.begin_wait()?;
-        let seq = self.timer_seq.get();
-        self.timer_seq.set(seq + 1);
-        self.timers.borrow_mut().push(Reverse(Timer { at, seq, token: (token.index, token.wait) }));
+        let key = self.timers.borrow_mut().insert(at, token);
+        /// Cancels the timer however the sleep ends (a kill unwinds
+        /// through here before it fires); a no-op once it has fired.
+        struct Armed<'a>(&'a Inner, TimerKey);
+        impl Drop for Armed<'_> {
+            fn drop(&mut self) {
+                if let Ok(mut timers) = self.0.timers.try_borrow_mut() {
+                    timers.cancel(self.1);
+                }
+            }
+        }
+        let _armed = Armed(self, key);
         match self.park(Wait::Sleep(at)) {
             Resume::Normal => Ok(()),
             Resume::Deadlock(d) => Err(io::Error::other(d.to_string())),
@@ -957,39 +956,16 @@ impl Inner {
         let now = self.now();
         let mut woke = false;
         loop {
-            let due = {
-                let mut timers = self.timers.borrow_mut();
-                match timers.peek() {
-                    Some(Reverse(t)) if t.at <= now => timers.pop().map(|Reverse(t)| t.token),
-                    _ => None,
-                }
-            };
-            let Some((index, wait)) = due else { break };
-            woke |= self.wake(WaitToken { index, wait });
+            let due = self.timers.borrow_mut().pop_due(now);
+            let Some((_, token)) = due else { break };
+            woke |= self.wake(token);
         }
         woke
     }
 
-    /// The earliest deadline of a sleeper still waiting; stale timers at
-    /// the front are dropped first, so they never move a virtual clock.
+    /// The earliest deadline of a sleeper.
     fn next_deadline(&self) -> Option<Instant> {
-        let mut timers = self.timers.borrow_mut();
-        while let Some(Reverse(t)) = timers.peek() {
-            let (index, wait) = t.token;
-            if self.is_waiting(WaitToken { index, wait }) {
-                return Some(t.at);
-            }
-            timers.pop();
-        }
-        None
-    }
-
-    fn is_waiting(&self, token: WaitToken) -> bool {
-        let threads = self.threads.borrow();
-        match threads.get(token.index as usize).and_then(|e| e.thread.as_ref()) {
-            Some(t) => matches!(t.state, State::Parked(_)) && t.wait_gen == token.wait,
-            None => false,
-        }
+        self.timers.borrow().next_deadline()
     }
 
     /// Waits in the reactor until `deadline` and wakes the threads whose
