@@ -1,6 +1,8 @@
 //! Green-thread benchmarks, each beside the future executor's equivalent
 //! (tokio's current-thread runtime) measured in the same run.
 //!
+//! * `switch_round_trip/{asm,ucontext}`: the bare context switch, no hub
+//!   ([`Backend::measure_switch`]): one iteration is two switches.
 //! * `yield_round_trip/{asm,ucontext,tokio}`: main and one green thread
 //!   yield to each other; one iteration is two context switches plus two
 //!   passes of the scheduler. tokio: two tasks doing `yield_now().await`.
@@ -65,6 +67,18 @@ fn tokio_round_trips(rt: &tokio::runtime::Runtime, iters: u64) -> Duration {
     })
 }
 
+fn bare_switch(c: &mut Criterion) {
+    let mut group = c.benchmark_group("switch_round_trip");
+    for (name, backend) in [("asm", Backend::Asm), ("ucontext", Backend::Ucontext)] {
+        if backend.is_available() {
+            group.bench_function(name, |b| {
+                b.iter_custom(|iters| backend.measure_switch(iters).expect("measure"))
+            });
+        }
+    }
+    group.finish();
+}
+
 fn switch(c: &mut Criterion) {
     let mut group = c.benchmark_group("yield_round_trip");
     for backend in [Backend::Asm, Backend::Ucontext] {
@@ -122,6 +136,6 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = switch, spawn_join
+    targets = bare_switch, switch, spawn_join
 }
 criterion_main!(benches);

@@ -3,6 +3,7 @@
 use std::cell::Cell;
 use std::fmt;
 use std::io;
+use std::time::Duration;
 
 use simul_reactor::Stack;
 #[cfg(all(
@@ -67,6 +68,75 @@ impl Backend {
                 target_env = "gnu",
                 any(target_arch = "x86_64", target_arch = "aarch64")
             )),
+        }
+    }
+
+    /// Measures this backend's bare context switch: the caller and a
+    /// context on a fresh stack switch back and forth `round_trips` times
+    /// (two switches each), and the wall time is returned. No hub and no
+    /// scheduling are involved: this is the floor under every hub
+    /// operation, the figure the crate's 20 ns target is about.
+    ///
+    /// # Errors
+    ///
+    /// `Unsupported` if the backend is not available; what the OS says
+    /// when mapping the stack.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use simul_green::Backend;
+    ///
+    /// let t = Backend::Asm.measure_switch(10_000)?;
+    /// println!("{:.1} ns per switch", t.as_nanos() as f64 / 20_000.0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn measure_switch(self, round_trips: u64) -> io::Result<Duration> {
+        let stack = Stack::new(16 * 1024)?;
+        let main = Context::empty(self)?;
+        let partner = Context::new(self, &stack, ping_entry, ping_entry_ucontext)?;
+        let pair = Box::new((main, partner));
+        PING.set(&*pair);
+        let start = std::time::Instant::now();
+        for _ in 0..round_trips {
+            // SAFETY: `pair.0` is ours; `pair.1` is a never-run context on
+            // `stack` or one suspended in `ping_loop`, and both outlive the
+            // loop. `ping_loop` only ever switches straight back.
+            unsafe { Context::switch(&pair.0, &pair.1)? };
+        }
+        let elapsed = start.elapsed();
+        PING.set(std::ptr::null());
+        // The partner stays suspended in `ping_loop`, whose frame owns
+        // nothing: dropping `pair` and `stack` without resuming it is fine.
+        drop(pair);
+        drop(stack);
+        Ok(elapsed)
+    }
+}
+
+thread_local! {
+    /// The (main, partner) contexts of a running `measure_switch`.
+    static PING: std::cell::Cell<*const (Context, Context)> = const { std::cell::Cell::new(std::ptr::null()) };
+}
+
+unsafe extern "C" fn ping_entry() -> ! {
+    ping_loop()
+}
+
+extern "C" fn ping_entry_ucontext() {
+    ping_loop()
+}
+
+/// The partner of `measure_switch`: switches back to main, forever.
+fn ping_loop() -> ! {
+    // SAFETY: `measure_switch` set PING to contexts that outlive every
+    // switch into this loop (shared references: the contexts are Cells).
+    let pair = unsafe { &*PING.get() };
+    loop {
+        // SAFETY: main is suspended in its own switch, the partner is us.
+        let r = unsafe { Context::switch(&pair.1, &pair.0) };
+        if r.is_err() {
+            std::process::abort();
         }
     }
 }

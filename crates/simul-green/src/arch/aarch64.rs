@@ -86,8 +86,8 @@ unsafe extern "C" fn trampoline() -> ! {
 /// 160 bytes below it.
 pub(crate) unsafe fn init_stack(top: *mut u8, entry: unsafe extern "C" fn() -> !) -> *mut u8 {
     let mut frame = [0u64; 20];
-    frame[0] = entry as usize as u64; // x19
-    frame[11] = trampoline as usize as u64; // x30
+    frame[0] = entry as *const () as usize as u64; // x19
+    frame[11] = trampoline as *const () as usize as u64; // x30
     let sp = top.cast::<u64>().wrapping_sub(frame.len());
     // SAFETY: the caller promises 160 writable bytes below the 16-aligned
     // top, so `sp` is in bounds and aligned.
