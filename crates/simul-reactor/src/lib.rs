@@ -100,6 +100,13 @@
 //! an event: re-registration re-arms the descriptor, and one that is still
 //! ready is reported again by the next poll.
 //!
+//! ## Sockets and pipes
+//!
+//! The [`net`] module holds the non-blocking TCP, UDP and Unix-domain
+//! sockets and pipes that every style reads and writes, and teaches their
+//! rules: `WouldBlock`, the connect dance, partial writes, half-close, and
+//! why a write never raises `SIGPIPE`.
+//!
 //! ## Clocks and precise waits
 //!
 //! See [`Clock`] and [`Reactor::poll`]. On the real clock a deadline is
@@ -116,6 +123,7 @@ mod clock;
 mod event;
 mod instant;
 mod interest;
+pub mod net;
 mod notifier;
 mod reactor;
 mod sys;
