@@ -165,18 +165,29 @@ pub(crate) fn listen(fd: BorrowedFd<'_>, backlog: libc::c_int) -> io::Result<()>
     syscall!(listen(fd.as_raw_fd(), backlog)).map(drop)
 }
 
-/// Maps the result of a non-blocking `connect`.
+/// Makes a non-blocking `connect` call until it has started or failed.
 ///
-/// `EINPROGRESS` means the handshake has started and is not an error. An
-/// `EINTR` is not retried: POSIX says an interrupted connect *continues*
-/// asynchronously (a second call would say `EALREADY`), which is the same
-/// situation as `EINPROGRESS`.
-fn connect_started(res: io::Result<libc::c_int>) -> io::Result<()> {
-    match res {
-        Ok(_) => Ok(()),
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
-        Err(e) => Err(e),
+/// `EINPROGRESS` means the handshake has started and is not an error.
+/// After an `EINTR` the call is made again: POSIX lets an interrupted
+/// connect carry on asynchronously, and then the second call says
+/// `EALREADY` (still going) or `EISCONN` (done), both of which mean
+/// "started"; if the first call never reached the kernel, the second one
+/// starts the connect for real.
+fn connect_started(mut call: impl FnMut() -> io::Result<libc::c_int>) -> io::Result<()> {
+    let mut interrupted = false;
+    loop {
+        match call() {
+            Ok(_) => return Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => interrupted = true,
+            Err(e)
+                if interrupted
+                    && matches!(e.raw_os_error(), Some(libc::EALREADY | libc::EISCONN)) =>
+            {
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        }
     }
 }
 
@@ -184,7 +195,7 @@ fn connect_started(res: io::Result<libc::c_int>) -> io::Result<()> {
 pub(crate) fn connect(fd: BorrowedFd<'_>, addr: &SocketAddr) -> io::Result<()> {
     let (raw, len) = IpSockAddr::new(addr);
     // SAFETY: `raw` is a valid sockaddr of `len` bytes for the whole call.
-    connect_started(syscall!(connect(fd.as_raw_fd(), raw.as_ptr(), len)))
+    connect_started(|| syscall!(connect(fd.as_raw_fd(), raw.as_ptr(), len)))
 }
 
 /// Starts connecting `fd` to a Unix socket path without waiting.
@@ -192,7 +203,7 @@ pub(crate) fn connect_unix(fd: BorrowedFd<'_>, path: &Path) -> io::Result<()> {
     let (sun, len) = unix_sockaddr(path)?;
     let ptr = (&sun as *const libc::sockaddr_un).cast::<libc::sockaddr>();
     // SAFETY: `sun` is a valid sockaddr_un of `len` bytes for the whole call.
-    connect_started(syscall!(connect(fd.as_raw_fd(), ptr, len)))
+    connect_started(|| syscall!(connect(fd.as_raw_fd(), ptr, len)))
 }
 
 /// Accepts one connection as a non-blocking, close-on-exec socket, and
