@@ -113,6 +113,13 @@
 //! registration ends when that descriptor *number* is closed, even if a
 //! duplicate stays open (epoll keeps it until the last duplicate closes).
 //!
+//! ## Sockets and pipes
+//!
+//! The [`net`] module holds the non-blocking TCP, UDP and Unix-domain
+//! sockets and pipes that every style reads and writes, and teaches their
+//! rules: `WouldBlock`, the connect dance, partial writes, half-close, and
+//! why a write never raises `SIGPIPE`.
+//!
 //! ## Clocks and precise waits
 //!
 //! See [`Clock`] and [`Reactor::poll`]. On the real clock a deadline is
@@ -129,6 +136,7 @@ mod clock;
 mod event;
 mod instant;
 mod interest;
+pub mod net;
 mod notifier;
 mod reactor;
 mod sys;

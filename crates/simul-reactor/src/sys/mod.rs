@@ -13,6 +13,9 @@
 //! ```
 //!
 //! and never names `epoll` or `kqueue`.
+//!
+//! Sockets and pipes (`socket.rs`, `sockaddr.rs`, `pipe.rs`) are plain
+//! functions over borrowed descriptors, used by the public `net` types.
 
 /// Calls a libc function and turns its `-1` into `io::Error::last_os_error()`.
 ///
@@ -31,6 +34,10 @@ macro_rules! syscall {
         }
     }};
 }
+
+pub(crate) mod pipe;
+mod sockaddr;
+pub(crate) mod socket;
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod epoll;
