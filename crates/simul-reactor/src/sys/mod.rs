@@ -13,6 +13,11 @@
 //! ```
 //!
 //! and never names `epoll` or `kqueue`.
+//!
+//! Three more mechanisms are shared by every backend: `pipe` (non-blocking
+//! pipes), `signal` (a `sigaction` handler feeding self-pipes) and
+//! `process` (a descriptor that becomes readable when a child exits:
+//! pidfd on Linux, a private kqueue elsewhere).
 
 /// Calls a libc function and turns its `-1` into `io::Error::last_os_error()`.
 ///
@@ -32,6 +37,9 @@ macro_rules! syscall {
     }};
 }
 
+pub(crate) mod pipe;
+pub(crate) mod process;
+pub(crate) mod signal;
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod epoll;
