@@ -3,7 +3,7 @@
 //! * `signal_roundtrip/*`: raise a signal and see it through the reactor
 //!   (handler, self-pipe write, epoll/kqueue wake, drain), against the
 //!   floor of the same path without the signal: a raw byte written into a
-//!   registered pipe and read back.
+//!   registered socket pair and read back.
 //! * `child_exit/*`: spawn `true` and collect its status through the exit
 //!   descriptor and the reactor, against std's blocking `Command::status`
 //!   (which freezes the loop's thread, but is the cost baseline).
