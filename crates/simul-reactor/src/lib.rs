@@ -150,6 +150,19 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
+//! ## Platforms
+//!
+//! The epoll backend (Linux) is the one that is tested: every test and
+//! doctest here runs on it. The kqueue backend (macOS, iOS, FreeBSD,
+//! DragonFly, NetBSD, OpenBSD) is compiled in CI for
+//! `x86_64-unknown-freebsd` and `aarch64-apple-darwin` but **not executed**
+//! there: the project has no BSD or macOS machine, so treat it as written
+//! to the man pages, not as proven. Differences a caller can see on kqueue:
+//! readable and writable readiness of one descriptor arrive as two events;
+//! regular files can be registered (epoll refuses them); and a
+//! registration ends when that descriptor *number* is closed, even if a
+//! duplicate stays open (epoll keeps it until the last duplicate closes).
+//!
 //! ## Clocks and precise waits
 //!
 //! See [`Clock`] and [`Reactor::poll`]. On the real clock a deadline is
@@ -171,6 +184,7 @@ mod process;
 mod reactor;
 mod signal;
 mod sys;
+mod timer;
 mod token;
 
 pub use clock::Clock;
@@ -181,4 +195,5 @@ pub use notifier::Notifier;
 pub use process::{Child, ChildStderr, ChildStdin, ChildStdout};
 pub use reactor::Reactor;
 pub use signal::{Signal, Signals};
+pub use timer::{TimerKey, TimerQueue};
 pub use token::Token;
