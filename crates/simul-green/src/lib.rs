@@ -144,6 +144,7 @@ mod error;
 mod event;
 pub mod hub;
 mod join;
+pub mod net;
 mod trace;
 
 pub use context::Backend;
