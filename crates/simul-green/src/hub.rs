@@ -631,26 +631,28 @@ impl Inner {
             t.id
         });
         self.emit(TraceEvent::Park { id: id.unwrap_or(GreenId::MAIN), wait });
-        let resume = self.schedule(false);
-        self.check_kill();
-        resume
+        self.schedule(false)
     }
 
     pub(crate) fn yield_now(&self) -> io::Result<()> {
         if std::thread::panicking() {
             return Err(io::Error::other("a green thread cannot yield while it is unwinding"));
         }
-        self.check_kill();
         let key = self.current.get();
-        let id = self.thread(key, |t| {
-            t.state = State::Ready;
-            t.id
-        });
+        // One borrow for the kill check and the state change: this is the
+        // hottest path of the hub.
+        let (id, kill) = self
+            .thread(key, |t| {
+                t.state = State::Ready;
+                (t.id, t.kill && key != MAIN_KEY)
+            })
+            .unwrap_or((GreenId::MAIN, false));
+        if kill {
+            resume_unwind(Box::new(Kill));
+        }
         self.ready.borrow_mut().push_back(key);
-        self.emit(TraceEvent::Yield { id: id.unwrap_or(GreenId::MAIN) });
-        let resume = self.schedule(false);
-        self.check_kill();
-        match resume {
+        self.emit(TraceEvent::Yield { id });
+        match self.schedule(false) {
             Resume::Normal => Ok(()),
             Resume::Deadlock(d) => Err(io::Error::other(d.to_string())),
             Resume::Failed(e) => Err(e),
@@ -860,44 +862,52 @@ impl Inner {
         caller_is_main
     }
 
+    /// The running thread takes the reason it was resumed for; if a kill
+    /// is pending for it, it starts unwinding instead (from whatever call
+    /// parked it).
     fn resume_self(&self) -> Resume {
-        self.thread(self.current.get(), |t| {
-            t.state = State::Running;
-            std::mem::replace(&mut t.resume, Resume::Normal)
-        })
-        .unwrap_or(Resume::Normal)
+        let key = self.current.get();
+        let (resume, kill) = self
+            .thread(key, |t| {
+                t.state = State::Running;
+                (std::mem::replace(&mut t.resume, Resume::Normal), t.kill && key != MAIN_KEY)
+            })
+            .unwrap_or((Resume::Normal, false));
+        if kill {
+            resume_unwind(Box::new(Kill));
+        }
+        resume
     }
 
     /// Switches from the running thread to `next`, giving `next` a stack
     /// first if it has never run. Returns false (without switching) if
     /// that failed; `next` is then finished with the error.
     fn switch_to(&self, next: Key, finished: bool) -> bool {
-        let unstarted = self.thread(next, |t| t.context.is_none()).unwrap_or(false);
-        if unstarted && !self.start(next) {
-            return false;
-        }
         let current = self.current.get();
-        let (from, to, from_id, to_id) = {
+        let picked = {
             let mut threads = self.threads.borrow_mut();
-            let Some(to_thread) = threads[next.index as usize].thread.as_mut() else {
+            let Some(to_thread) =
+                threads.get_mut(next.index as usize).and_then(|e| e.thread.as_mut())
+            else {
                 return false;
             };
-            to_thread.state = State::Running;
-            let to_id = to_thread.id;
-            let to: *const Context = match to_thread.context.as_ref() {
-                Some(c) => c,
-                None => return false,
-            };
-            let (from, from_id): (*const Context, GreenId) = match threads[current.index as usize]
-                .thread
-                .as_ref()
-                .filter(|_| !finished)
-                .and_then(|t| t.context.as_ref().map(|c| (c as *const Context, t.id)))
-            {
-                Some(pair) => pair,
-                None => (&self.scrap, self.finishing.get()),
-            };
-            (from, to, from_id, to_id)
+            // `None`: never run, it needs a stack first (below).
+            let to = to_thread.context.as_ref().map(|c| (c as *const Context, to_thread.id));
+            if to.is_some() {
+                to_thread.state = State::Running;
+            }
+            to.map(|to| {
+                let from = threads[current.index as usize]
+                    .thread
+                    .as_ref()
+                    .filter(|_| !finished)
+                    .and_then(|t| t.context.as_ref().map(|c| (c as *const Context, t.id)))
+                    .unwrap_or((&self.scrap, self.finishing.get()));
+                (from, to)
+            })
+        };
+        let Some(((from, from_id), (to, to_id))) = picked else {
+            return self.start(next) && self.switch_to(next, finished);
         };
         self.current.set(next);
         self.emit(TraceEvent::Switch { from: from_id, to: to_id });
