@@ -302,10 +302,11 @@ impl Hub {
     /// any of them) waits. When `main` returns, the green threads still
     /// alive are killed: each unwinds (its destructors run) before `run`
     /// returns. If `main` panics the panic continues out of `run` and the
-    /// parked green threads are left suspended: their stacks are leaked,
-    /// not freed, because memory that live frames point into must not be
-    /// reused (unwinding them would need a second panic while one is in
-    /// flight, which Rust turns into an abort).
+    /// parked green threads are left suspended (unwinding them would need a
+    /// second panic while one is in flight, which Rust turns into an
+    /// abort): the next `run` kills them when it ends, and dropping the hub
+    /// instead leaks their stacks rather than free memory that live frames
+    /// point into.
     ///
     /// # Errors
     ///

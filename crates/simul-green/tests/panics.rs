@@ -105,3 +105,66 @@ fn many_panics_in_a_row_leave_the_hub_healthy() {
     })
     .unwrap();
 }
+
+/// If main panics, the panic leaves `run`; green threads parked mid-call
+/// cannot be unwound during that panic, so they stay suspended (their
+/// stacks are never freed under live frames). The next `run` kills them
+/// when it ends; dropping the hub instead leaks their stacks.
+#[test]
+fn a_panic_in_main_propagates_and_parked_threads_are_left_alone() {
+    struct Flag(Log);
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            self.0.push("sleeper unwound");
+        }
+    }
+    let log = Log::default();
+    let l = log.clone();
+    let hub = Hub::new().unwrap();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        hub.run(move || {
+            let sleeper = simul_green::spawn(move || {
+                let _f = Flag(l);
+                simul_green::sleep(Duration::from_secs(3600))
+            })
+            .unwrap();
+            simul_green::yield_now().unwrap();
+            drop(sleeper);
+            panic!("main gives up");
+        })
+    }));
+    assert!(caught.is_err());
+    assert!(log.take().is_empty(), "not unwound during main's panic");
+    assert_eq!(hub.run(|| 5).unwrap(), 5);
+    assert_eq!(log.take(), ["sleeper unwound"], "the next run's cleanup killed it");
+    // A second sleeper left parked by a panic, then the hub dropped: leaked, no crash.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        hub.run(|| {
+            drop(simul_green::spawn(|| simul_green::sleep(Duration::from_secs(1))).unwrap());
+            simul_green::yield_now().unwrap();
+            panic!("again");
+        })
+    }));
+    drop(hub);
+}
+
+/// Threads spawned but never run are dropped with the hub, closures and all.
+#[test]
+fn dropping_a_hub_drops_unstarted_closures() {
+    struct Flag(Log);
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            self.0.push("closure dropped");
+        }
+    }
+    let log = Log::default();
+    let hub = Hub::new().unwrap();
+    let f = Flag(log.clone());
+    let h = hub.spawn(move || drop(f));
+    drop(hub);
+    assert_eq!(log.take(), ["closure dropped"]);
+    match h.join() {
+        Err(Error::Io(e)) => assert!(e.to_string().contains("gone"), "{e}"),
+        other => panic!("unexpected {other:?}"),
+    }
+}
