@@ -8,6 +8,13 @@
 //!   passes of the scheduler. tokio: two tasks doing `yield_now().await`.
 //! * `spawn_join/100000/{green,tokio}`: spawn 100k trivial threads (tasks)
 //!   and join them all.
+//! * `park_wake/10000/{green,tokio}`: 10k threads (tasks) park on an event
+//!   (a semaphore), then all are woken and joined. Before timing, the
+//!   resident memory each parked one costs is printed (from
+//!   `/proc/self/statm`, Linux only).
+//! * `echo_round_trip/{green,tokio}`: a 64-byte ping-pong over one
+//!   loopback TCP connection, written as blocking-looking code (green) and
+//!   as `async` (tokio).
 
 use std::cell::Cell;
 use std::hint::black_box;
@@ -131,11 +138,156 @@ fn spawn_join(c: &mut Criterion) {
     group.finish();
 }
 
+/// Resident set size in bytes (Linux), or `None`.
+fn rss() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+fn green_park_wake(hub: &Hub, n: usize, report: bool) {
+    hub.run(|| {
+        let event = simul_green::Event::new();
+        let handles: Vec<_> = (0..n)
+            .map(|_| {
+                let e = event.clone();
+                simul_green::spawn(move || e.wait().expect("wait")).expect("spawn")
+            })
+            .collect();
+        let before = rss();
+        simul_green::yield_now().expect("let them all park");
+        if let (true, Some(b), Some(a)) = (report, before, rss()) {
+            eprintln!("rss per parked green thread: {} bytes", a.saturating_sub(b) / n as u64);
+        }
+        event.set();
+        for h in handles {
+            h.join().expect("join");
+        }
+    })
+    .expect("run");
+}
+
+fn tokio_park_wake(rt: &tokio::runtime::Runtime, n: usize, report: bool) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    rt.block_on(async {
+        // A semaphore with no permits: every task parks in `acquire` until
+        // main adds them, whatever order the tasks first run in.
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        let parked = Arc::new(AtomicUsize::new(0));
+        let before = rss();
+        let handles: Vec<_> = (0..n)
+            .map(|_| {
+                let (g, p) = (gate.clone(), parked.clone());
+                tokio::spawn(async move {
+                    p.fetch_add(1, Ordering::Relaxed);
+                    drop(g.acquire().await.expect("acquire"));
+                })
+            })
+            .collect();
+        while parked.load(Ordering::Relaxed) < n {
+            tokio::task::yield_now().await;
+        }
+        if let (true, Some(b), Some(a)) = (report, before, rss()) {
+            eprintln!("rss per parked tokio task: {} bytes", a.saturating_sub(b) / n as u64);
+        }
+        gate.add_permits(n);
+        for h in handles {
+            h.await.expect("join");
+        }
+    });
+}
+
+fn park_wake(c: &mut Criterion) {
+    const N: usize = 10_000;
+    let mut group = c.benchmark_group("park_wake");
+    group.sample_size(10);
+    let hub = Hub::new().expect("hub");
+    green_park_wake(&hub, N, true);
+    group.bench_function(BenchmarkId::new("green", N), |b| {
+        b.iter(|| green_park_wake(&hub, N, false))
+    });
+    let rt = tokio::runtime::Builder::new_current_thread().build().expect("tokio");
+    tokio_park_wake(&rt, N, true);
+    group.bench_function(BenchmarkId::new("tokio", N), |b| {
+        b.iter(|| tokio_park_wake(&rt, N, false))
+    });
+    group.finish();
+}
+
+fn green_echo(hub: &Hub, iters: u64) -> Duration {
+    use simul_green::net::{TcpListener, TcpStream};
+    use std::io::{Read, Write};
+    hub.run(|| {
+        let listener = TcpListener::bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = simul_green::spawn(move || {
+            let (mut conn, _) = listener.accept().expect("accept");
+            conn.set_nodelay(true).expect("nodelay");
+            let mut buf = [0u8; 64];
+            while conn.read_exact(&mut buf).is_ok() {
+                conn.write_all(&buf).expect("echo");
+            }
+        })
+        .expect("spawn");
+        let mut client = TcpStream::connect(addr).expect("connect");
+        client.set_nodelay(true).expect("nodelay");
+        let mut buf = [7u8; 64];
+        let start = Instant::now();
+        for _ in 0..iters {
+            client.write_all(&buf).expect("send");
+            client.read_exact(&mut buf).expect("receive");
+        }
+        let elapsed = start.elapsed();
+        drop(client);
+        server.join().expect("server");
+        elapsed
+    })
+    .expect("run")
+}
+
+fn tokio_echo(rt: &tokio::runtime::Runtime, iters: u64) -> Duration {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = tokio::spawn(async move {
+            let (mut conn, _) = listener.accept().await.expect("accept");
+            conn.set_nodelay(true).expect("nodelay");
+            let mut buf = [0u8; 64];
+            while conn.read_exact(&mut buf).await.is_ok() {
+                conn.write_all(&buf).await.expect("echo");
+            }
+        });
+        let mut client = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        client.set_nodelay(true).expect("nodelay");
+        let mut buf = [7u8; 64];
+        let start = Instant::now();
+        for _ in 0..iters {
+            client.write_all(&buf).await.expect("send");
+            client.read_exact(&mut buf).await.expect("receive");
+        }
+        let elapsed = start.elapsed();
+        drop(client);
+        server.await.expect("server");
+        elapsed
+    })
+}
+
+fn echo(c: &mut Criterion) {
+    let mut group = c.benchmark_group("echo_round_trip");
+    let hub = Hub::new().expect("hub");
+    group.bench_function("green", |b| b.iter_custom(|iters| green_echo(&hub, iters)));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_io().build().expect("tokio");
+    group.bench_function("tokio", |b| b.iter_custom(|iters| tokio_echo(&rt, iters)));
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = bare_switch, switch, spawn_join
+    targets = bare_switch, switch, spawn_join, park_wake, echo
 }
 criterion_main!(benches);
