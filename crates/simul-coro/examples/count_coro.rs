@@ -20,6 +20,9 @@ use simul_coro::{
 };
 use simul_reactor::{Clock, Instant};
 
+/// Printed lines with the time each was printed.
+pub type Lines = Vec<(Instant, &'static str)>;
+
 /// What the tasks printed, with the time each line was printed.
 #[derive(Clone)]
 pub struct Transcript {
@@ -46,7 +49,7 @@ impl Transcript {
     }
 
     /// The lines printed so far.
-    pub fn lines(&self) -> Vec<(Instant, &'static str)> {
+    pub fn lines(&self) -> Lines {
         self.lines.borrow().clone()
     }
 }
@@ -145,11 +148,7 @@ impl Coroutine<Reply<()>> for CountBlocking {
 
 /// Runs three `count`s (cooperative or blocking) on `clock`; returns the
 /// transcript and the elapsed time.
-pub fn run(
-    clock: Clock,
-    blocking: bool,
-    echo: bool,
-) -> Result<(Vec<(Instant, &'static str)>, Duration), RunError> {
+pub fn run(clock: Clock, blocking: bool, echo: bool) -> Result<(Lines, Duration), RunError> {
     let mut scheduler = Scheduler::<()>::with_clock(clock.clone())?;
     let out = Transcript::new(clock, echo);
     let start = scheduler.now();

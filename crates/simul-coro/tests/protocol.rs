@@ -143,6 +143,6 @@ fn coroutines_move_freely_between_resumes() {
     let _ = c.resume(());
     let mut boxed: Box<dyn Coroutine<Yield = u64, Return = &'static str>> = Box::new(c);
     assert_eq!(boxed.resume(()), Ok(Yielded(2)));
-    let mut moved = vec![boxed];
+    let mut moved = [boxed];
     assert_eq!(moved[0].resume(()), Ok(Yielded(1)));
 }

@@ -37,7 +37,7 @@ pub fn sleeper<T: 'static>(
     name: &'static str,
     d: Duration,
     value: T,
-) -> FromFn<impl FnMut(Reply<T>) -> Resume<Trap<T>, T>> {
+) -> FromFn<impl FnMut(Reply<T>) -> Resume<Trap<T>, T> + use<T>> {
     let log = log.clone();
     let mut value = Some(value);
     from_fn(move |r: Reply<T>| match r {
