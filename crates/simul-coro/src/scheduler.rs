@@ -61,6 +61,20 @@ use crate::{
 /// only on descriptors, with no timer pending, make the reactor block on
 /// the OS even under the virtual clock: only I/O can make progress.
 ///
+/// **Descriptors.** A `Readable`/`Writable` wait registers the descriptor
+/// with the reactor (token = the descriptor number) and the wake-up
+/// deregisters it, as curio does: two `epoll_ctl` calls per wait, and in
+/// exchange the reactor's edge-triggering cannot lose a readiness that
+/// happened while nobody was waiting (a fresh registration reports the
+/// current state). One reader and one writer may wait on a descriptor at
+/// a time; a second gets `ResourceBusy`. Close a descriptor only when no
+/// task waits on it: the kernel drops a closed descriptor from the poller
+/// silently, and its waiter would wait forever.
+///
+/// **Traps answered at once loop.** A coroutine that yields immediate traps
+/// forever (`Now`, `Spawn`, ...) never gives up the turn, like Python code
+/// that never reaches an `await`: it starves everyone else.
+///
 /// **Failures stay inside their task.** Each resume runs under
 /// `catch_unwind`: a panicking coroutine is dropped and its joiner gets
 /// [`JoinError::Panicked`]; the other tasks go on. A cancelled task is
