@@ -13,6 +13,13 @@
 //! ```
 //!
 //! and never names `epoll` or `kqueue`.
+//!
+//! The other mechanisms are shared by every backend: `socket` and
+//! `sockaddr` (plain functions over borrowed descriptors, used by the
+//! public `net` types), `pipe` (non-blocking pipes), `signal` (a
+//! `sigaction` handler feeding self-pipes) and `process` (a descriptor
+//! that becomes readable when a child exits: pidfd on Linux, a private
+//! kqueue elsewhere).
 
 /// Calls a libc function and turns its `-1` into `io::Error::last_os_error()`.
 ///
@@ -32,6 +39,11 @@ macro_rules! syscall {
     }};
 }
 
+pub(crate) mod pipe;
+pub(crate) mod process;
+pub(crate) mod signal;
+mod sockaddr;
+pub(crate) mod socket;
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod epoll;
@@ -61,6 +73,9 @@ mod kqueue;
     target_os = "dragonfly",
 ))]
 pub(crate) use self::kqueue::{RawEvent, Selector, Waker, event};
+/// kqueue without `EVFILT_USER` on older releases: the notifier is a pipe.
+#[cfg(any(target_os = "netbsd", target_os = "openbsd"))]
+mod pipe_waker;
 
 #[cfg(not(any(
     target_os = "linux",
@@ -72,7 +87,9 @@ pub(crate) use self::kqueue::{RawEvent, Selector, Waker, event};
     target_os = "netbsd",
     target_os = "dragonfly",
 )))]
-compile_error!("simul-reactor supports epoll (Linux, Android) and kqueue (macOS, iOS, the BSDs) only");
+compile_error!(
+    "simul-reactor supports epoll (Linux, Android) and kqueue (macOS, iOS, the BSDs) only"
+);
 
 /// Checks that `fd` can name an open file before it reaches the kernel.
 ///
