@@ -1,14 +1,15 @@
 //! [`Scheduler`]: the trampoline that runs coroutines yielding [`Trap`]s.
 
 use std::any::Any;
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::mem;
 use std::os::fd::RawFd;
 use std::panic::{self, AssertUnwindSafe};
 
-use simul_reactor::{Clock, Event, Events, Instant, Interest, Reactor, Token};
+use simul_reactor::{
+    Clock, Event, Events, Instant, Interest, Reactor, TimerKey, TimerQueue, Token,
+};
 
 use crate::{
     Coroutine, CoroutineState, Deadlock, JoinError, Reply, RunError, Task, TaskId, TraceEvent,
@@ -130,13 +131,13 @@ pub struct Scheduler<T = ()> {
     /// # Invariant
     /// A task whose state is `Ready` appears here exactly once.
     ready: VecDeque<TaskId>,
-    /// Sleeping tasks by `(deadline, sequence number)`: a min-heap via
-    /// `Reverse`. Cancelled sleeps are left in place and skipped when they
-    /// surface (lazy deletion); the sequence number both tells them apart
-    /// and orders equal deadlines by insertion.
-    timers: BinaryHeap<Reverse<(Instant, u64, TaskId)>>,
-    /// Next timer sequence number.
-    timer_seq: u64,
+    /// Sleeping tasks, earliest deadline first, equal deadlines in the
+    /// order they were set. A cancelled task's timer is removed at once.
+    ///
+    /// # Invariant
+    /// A task is in here exactly while its state is `Sleeping`, under the
+    /// key stored in that state.
+    timers: TimerQueue<TaskId>,
     /// Who waits on which descriptor.
     ///
     /// # Invariant
@@ -176,8 +177,8 @@ enum State<T> {
     Ready(Reply<T>),
     /// Being resumed right now.
     Running,
-    /// Waiting for the timer with this sequence number.
-    Sleeping { seq: u64 },
+    /// Waiting for its timer.
+    Sleeping { key: TimerKey },
     /// Waiting for readiness of this descriptor.
     Io { fd: RawFd },
     /// Waiting for this task to finish.
@@ -284,8 +285,7 @@ impl<T: 'static> Scheduler<T> {
             slots: Vec::new(),
             free: Vec::new(),
             ready: VecDeque::new(),
-            timers: BinaryHeap::new(),
-            timer_seq: 0,
+            timers: TimerQueue::new(),
             fd_waits: HashMap::new(),
             alive: 0,
             main_result: None,
@@ -560,11 +560,8 @@ impl<T: 'static> Scheduler<T> {
     fn trap(&mut self, id: TaskId, trap: Trap<T>) -> Next<T> {
         match trap {
             Trap::Sleep(d) => {
-                let seq = self.timer_seq;
-                self.timer_seq += 1;
-                let deadline = self.now().saturating_add(d);
-                self.timers.push(Reverse((deadline, seq, id)));
-                self.set_state(id, State::Sleeping { seq });
+                let key = self.timers.insert(self.now().saturating_add(d), id);
+                self.set_state(id, State::Sleeping { key });
                 Next::Suspend
             }
             Trap::YieldNow => {
@@ -702,33 +699,17 @@ impl<T: 'static> Scheduler<T> {
         }
     }
 
-    /// The earliest live timer, dropping cancelled ones from the top.
-    fn next_deadline(&mut self) -> Option<Instant> {
-        while let Some(&Reverse((deadline, seq, id))) = self.timers.peek() {
-            if self.is_sleeping(id, seq) {
-                return Some(deadline);
-            }
-            self.timers.pop();
-        }
-        None
+    /// The earliest pending timer.
+    fn next_deadline(&self) -> Option<Instant> {
+        self.timers.next_deadline()
     }
 
     /// Wakes every task whose timer is due, in deadline order.
     fn fire_timers(&mut self) {
         let now = self.now();
-        while let Some(&Reverse((deadline, seq, id))) = self.timers.peek() {
-            if deadline > now {
-                break;
-            }
-            self.timers.pop();
-            if self.is_sleeping(id, seq) {
-                self.wake(id, Reply::Woke);
-            }
+        while let Some((_, id)) = self.timers.pop_due(now) {
+            self.wake(id, Reply::Woke);
         }
-    }
-
-    fn is_sleeping(&self, id: TaskId, seq: u64) -> bool {
-        matches!(self.entry(id), Some(TaskEntry { state: State::Sleeping { seq: s }, .. }) if *s == seq)
     }
 
     /// Cancels task `target` (not the running one): detaches it from what
@@ -740,9 +721,12 @@ impl<T: 'static> Scheduler<T> {
             return false;
         }
         let coroutine = entry.coroutine.take();
-        // Stale run-queue and timer entries are skipped once the state
-        // is no longer Ready / Sleeping.
+        // A stale run-queue entry is skipped once the state is no longer
+        // Ready.
         match mem::replace(&mut entry.state, State::Running) {
+            State::Sleeping { key } => {
+                let _ = self.timers.cancel(key);
+            }
             State::Io { fd } => self.forget_waiter(fd, target),
             State::Joining(awaited) => {
                 if let Some(awaited) = self.entry_mut(awaited)
@@ -751,11 +735,7 @@ impl<T: 'static> Scheduler<T> {
                     awaited.joiner = Joiner::Nobody;
                 }
             }
-            State::Ready(_)
-            | State::Running
-            | State::Sleeping { .. }
-            | State::Parked
-            | State::Finished(_) => {}
+            State::Ready(_) | State::Running | State::Parked | State::Finished(_) => {}
         }
         if let Some(coroutine) = coroutine {
             drop_quietly(coroutine);
