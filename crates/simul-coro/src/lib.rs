@@ -181,6 +181,7 @@
 //! | hand-written coroutines | [`Countdown`], [`Averager`], [`from_fn`] |
 //! | composition | [`yield_from!`], [`AndThen`], [`MapReturn`], [`Yields`] |
 //! | the trampoline | [`Scheduler`], [`Trap`], [`Reply`], [`Task`], [`TaskId`], [`Call`] |
+//! | sockets as coroutines | [`net::Accept`], [`net::Connect`], [`net::Read`], [`net::WriteAll`] |
 //! | its errors and traces | [`JoinError`], [`RunError`], [`Deadlock`], [`Wait`], [`TraceEvent`] |
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -195,6 +196,7 @@ mod countdown;
 mod from_fn;
 mod join_error;
 mod map_return;
+pub mod net;
 mod reply;
 mod resume_error;
 mod run_error;
