@@ -73,7 +73,7 @@ impl Coroutine<Reply<()>> for Yielder {
     }
 }
 
-const ROUNDS: u32 = 10;
+const ROUNDS: u32 = 3;
 
 fn tokio_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().build().expect("tokio runtime")
@@ -107,11 +107,10 @@ fn scheduler_round(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
-                    let local = tokio::task::LocalSet::new();
-                    let elapsed = local.block_on(&rt, async {
+                    let elapsed = rt.block_on(async {
                         let handles: Vec<_> = (0..n)
                             .map(|_| {
-                                tokio::task::spawn_local(async {
+                                tokio::spawn(async {
                                     // Park until timing starts, like the
                                     // spawned-but-not-run coroutines.
                                     tokio::task::yield_now().await;
