@@ -162,7 +162,31 @@
 //! `join`, timeouts as plain futures) at the price of the scheduler not
 //! knowing why anything is pending.
 //!
-//! ## 6. Failure
+//! ## 6. Futures are coroutines too
+//!
+//! rustc compiles an `async fn` into a compiler-made coroutine that
+//! yields `()` whenever an `.await` finds its future pending and is
+//! resumed with the task's context on the next poll; a thin `Future` impl
+//! turns `Yielded(())` into `Poll::Pending`. [`CoroutineFuture`] is that
+//! impl, for hand-written coroutines resumed with a [`Waker`](std::task::Waker);
+//! [`FutureCoroutine`] goes the other way and runs any future as a
+//! coroutine. The difference from the trampoline is only the yield type:
+//! `()` ("not yet, I arranged my own wake-up") versus a [`Trap`] ("here is
+//! what I wait for").
+//!
+//! ```
+//! use simul_coro::{CoroutineFuture, FutureCoroutine};
+//! use std::future::Future;
+//! use std::task::{Context, Poll, Waker};
+//!
+//! // A future, seen as a coroutine, seen as a future again.
+//! let round_trip = CoroutineFuture::new(FutureCoroutine::new(async { 6 * 7 }));
+//! let mut fut = std::pin::pin!(round_trip);
+//! let mut cx = Context::from_waker(Waker::noop());
+//! assert_eq!(fut.as_mut().poll(&mut cx), Poll::Ready(Ok(42)));
+//! ```
+//!
+//! ## 7. Failure
 //!
 //! * Resuming a completed coroutine: [`ResumeError::AfterCompletion`].
 //! * A panic inside `resume` is caught; the task is dropped and its joiner
@@ -182,6 +206,7 @@
 //! | composition | [`yield_from!`], [`AndThen`], [`MapReturn`], [`Yields`] |
 //! | the trampoline | [`Scheduler`], [`Trap`], [`Reply`], [`Task`], [`TaskId`], [`Call`] |
 //! | sockets as coroutines | [`net::Accept`], [`net::Connect`], [`net::Read`], [`net::WriteAll`] |
+//! | bridges to futures | [`CoroutineFuture`], [`FutureCoroutine`] |
 //! | its errors and traces | [`JoinError`], [`RunError`], [`Deadlock`], [`Wait`], [`TraceEvent`] |
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -192,8 +217,10 @@ mod and_then;
 mod averager;
 mod call;
 mod coroutine;
+mod coroutine_future;
 mod countdown;
 mod from_fn;
+mod future_coroutine;
 mod join_error;
 mod map_return;
 pub mod net;
@@ -212,8 +239,10 @@ pub use and_then::AndThen;
 pub use averager::Averager;
 pub use call::Call;
 pub use coroutine::{Coroutine, Resume};
+pub use coroutine_future::CoroutineFuture;
 pub use countdown::Countdown;
 pub use from_fn::{FromFn, from_fn};
+pub use future_coroutine::FutureCoroutine;
 pub use join_error::JoinError;
 pub use map_return::MapReturn;
 pub use reply::Reply;
