@@ -268,6 +268,24 @@ impl<T> Call<T, bool> {
         )
     }
 
+    /// `Detach(id)`; returns whether the task could be detached.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let _ = simul_coro::Call::<(), _>::detach;
+    /// ```
+    pub fn detach(id: TaskId) -> Self {
+        Call::new(
+            Trap::Detach(id),
+            |r| match r {
+                Reply::Detached(was) => Some(was),
+                _ => None,
+            },
+            "Reply::Detached",
+        )
+    }
+
     /// `Unpark(id)`; returns whether the task was parked.
     ///
     /// # Examples

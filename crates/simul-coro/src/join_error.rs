@@ -30,7 +30,8 @@ pub enum JoinError {
     /// input it did not expect).
     Failed(ResumeError),
     /// Another task (or [`Scheduler::run`](crate::Scheduler::run), for the
-    /// main task) is already joining this one: a result goes to one joiner.
+    /// main task) is already joining this one, or it was detached
+    /// ([`Trap::Detach`](crate::Trap::Detach)): a result goes to one joiner.
     AlreadyJoined,
     /// A task tried to join itself, which could never finish.
     JoinSelf,

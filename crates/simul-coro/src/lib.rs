@@ -131,9 +131,10 @@
 //! ```
 //!
 //! The traps are `Sleep`, `YieldNow`, `Readable(fd)`, `Writable(fd)`,
-//! `Spawn`, `Join`, `Cancel`, `Now`, `CurrentTask`, `Park` and `Unpark`;
+//! `Spawn`, `Join`, `Cancel`, `Detach`, `Now`, `CurrentTask`, `Park` and `Unpark`;
 //! see [`Trap`] for what each is answered with, and when. The examples
-//! `count_coro` and `chess_coro` run the seed scenarios this way.
+//! `count_coro`, `five_waits_coro`, `cake_coro` and `chess_coro` run the
+//! seed scenarios this way, and the [`net`] module does sockets.
 //!
 //! ## 5. Pulling commands versus wakers
 //!

@@ -54,4 +54,8 @@ pub enum Reply<T> {
     /// parked and is now ready, `false` otherwise (nothing is remembered:
     /// a later `Park` still waits).
     Unparked(bool),
+    /// Answers [`Detach`](crate::Trap::Detach): `true` if the task existed
+    /// and had no joiner (its result, now or later, is dropped), `false`
+    /// otherwise (unknown id, or someone already joins it).
+    Detached(bool),
 }

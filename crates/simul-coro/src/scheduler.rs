@@ -41,11 +41,11 @@ use crate::{
 ///   |    +----------+  Join(live) -> Joining{task} -+
 ///   |     |  |   |     Park -> Parked -- Unpark ----+
 ///   |     |  |   |
-///   +-----+  |   +-- Spawn / Cancel / Now / CurrentTask / Join(finished):
-///  YieldNow  |       answered at once, resumed again in the same turn
+///   +-----+  |   +-- Spawn / Cancel / Detach / Now / CurrentTask / Unpark /
+///  YieldNow  |       Join(finished): answered at once, resumed again in the same turn
 ///            v
 ///   Finished(result)  -- returned, panicked, failed or cancelled;
-///            |           kept until joined (or taken), then the slot is freed
+///            |           kept until joined, taken or detached, then the slot is freed
 ///            v
 ///          (free)
 /// ```
@@ -198,6 +198,8 @@ enum Joiner {
     Task(TaskId),
     /// [`Scheduler::run`]: this is the main task.
     Run,
+    /// Nobody: the task was detached and its result is dropped.
+    Detached,
 }
 
 /// The tasks waiting on one descriptor, one per direction.
@@ -580,6 +582,7 @@ impl<T: 'static> Scheduler<T> {
                 self.set_state(id, State::Parked);
                 Next::Suspend
             }
+            Trap::Detach(target) => Next::Again(Reply::Detached(self.detach(target))),
             Trap::Unpark(target) => {
                 let parked =
                     matches!(self.entry(target), Some(TaskEntry { state: State::Parked, .. }));
@@ -766,7 +769,22 @@ impl<T: 'static> Scheduler<T> {
                 self.free_slot(id);
                 self.main_result = Some(result);
             }
+            Joiner::Detached => self.free_slot(id),
         }
+    }
+
+    /// `Detach(target)`: its result will be dropped.
+    fn detach(&mut self, target: TaskId) -> bool {
+        let Some(entry) = self.entry_mut(target) else { return false };
+        if entry.joiner != Joiner::Nobody {
+            return false;
+        }
+        if matches!(entry.state, State::Finished(_)) {
+            self.free_slot(target);
+        } else {
+            entry.joiner = Joiner::Detached;
+        }
+        true
     }
 
     /// The report for a deadlock: every live task is parked or joining.

@@ -95,6 +95,8 @@ pub enum TrapKind {
     Park,
     /// [`Trap::Unpark`].
     Unpark(TaskId),
+    /// [`Trap::Detach`].
+    Detach(TaskId),
 }
 
 impl TrapKind {
@@ -121,6 +123,7 @@ impl TrapKind {
             Trap::CurrentTask => TrapKind::CurrentTask,
             Trap::Park => TrapKind::Park,
             Trap::Unpark(id) => TrapKind::Unpark(*id),
+            Trap::Detach(id) => TrapKind::Detach(*id),
         }
     }
 }

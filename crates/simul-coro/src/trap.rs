@@ -40,6 +40,7 @@ pub type Task<T> = Box<dyn Coroutine<Reply<T>, Yield = Trap<T>, Return = T>>;
 /// | `CurrentTask`        | [`Reply::CurrentTask`]          | at once                               |
 /// | `Park`               | [`Reply::Woke`]                 | when another task unparks it          |
 /// | `Unpark(id)`         | [`Reply::Unparked`]             | at once; `id` is made ready           |
+/// | `Detach(id)`         | [`Reply::Detached`]             | at once                               |
 ///
 /// Traps answered "at once" do not give up the turn: the coroutine is
 /// resumed again immediately, as curio's kernel does, so spawning a
@@ -81,6 +82,10 @@ pub enum Trap<T> {
     Park,
     /// Make a parked task ready (it is resumed with [`Reply::Woke`]).
     Unpark(TaskId),
+    /// Nobody will join this task: drop its result as soon as it finishes
+    /// (at once if it has), so a server that spawns a task per connection
+    /// does not keep one result per connection forever.
+    Detach(TaskId),
 }
 
 impl<T> fmt::Debug for Trap<T> {
@@ -97,6 +102,7 @@ impl<T> fmt::Debug for Trap<T> {
             Trap::CurrentTask => f.write_str("CurrentTask"),
             Trap::Park => f.write_str("Park"),
             Trap::Unpark(id) => write!(f, "Unpark({id})"),
+            Trap::Detach(id) => write!(f, "Detach({id})"),
         }
     }
 }
