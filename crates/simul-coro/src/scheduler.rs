@@ -769,7 +769,10 @@ impl<T: 'static> Scheduler<T> {
                 self.free_slot(id);
                 self.main_result = Some(result);
             }
-            Joiner::Detached => self.free_slot(id),
+            Joiner::Detached => {
+                self.free_slot(id);
+                drop_quietly(result);
+            }
         }
     }
 
@@ -780,7 +783,9 @@ impl<T: 'static> Scheduler<T> {
             return false;
         }
         if matches!(entry.state, State::Finished(_)) {
+            let state = mem::replace(&mut entry.state, State::Running);
             self.free_slot(target);
+            drop_quietly(state);
         } else {
             entry.joiner = Joiner::Detached;
         }
@@ -870,10 +875,25 @@ impl<T: 'static> Scheduler<T> {
     }
 }
 
-/// Drops a coroutine, containing a panic from its destructor: the
-/// scheduler must survive a task whose `Drop` panics.
-fn drop_quietly<T>(coroutine: Task<T>) {
-    let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(coroutine)));
+/// Dropping the scheduler drops every task still in it (their coroutines
+/// and kept results), each under `catch_unwind`, so one panicking
+/// destructor neither escapes nor stops the others from being dropped.
+impl<T> Drop for Scheduler<T> {
+    fn drop(&mut self) {
+        for slot in &mut self.slots {
+            if let Some(task) = slot.task.take() {
+                drop_quietly(task.coroutine);
+                drop_quietly(task.state);
+            }
+        }
+    }
+}
+
+/// Drops a coroutine or a result, containing a panic from its destructor:
+/// the scheduler must survive a task (or a task's output) whose `Drop`
+/// panics.
+fn drop_quietly<V>(value: V) {
+    let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(value)));
 }
 
 /// The text of a panic payload (`panic!("...")` gives `&str` or `String`).

@@ -120,3 +120,41 @@ fn a_coroutine_resumed_after_completion_fails_cleanly() {
         "the main task did not complete: the task failed: coroutine resumed after it had completed"
     );
 }
+
+/// An output whose destructor panics.
+#[derive(Debug)]
+struct PanickyOutput;
+
+impl Drop for PanickyOutput {
+    fn drop(&mut self) {
+        panic!("boom in the output's drop");
+    }
+}
+
+#[test]
+fn outputs_and_tasks_whose_drop_panics_are_dropped_quietly() {
+    let mut s: Scheduler<Option<PanickyOutput>> = virtual_scheduler();
+    // Detached: its output is dropped by the scheduler when it finishes.
+    let detached =
+        s.spawn(from_fn(|_: Reply<Option<PanickyOutput>>| Ok(Complete(Some(PanickyOutput)))));
+    // Never joined and still kept when the scheduler is dropped.
+    s.spawn(from_fn(|_: Reply<Option<PanickyOutput>>| Ok(Complete(Some(PanickyOutput)))));
+    // Parked forever, holding a bomb, when the scheduler is dropped.
+    s.spawn(from_fn({
+        let bomb = DropBomb;
+        move |_: Reply<Option<PanickyOutput>>| {
+            let _keep = &bomb;
+            Ok(Yielded(Trap::Park))
+        }
+    }));
+    let got = s
+        .run(from_fn(move |r: Reply<Option<PanickyOutput>>| match r {
+            Reply::Start => Ok(Yielded(Trap::Detach(detached))),
+            Reply::Detached(true) => Ok(Yielded(Trap::YieldNow)),
+            Reply::Woke => Ok(Complete(None)),
+            other => panic!("unexpected {other:?}"),
+        }))
+        .unwrap();
+    assert!(got.is_none());
+    drop(s); // must not panic
+}
