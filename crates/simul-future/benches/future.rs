@@ -1,0 +1,191 @@
+//! The executor against tokio's current-thread runtime, in the same run.
+//!
+//! Each benchmark does the same work on both runtimes with the same
+//! future code; read the ratio `simul / tokio` from the two lines.
+//!
+//! * `spawn_join/<rt>/N`: spawn N trivial tasks, then await each handle.
+//! * `yield/<rt>/N`: one task yielding N times.
+//! * `handoff/<rt>/N`: two tasks passing a turn back and forth N times.
+
+use std::cell::{Cell, RefCell};
+use std::future::{Future, poll_fn};
+use std::hint::black_box;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+
+fn tokio_rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+fn spawn_join(c: &mut Criterion) {
+    const N: u64 = 1_000_000;
+    let mut g = c.benchmark_group("spawn_join");
+    g.sample_size(10).measurement_time(Duration::from_secs(5)).throughput(Throughput::Elements(N));
+    let mut simul = simul_future::Runtime::new().unwrap();
+    g.bench_function(BenchmarkId::new("simul", N), |b| {
+        b.iter(|| {
+            simul
+                .block_on(async {
+                    let handles: Vec<_> =
+                        (0..N).map(|i| simul_future::spawn(async move { black_box(i) })).collect();
+                    let mut sum = 0;
+                    for h in handles {
+                        sum += h.await.unwrap();
+                    }
+                    sum
+                })
+                .unwrap()
+        })
+    });
+    let tokio = tokio_rt();
+    g.bench_function(BenchmarkId::new("tokio", N), |b| {
+        b.iter(|| {
+            tokio.block_on(async {
+                let handles: Vec<_> =
+                    (0..N).map(|i| tokio::spawn(async move { black_box(i) })).collect();
+                let mut sum = 0;
+                for h in handles {
+                    sum += h.await.unwrap();
+                }
+                sum
+            })
+        })
+    });
+    g.finish();
+}
+
+fn yield_many(c: &mut Criterion) {
+    const N: u64 = 1_000_000;
+    let mut g = c.benchmark_group("yield");
+    g.sample_size(10).measurement_time(Duration::from_secs(5)).throughput(Throughput::Elements(N));
+    let mut simul = simul_future::Runtime::new().unwrap();
+    g.bench_function(BenchmarkId::new("simul", N), |b| {
+        b.iter(|| {
+            simul
+                .block_on(async {
+                    simul_future::spawn(async {
+                        for _ in 0..N {
+                            simul_future::yield_now().await;
+                        }
+                    })
+                    .await
+                })
+                .unwrap()
+        })
+    });
+    let tokio = tokio_rt();
+    g.bench_function(BenchmarkId::new("tokio", N), |b| {
+        b.iter(|| {
+            tokio.block_on(async {
+                tokio::spawn(async {
+                    for _ in 0..N {
+                        tokio::task::yield_now().await;
+                    }
+                })
+                .await
+            })
+        })
+    });
+    g.finish();
+}
+
+/// Two tasks taking turns: the state both see.
+struct Turns {
+    /// Whose turn it is: 0 or 1.
+    turn: Cell<usize>,
+    /// Turns taken so far.
+    count: Cell<u64>,
+    /// Each side's waker, kept while it waits.
+    wakers: [RefCell<Option<Waker>>; 2],
+}
+
+/// An `Rc` the benchmark may hand to tokio's `spawn`, which wants `Send`.
+struct Local(Rc<Turns>);
+
+// SAFETY: both runtimes here are current-thread: every task, and so every
+// clone of the `Rc`, stays on the benchmark's thread.
+unsafe impl Send for Local {}
+
+impl Local {
+    /// The shared state (a method, so closures capture the whole `Local`).
+    fn get(&self) -> &Turns {
+        &self.0
+    }
+}
+
+/// Side `me` of the handoff: waits for its turn, takes it, wakes the
+/// other side, until `n` turns have been taken in all.
+fn side(shared: Local, me: usize, n: u64) -> impl Future<Output = ()> + Send {
+    poll_fn(move |cx| {
+        let s = shared.get();
+        loop {
+            if s.count.get() >= n {
+                if let Some(w) = s.wakers[1 - me].borrow_mut().take() {
+                    w.wake();
+                }
+                return Poll::Ready(());
+            }
+            if s.turn.get() != me {
+                let mut slot = s.wakers[me].borrow_mut();
+                if !slot.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    *slot = Some(cx.waker().clone());
+                }
+                return Poll::Pending;
+            }
+            s.count.set(s.count.get() + 1);
+            s.turn.set(1 - me);
+            if let Some(w) = &*s.wakers[1 - me].borrow() {
+                w.wake_by_ref();
+            }
+        }
+    })
+}
+
+fn turns() -> Rc<Turns> {
+    Rc::new(Turns {
+        turn: Cell::new(0),
+        count: Cell::new(0),
+        wakers: [RefCell::new(None), RefCell::new(None)],
+    })
+}
+
+fn handoff(c: &mut Criterion) {
+    const N: u64 = 1_000_000;
+    let mut g = c.benchmark_group("handoff");
+    g.sample_size(10).measurement_time(Duration::from_secs(5)).throughput(Throughput::Elements(N));
+    let mut simul = simul_future::Runtime::new().unwrap();
+    g.bench_function(BenchmarkId::new("simul", N), |b| {
+        b.iter(|| {
+            let t = turns();
+            simul
+                .block_on(async {
+                    let a = simul_future::spawn(side(Local(t.clone()), 0, N));
+                    let b = simul_future::spawn(side(Local(t.clone()), 1, N));
+                    a.await.unwrap();
+                    b.await.unwrap();
+                })
+                .unwrap();
+            assert!(t.count.get() >= N);
+        })
+    });
+    let tokio = tokio_rt();
+    g.bench_function(BenchmarkId::new("tokio", N), |b| {
+        b.iter(|| {
+            let t = turns();
+            tokio.block_on(async {
+                let a = tokio::spawn(side(Local(t.clone()), 0, N));
+                let b = tokio::spawn(side(Local(t.clone()), 1, N));
+                a.await.unwrap();
+                b.await.unwrap();
+            });
+            assert!(t.count.get() >= N);
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, spawn_join, yield_many, handoff);
+criterion_main!(benches);

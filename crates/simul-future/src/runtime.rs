@@ -1,0 +1,600 @@
+//! [`Runtime`]: the single-threaded executor on the simul reactor.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
+use std::panic::Location;
+use std::pin::pin;
+use std::ptr::{self, NonNull};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+
+use simul_reactor::{Clock, Events, Instant, Notifier, Reactor};
+
+use crate::task::{Header, TaskCell, WaitReason, header, release_local, release_shared, state};
+use crate::{Deadlock, JoinHandle, RuntimeError, StuckTask, waker};
+
+/// How many tasks the loop polls before it looks at timers, other
+/// threads' wakes and I/O again. See [`Runtime`]'s fairness guarantee.
+pub const BUDGET: usize = 64;
+
+thread_local! {
+    /// The core of the runtime whose `block_on` runs on this thread (or
+    /// which is being dropped), or null.
+    static CURRENT: Cell<*const Core> = const { Cell::new(ptr::null()) };
+}
+
+/// The core of the runtime running on this thread, if any.
+///
+/// The reference is valid while that `block_on` (or drop) runs, which
+/// outlasts every caller inside it; callers must not keep it.
+#[inline]
+pub(crate) fn current() -> Option<&'static Core> {
+    let core = CURRENT.try_with(Cell::get).unwrap_or(ptr::null());
+    // SAFETY: CURRENT is non-null only while an `Enter` guard of a live
+    // core is in scope on this thread (set in `Enter::new`, restored on
+    // drop), and every use is inside that scope.
+    unsafe { core.as_ref() }
+}
+
+/// Marks this thread as running `core` until dropped.
+struct Enter {
+    /// What CURRENT held before.
+    previous: *const Core,
+}
+
+impl Enter {
+    fn new(core: &Core) -> Enter {
+        let previous = CURRENT.with(|c| c.replace(core));
+        Enter { previous }
+    }
+}
+
+impl Drop for Enter {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.previous));
+    }
+}
+
+/// A task pointer that may cross threads inside the injection queue.
+struct Injected(NonNull<Header>);
+
+// SAFETY: other threads only carry the pointer; the header's thread-local
+// parts are touched by the runtime after draining the queue on its own
+// thread, and its shared reference is atomic.
+unsafe impl Send for Injected {}
+
+/// Tasks woken from other threads, waiting for the loop.
+struct Injection {
+    /// Each entry holds a shared reference on its task.
+    tasks: Vec<Injected>,
+    /// The runtime is gone: wakes are dropped.
+    closed: bool,
+}
+
+/// The part of a runtime other threads reach, through wakers.
+pub(crate) struct Shared {
+    /// Wakes from other threads.
+    injection: Mutex<Injection>,
+    /// Whether `injection` may be non-empty: the loop reads this (a plain
+    /// load) instead of locking on every turn.
+    pending: AtomicBool,
+    /// Interrupts the reactor's wait.
+    notifier: Notifier,
+}
+
+impl Shared {
+    /// Queues `ptr` for the loop and wakes the reactor. Consumes one
+    /// shared reference on `ptr`.
+    pub(crate) fn inject(&self, ptr: NonNull<Header>) {
+        let mut q = self.injection.lock().unwrap_or_else(PoisonError::into_inner);
+        if q.closed {
+            drop(q);
+            release_shared(ptr);
+            return;
+        }
+        q.tasks.push(Injected(ptr));
+        drop(q);
+        if !self.pending.swap(true, Ordering::AcqRel) {
+            // The reactor gone or the OS refusing: nothing a waker could
+            // report to anyone; the queue entry stays for the next turn.
+            let _ = self.notifier.wake();
+        }
+    }
+}
+
+/// The runtime's thread-local state. Boxed, so tasks can point at it.
+pub(crate) struct Core {
+    /// Shared with wakers and tasks.
+    pub(crate) shared: Arc<Shared>,
+    /// Tasks to poll, in order. Entries borrow the runtime's own
+    /// reference on a task (tasks here are live, or complete with that
+    /// reference not yet given back).
+    run_queue: RefCell<VecDeque<NonNull<Header>>>,
+    /// Every live task (not complete); a task's `slot` is its index.
+    tasks: RefCell<Vec<NonNull<Header>>>,
+    /// The header standing for `block_on`'s future.
+    root: Cell<NonNull<Header>>,
+    /// The next task id.
+    next_id: Cell<u64>,
+    /// The runtime is being dropped: new tasks are cancelled at once.
+    closing: Cell<bool>,
+    /// Where the loop waits.
+    reactor: RefCell<Reactor>,
+    /// Buffer for the reactor's events.
+    events: RefCell<Events>,
+    /// Spare buffer for draining the injection queue without allocating.
+    drained: RefCell<Vec<Injected>>,
+}
+
+impl Core {
+    /// The address identifying this runtime's `Shared`.
+    #[inline]
+    pub(crate) fn shared_ptr(&self) -> *const Shared {
+        Arc::as_ptr(&self.shared)
+    }
+
+    /// Appends a task to the run queue (its SCHEDULED bit is set).
+    #[inline]
+    pub(crate) fn push_ready(&self, ptr: NonNull<Header>) {
+        self.run_queue.borrow_mut().push_back(ptr);
+    }
+
+    #[inline]
+    fn pop_ready(&self) -> Option<NonNull<Header>> {
+        self.run_queue.borrow_mut().pop_front()
+    }
+
+    /// Creates a task for `future` and queues it.
+    pub(crate) fn spawn<F>(
+        &self,
+        future: F,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        // Two local holders: the runtime's list and the JoinHandle.
+        let bits = state::SCHEDULED | state::HANDLE;
+        let ptr = TaskCell::allocate(Some(future), self, bits, 2, id, location);
+        if self.closing.get() {
+            // Spawned from a destructor while the runtime shuts down: the
+            // task will never run.
+            let h = header(ptr);
+            h.state.set(state::HANDLE | state::RUNNING);
+            // SAFETY: a fresh task of this runtime, on its thread, not polled.
+            unsafe { (h.vtable.cancel)(ptr) };
+            h.state.set(state::HANDLE | state::COMPLETE);
+            release_local(ptr);
+        } else {
+            let mut tasks = self.tasks.borrow_mut();
+            header(ptr).slot.set(tasks.len());
+            tasks.push(ptr);
+            drop(tasks);
+            self.push_ready(ptr);
+        }
+        JoinHandle::new(ptr)
+    }
+
+    /// Polls one task popped from the run queue.
+    fn run_task(&self, ptr: NonNull<Header>) {
+        let h = header(ptr);
+        let s = h.state.get();
+        if s & state::COMPLETE != 0 {
+            // It completed while queued; the queue's entry was the last
+            // use of the runtime's reference.
+            h.state.set(s & !state::SCHEDULED);
+            release_local(ptr);
+            return;
+        }
+        h.state.set((s & !state::SCHEDULED) | state::RUNNING);
+        let done = if s & state::CANCELLED != 0 {
+            // SAFETY: a live task of this runtime, on its thread.
+            unsafe { (h.vtable.cancel)(ptr) };
+            true
+        } else {
+            h.waiting_on.set(WaitReason::Unknown);
+            // SAFETY: the runtime's reference keeps the task alive during
+            // the poll; the borrowed waker is never dropped through the
+            // vtable.
+            let waker = unsafe { waker::borrowed(ptr) };
+            let mut cx = Context::from_waker(&waker);
+            // SAFETY: live, on its thread, and RUNNING guards re-entry
+            // (a task is only polled from here).
+            let mut done = unsafe { (h.vtable.poll)(ptr, &mut cx) };
+            if !done && h.state.get() & state::CANCELLED != 0 {
+                // Aborted during its own poll: drop it at this suspension.
+                // SAFETY: as above.
+                unsafe { (h.vtable.cancel)(ptr) };
+                done = true;
+            }
+            done
+        };
+        h.state.set(h.state.get() & !state::RUNNING);
+        if done {
+            self.complete(ptr);
+        }
+    }
+
+    /// Marks a task whose result is stored as complete: wakes its joiner,
+    /// leaves the live list, and gives back the runtime's reference (now,
+    /// or when its queue entry is popped).
+    fn complete(&self, ptr: NonNull<Header>) {
+        let h = header(ptr);
+        let mut s = h.state.get() | state::COMPLETE;
+        h.state.set(s);
+        if s & state::HANDLE == 0 {
+            // SAFETY: a task of this runtime, on its thread, not running.
+            unsafe { (h.vtable.drop_output)(ptr) };
+            s |= state::CLOSED;
+            h.state.set(s);
+        }
+        let mut tasks = self.tasks.borrow_mut();
+        let slot = h.slot.get();
+        tasks.swap_remove(slot);
+        if let Some(&moved) = tasks.get(slot) {
+            header(moved).slot.set(slot);
+        }
+        drop(tasks);
+        if let Some(waiter) = h.join_waiter.take() {
+            waiter.wake();
+        }
+        if h.state.get() & state::SCHEDULED == 0 {
+            release_local(ptr);
+        }
+    }
+
+    /// Moves tasks woken by other threads onto the run queue.
+    fn drain_injected(&self) {
+        // A plain load on x86; the swap below synchronises with the
+        // pushers' `swap(true)`.
+        if !self.shared.pending.load(Ordering::Relaxed) {
+            return;
+        }
+        self.shared.pending.swap(false, Ordering::AcqRel);
+        let mut drained = self.drained.borrow_mut();
+        {
+            let mut q = self.shared.injection.lock().unwrap_or_else(PoisonError::into_inner);
+            std::mem::swap(&mut q.tasks, &mut *drained);
+        }
+        for Injected(ptr) in drained.drain(..) {
+            waker::schedule(self, ptr);
+            release_shared(ptr);
+        }
+    }
+
+    /// One visit to the world outside the run queue: other threads'
+    /// wakes and the reactor. Blocks only when nothing is ready.
+    fn turn(&self, root_location: &'static Location<'static>) -> Result<(), RuntimeError> {
+        self.drain_injected();
+        let idle = self.run_queue.borrow().is_empty();
+        if !idle {
+            // Ready work remains: nothing registered with the reactor can
+            // be missed by not looking (other threads' wakes were just
+            // drained), so skip the system call.
+            return Ok(());
+        }
+        let deadline: Option<Instant> = None;
+        if deadline.is_none()
+            && let Some(stuck) = self.find_deadlock(root_location)
+        {
+            return Err(RuntimeError::Deadlock(stuck));
+        }
+        let mut events = self.events.borrow_mut();
+        self.reactor.borrow_mut().poll(&mut events, deadline)?;
+        drop(events);
+        self.drain_injected();
+        Ok(())
+    }
+
+    /// Shared references on a task not accounted for by the local
+    /// holders: live waker clones and queue entries.
+    fn outside_refs(ptr: NonNull<Header>) -> usize {
+        let h = header(ptr);
+        let refs = h.refs.load(Ordering::Acquire);
+        refs - usize::from(h.local.get() > 0)
+    }
+
+    /// With nothing ready and no timer, decides whether anything could
+    /// still wake a task. Conservative: any live waker clone of a task or
+    /// of the root (which another thread, or a future simul does not
+    /// know, might use) means "maybe", and so does an injected wake.
+    fn find_deadlock(&self, root_location: &'static Location<'static>) -> Option<Deadlock> {
+        if self.shared.pending.load(Ordering::Acquire) {
+            return None;
+        }
+        let root = self.root.get();
+        let tasks = self.tasks.borrow();
+        if Self::outside_refs(root) > 0 || tasks.iter().any(|&t| Self::outside_refs(t) > 0) {
+            return None;
+        }
+        let mut stuck = vec![StuckTask {
+            id: None,
+            location: root_location,
+            waiting_on: header(root).waiting_on.get().to_string(),
+        }];
+        stuck.extend(tasks.iter().map(|&t| {
+            let h = header(t);
+            StuckTask {
+                id: Some(h.id),
+                location: h.location,
+                waiting_on: h.waiting_on.get().to_string(),
+            }
+        }));
+        stuck[1..].sort_by_key(|t| t.id);
+        Some(Deadlock { stuck })
+    }
+}
+
+/// A single-threaded executor for futures, on a [`Reactor`].
+///
+/// [`block_on`](Runtime::block_on) drives one future to completion on
+/// the calling thread; while it waits, the tasks [`spawn`](crate::spawn)ed
+/// on the runtime run too. Tasks need not be `Send`: they never leave
+/// this thread. Their wakers are `Send + Sync` and may be used anywhere.
+///
+/// ```text
+///   +--> pop up to BUDGET ready tasks, poll each once ------------+
+///   |      (a task woken again while polled goes to the back)     |
+///   |                                                             v
+///   +-- drain other threads' wakes; if nothing is ready, wait in the reactor
+///       (until a wake or the next timer); if nothing can ever wake
+///       anything, return Err(Deadlock) instead of waiting forever
+/// ```
+///
+/// **Fairness.** Polling is first-in first-out, and a task woken while
+/// it is polled (as [`yield_now`](crate::yield_now) does) goes to the
+/// back of the queue, so `n` ready tasks are each polled once every `n`
+/// polls. After at most [`BUDGET`] polls the loop drains wakes from other
+/// threads and checks timers and I/O, so an always-ready task delays a
+/// timer or a cross-thread wake by at most `BUDGET` polls.
+///
+/// **Panics** in a task are caught: the task completes with
+/// [`JoinError::Panic`](crate::JoinError::Panic), the runtime goes on. A
+/// panic in `block_on`'s own future propagates to its caller.
+///
+/// **Dropping** the runtime drops every unfinished task's future (their
+/// `JoinHandle`s then report cancellation); wakes that arrive later are
+/// ignored.
+///
+/// # Examples
+///
+/// ```
+/// use simul_future::{Runtime, spawn, yield_now};
+///
+/// let mut rt = Runtime::new()?;
+/// let sum = rt.block_on(async {
+///     let a = spawn(async { yield_now().await; 20 });
+///     let b = spawn(async { 22 });
+///     a.await.unwrap() + b.await.unwrap()
+/// })?;
+/// assert_eq!(sum, 42);
+/// # Ok::<(), simul_future::RuntimeError>(())
+/// ```
+pub struct Runtime {
+    /// Boxed so that tasks and the thread-local context can point at it.
+    core: Box<Core>,
+    /// Tasks and their state stay on this thread.
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Runtime {
+    /// A runtime on the real clock.
+    ///
+    /// # Errors
+    ///
+    /// What [`Reactor::new`] reports.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut rt = simul_future::Runtime::new()?;
+    /// assert_eq!(rt.block_on(async { 1 + 1 })?, 2);
+    /// # Ok::<(), simul_future::RuntimeError>(())
+    /// ```
+    pub fn new() -> io::Result<Runtime> {
+        Runtime::with_clock(Clock::real())
+    }
+
+    /// A runtime on `clock`. Under [`Clock::new_virtual`], waiting for a
+    /// timer takes no real time: the clock jumps to the deadline.
+    ///
+    /// # Errors
+    ///
+    /// What [`Reactor::with_clock`] reports.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use simul_future::Runtime;
+    /// use simul_reactor::Clock;
+    ///
+    /// let rt = Runtime::with_clock(Clock::new_virtual())?;
+    /// assert!(rt.clock().is_virtual());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn with_clock(clock: Clock) -> io::Result<Runtime> {
+        let reactor = Reactor::with_clock(clock)?;
+        let shared = Arc::new(Shared {
+            injection: Mutex::new(Injection { tasks: Vec::new(), closed: false }),
+            pending: AtomicBool::new(false),
+            notifier: reactor.notifier(),
+        });
+        let core = Box::new(Core {
+            shared,
+            run_queue: RefCell::new(VecDeque::with_capacity(256)),
+            tasks: RefCell::new(Vec::new()),
+            root: Cell::new(NonNull::dangling()),
+            next_id: Cell::new(1),
+            closing: Cell::new(false),
+            reactor: RefCell::new(reactor),
+            events: RefCell::new(Events::with_capacity(256)),
+            drained: RefCell::new(Vec::new()),
+        });
+        let root = TaskCell::<std::future::Pending<()>>::allocate(
+            None,
+            &core,
+            state::ROOT,
+            1,
+            0,
+            Location::caller(),
+        );
+        core.root.set(root);
+        Ok(Runtime { core, _not_send: PhantomData })
+    }
+
+    /// The runtime's clock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = simul_future::Runtime::new()?;
+    /// assert!(!rt.clock().is_virtual());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn clock(&self) -> Clock {
+        self.core.reactor.borrow().clock().clone()
+    }
+
+    /// Spawns a task on this runtime from outside it; it starts running
+    /// at the next [`block_on`](Runtime::block_on). Inside the runtime,
+    /// the free function [`spawn`](crate::spawn) does the same.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut rt = simul_future::Runtime::new()?;
+    /// let handle = rt.spawn(async { "done" });
+    /// assert_eq!(rt.block_on(handle)?.unwrap(), "done");
+    /// # Ok::<(), simul_future::RuntimeError>(())
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.core.spawn(future, Location::caller())
+    }
+
+    /// Runs `future` to completion on this thread, running spawned tasks
+    /// meanwhile, and returns its output.
+    ///
+    /// Tasks still unfinished when `future` completes stay in the runtime
+    /// and go on at the next `block_on` (or are cancelled when the
+    /// runtime is dropped).
+    ///
+    /// # Errors
+    ///
+    /// * [`RuntimeError::Deadlock`]: `future` is pending and nothing can
+    ///   ever wake it or any task (see [`Deadlock`]); the report lists
+    ///   every stuck task. `future` is dropped; the tasks stay.
+    /// * [`RuntimeError::Nested`]: called from inside a running
+    ///   `block_on` on this thread (which would block the outer loop).
+    /// * [`RuntimeError::Io`]: the reactor's wait failed.
+    ///
+    /// # Panics
+    ///
+    /// If `future` itself panics (a spawned task's panic is caught and
+    /// returned through its `JoinHandle` instead).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use simul_future::{Runtime, RuntimeError};
+    ///
+    /// let mut rt = Runtime::new()?;
+    /// // Awaiting a future nobody will ever wake is a deadlock, reported:
+    /// let err = rt.block_on(std::future::pending::<()>()).unwrap_err();
+    /// assert!(matches!(err, RuntimeError::Deadlock(_)));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&mut self, future: F) -> Result<F::Output, RuntimeError> {
+        let location = Location::caller();
+        if current().is_some() {
+            return Err(RuntimeError::Nested);
+        }
+        let core: &Core = &self.core;
+        let _enter = Enter::new(core);
+        let mut future = pin!(future);
+        let root = core.root.get();
+        waker::schedule(core, root);
+        // SAFETY: the root header lives as long as the runtime; the
+        // borrowed waker is never dropped through the vtable.
+        let root_waker: ManuallyDrop<_> = unsafe { waker::borrowed(root) };
+        let mut root_cx = Context::from_waker(&root_waker);
+        loop {
+            for _ in 0..BUDGET {
+                let Some(ptr) = core.pop_ready() else { break };
+                if ptr == root {
+                    let h = header(root);
+                    h.state.set(h.state.get() & !state::SCHEDULED);
+                    h.waiting_on.set(WaitReason::Unknown);
+                    if let Poll::Ready(output) = future.as_mut().poll(&mut root_cx) {
+                        return Ok(output);
+                    }
+                } else {
+                    core.run_task(ptr);
+                }
+            }
+            core.turn(location)?;
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        let core: &Core = &self.core;
+        // Wakes from destructors below are local and harmless.
+        let _enter = Enter::new(core);
+        core.closing.set(true);
+        loop {
+            let Some(ptr) = core.tasks.borrow().last().copied() else { break };
+            let h = header(ptr);
+            h.state.set(h.state.get() | state::RUNNING);
+            // SAFETY: a live task of this runtime, on its thread, not
+            // being polled (no block_on runs: we hold `&mut self`).
+            unsafe { (h.vtable.cancel)(ptr) };
+            h.state.set(h.state.get() & !state::RUNNING);
+            core.complete(ptr);
+        }
+        let root = core.root.get();
+        while let Some(ptr) = core.pop_ready() {
+            let h = header(ptr);
+            h.state.set(h.state.get() & !state::SCHEDULED);
+            if ptr != root {
+                // Complete (all are by now) with the runtime's reference
+                // left for the queue entry.
+                release_local(ptr);
+            }
+        }
+        let leftover = {
+            let mut q = core.shared.injection.lock().unwrap_or_else(PoisonError::into_inner);
+            q.closed = true;
+            std::mem::take(&mut q.tasks)
+        };
+        for Injected(ptr) in leftover {
+            release_shared(ptr);
+        }
+        let h = header(root);
+        h.state.set(state::ROOT | state::COMPLETE);
+        release_local(root);
+    }
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("tasks", &self.core.tasks.borrow().len())
+            .field("ready", &self.core.run_queue.borrow().len())
+            .finish()
+    }
+}
