@@ -21,7 +21,7 @@ use crate::task::panic_message;
 /// # Ok::<(), simul_future::RuntimeError>(())
 /// ```
 pub enum JoinError {
-    /// The task was aborted ([`JoinHandle::abort`](crate::JoinHandle::abort),
+    /// The task was aborted ([`JoinHandle::abort`](crate::JoinHandle::abort), a dropped [`JoinSet`](crate::JoinSet),
     /// or the runtime's drop).
     Cancelled,
     /// The task panicked; the payload is what `panic!` was given (resume

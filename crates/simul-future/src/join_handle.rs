@@ -128,6 +128,10 @@ impl<T> JoinHandle<T> {
     }
 }
 
+// The handle holds a pointer, never a `T` in place: moving it is always
+// fine, whatever `T` is.
+impl<T> Unpin for JoinHandle<T> {}
+
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 

@@ -7,15 +7,26 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod error;
+mod join;
+mod join3;
+mod join_all;
 mod join_handle;
+mod join_set;
+mod maybe_done;
 mod runtime;
+mod select;
 mod spawn;
 mod task;
 mod waker;
 mod yield_now;
 
 pub use error::{Deadlock, JoinError, RuntimeError, StuckTask};
+pub use join::{Join, join};
+pub use join_all::{JoinAll, join_all};
 pub use join_handle::JoinHandle;
+pub use join_set::{JoinNext, JoinSet};
+pub use join3::{Join3, join3};
 pub use runtime::{BUDGET, Runtime};
+pub use select::{Either, Select, select};
 pub use spawn::spawn;
 pub use yield_now::{YieldNow, yield_now};

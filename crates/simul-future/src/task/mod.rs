@@ -55,6 +55,8 @@ pub(crate) enum WaitReason {
     Unknown,
     /// The `JoinHandle` of the task with this id.
     Join(u64),
+    /// `JoinSet::join_next`, with this many tasks in the set.
+    JoinSet(usize),
     /// `yield_now`: scheduled again already, so never stuck.
     Yield,
 }
@@ -66,6 +68,7 @@ impl fmt::Display for WaitReason {
                 f.write_str("a future that kept no waker (nothing can ever wake it: a lost wakeup)")
             }
             WaitReason::Join(id) => write!(f, "the JoinHandle of task #{id}"),
+            WaitReason::JoinSet(n) => write!(f, "JoinSet::join_next ({n} tasks in the set)"),
             WaitReason::Yield => f.write_str("yield_now"),
         }
     }
