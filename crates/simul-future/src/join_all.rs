@@ -56,7 +56,7 @@ pub fn join_all<F: Future>(futures: Vec<F>) -> JoinAll<F> {
 ///
 /// ```
 /// let mut rt = simul_future::Runtime::new()?;
-/// let j: simul_future::JoinAll<_> = simul_future::join_all(vec![async { 1 }, async { 2 }]);
+/// let j: simul_future::JoinAll<_> = simul_future::join_all(vec![std::future::ready(1), std::future::ready(2)]);
 /// assert_eq!(rt.block_on(j)?, [1, 2]);
 /// # Ok::<(), simul_future::RuntimeError>(())
 /// ```

@@ -23,7 +23,7 @@ use crate::{JoinError, JoinHandle};
 /// use simul_future::{JoinSet, Runtime, yield_now};
 ///
 /// let mut rt = Runtime::new()?;
-/// let mut finished = rt.block_on(async {
+/// let finished = rt.block_on(async {
 ///     let mut set = JoinSet::new();
 ///     for i in 0..3u32 {
 ///         set.spawn(async move {
