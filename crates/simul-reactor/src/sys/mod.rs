@@ -61,6 +61,9 @@ mod kqueue;
     target_os = "dragonfly",
 ))]
 pub(crate) use self::kqueue::{RawEvent, Selector, Waker, event};
+/// kqueue without `EVFILT_USER` on older releases: the notifier is a pipe.
+#[cfg(any(target_os = "netbsd", target_os = "openbsd"))]
+mod pipe_waker;
 
 #[cfg(not(any(
     target_os = "linux",
