@@ -132,6 +132,7 @@ mod interest;
 mod notifier;
 mod reactor;
 mod sys;
+mod timer;
 mod token;
 
 pub use clock::Clock;
@@ -140,4 +141,5 @@ pub use instant::Instant;
 pub use interest::Interest;
 pub use notifier::Notifier;
 pub use reactor::Reactor;
+pub use timer::{TimerKey, TimerQueue};
 pub use token::Token;
