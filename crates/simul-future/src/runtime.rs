@@ -13,9 +13,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
-use simul_reactor::{Clock, Events, Instant, Notifier, Reactor};
+use simul_reactor::{Clock, Events, Instant, Notifier, Reactor, TimerKey, TimerQueue};
 
-use crate::task::{Header, TaskCell, WaitReason, header, release_local, release_shared, state};
+use crate::task::{
+    Header, TaskCell, WaitReason, Waiter, header, release_local, release_shared, state,
+};
 use crate::{Deadlock, JoinHandle, RuntimeError, StuckTask, waker};
 
 /// How many tasks the loop polls before it looks at timers, other
@@ -125,6 +127,13 @@ pub(crate) struct Core {
     closing: Cell<bool>,
     /// Where the loop waits.
     reactor: RefCell<Reactor>,
+    /// The reactor's clock (a copy, read without borrowing the reactor).
+    clock: Clock,
+    /// Sleeping futures, by deadline; each entry wakes its waiter.
+    timers: RefCell<TimerQueue<Waiter>>,
+    /// Waiters of due timers, collected before waking any (a wake may
+    /// run foreign code, which must not find the queue borrowed).
+    fired: RefCell<Vec<Waiter>>,
     /// Buffer for the reactor's events.
     events: RefCell<Events>,
     /// Spare buffer for draining the injection queue without allocating.
@@ -136,6 +145,47 @@ impl Core {
     #[inline]
     pub(crate) fn shared_ptr(&self) -> *const Shared {
         Arc::as_ptr(&self.shared)
+    }
+
+    /// The time on the runtime's clock.
+    #[inline]
+    pub(crate) fn now(&self) -> Instant {
+        self.clock.now()
+    }
+
+    /// Adds a timer that wakes `waiter` at `deadline`.
+    pub(crate) fn add_timer(&self, deadline: Instant, waiter: Waiter) -> TimerKey {
+        self.timers.borrow_mut().insert(deadline, waiter)
+    }
+
+    /// Removes a timer (a stale key is ignored).
+    pub(crate) fn cancel_timer(&self, key: TimerKey) {
+        let waiter = self.timers.borrow_mut().cancel(key);
+        // Dropped after the borrow ends: a foreign waker's drop is
+        // foreign code.
+        drop(waiter);
+    }
+
+    /// Wakes the waiters of every timer due now; returns how many.
+    fn fire_timers(&self) -> usize {
+        let now = self.now();
+        let mut fired = self.fired.borrow_mut();
+        {
+            let mut timers = self.timers.borrow_mut();
+            while let Some((_, waiter)) = timers.pop_due(now) {
+                fired.push(waiter);
+            }
+        }
+        let n = fired.len();
+        let batch = std::mem::take(&mut *fired);
+        drop(fired);
+        let mut batch = batch;
+        for waiter in batch.drain(..) {
+            waiter.wake();
+        }
+        // Keep the allocation for the next turn.
+        *self.fired.borrow_mut() = batch;
+        n
     }
 
     /// Appends a task to the run queue (its SCHEDULED bit is set).
@@ -274,14 +324,15 @@ impl Core {
     /// wakes and the reactor. Blocks only when nothing is ready.
     fn turn(&self, root_location: &'static Location<'static>) -> Result<(), RuntimeError> {
         self.drain_injected();
+        self.fire_timers();
         let idle = self.run_queue.borrow().is_empty();
         if !idle {
             // Ready work remains: nothing registered with the reactor can
             // be missed by not looking (other threads' wakes were just
-            // drained), so skip the system call.
+            // drained, due timers fired), so skip the system call.
             return Ok(());
         }
-        let deadline: Option<Instant> = None;
+        let deadline = self.timers.borrow().next_deadline();
         if deadline.is_none()
             && let Some(stuck) = self.find_deadlock(root_location)
         {
@@ -291,6 +342,7 @@ impl Core {
         self.reactor.borrow_mut().poll(&mut events, deadline)?;
         drop(events);
         self.drain_injected();
+        self.fire_timers();
         Ok(())
     }
 
@@ -427,8 +479,12 @@ impl Runtime {
             pending: AtomicBool::new(false),
             notifier: reactor.notifier(),
         });
+        let clock = reactor.clock().clone();
         let core = Box::new(Core {
             shared,
+            clock,
+            timers: RefCell::new(TimerQueue::new()),
+            fired: RefCell::new(Vec::new()),
             run_queue: RefCell::new(VecDeque::with_capacity(256)),
             tasks: RefCell::new(Vec::new()),
             root: Cell::new(NonNull::dangling()),
@@ -460,7 +516,7 @@ impl Runtime {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn clock(&self) -> Clock {
-        self.core.reactor.borrow().clock().clone()
+        self.core.clock.clone()
     }
 
     /// Spawns a task on this runtime from outside it; it starts running
@@ -566,6 +622,9 @@ impl Drop for Runtime {
             h.state.set(h.state.get() & !state::RUNNING);
             core.complete(ptr);
         }
+        // Timers hold waiters (task references and foreign wakers).
+        let timers = std::mem::take(&mut *core.timers.borrow_mut());
+        drop(timers);
         let root = core.root.get();
         while let Some(ptr) = core.pop_ready() {
             let h = header(ptr);

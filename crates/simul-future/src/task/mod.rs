@@ -43,6 +43,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering, fence};
 use std::task::{Context, Poll, Waker};
 
+use simul_reactor::Instant;
+
 use crate::JoinError;
 use crate::runtime::{Core, Shared};
 
@@ -55,6 +57,8 @@ pub(crate) enum WaitReason {
     Unknown,
     /// The `JoinHandle` of the task with this id.
     Join(u64),
+    /// A timer firing at this instant.
+    Sleep(Instant),
     /// `JoinSet::join_next`, with this many tasks in the set.
     JoinSet(usize),
     /// `yield_now`: scheduled again already, so never stuck.
@@ -68,6 +72,7 @@ impl fmt::Display for WaitReason {
                 f.write_str("a future that kept no waker (nothing can ever wake it: a lost wakeup)")
             }
             WaitReason::Join(id) => write!(f, "the JoinHandle of task #{id}"),
+            WaitReason::Sleep(t) => write!(f, "a timer at {t}"),
             WaitReason::JoinSet(n) => write!(f, "JoinSet::join_next ({n} tasks in the set)"),
             WaitReason::Yield => f.write_str("yield_now"),
         }
