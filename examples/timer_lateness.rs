@@ -17,10 +17,12 @@ use std::time::{Duration, Instant};
 fn main() {
     let samples = parse_samples();
     println!("timer lateness, {samples} samples each (median / p90 past the deadline)\n");
-    println!("| sleep | std::thread::sleep | simul Reactor::poll | ratio | tokio current-thread | ratio |");
+    println!(
+        "| sleep | std::thread::sleep | simul Reactor::poll | ratio | tokio current-thread | ratio |"
+    );
     println!("| --- | --- | --- | --- | --- | --- |");
     for want in [Duration::from_millis(1), Duration::from_micros(100)] {
-        let floor = measure(samples, want, |d| std::thread::sleep(d));
+        let floor = measure(samples, want, std::thread::sleep);
         let mut reactor = Reactor::new().expect("reactor");
         let mut events = Events::with_capacity(8);
         let simul = measure(samples, want, |d| {
@@ -48,11 +50,17 @@ fn main() {
             tokio.0.as_secs_f64() / floor.0.as_secs_f64(),
         );
     }
-    println!("\nratio: median lateness divided by std::thread::sleep's (1.00x = the machine's floor)");
+    println!(
+        "\nratio: median lateness divided by std::thread::sleep's (1.00x = the machine's floor)"
+    );
 }
 
 /// Median and 90th percentile of how late `sleep(want)` returns.
-fn measure(samples: usize, want: Duration, mut sleep: impl FnMut(Duration)) -> (Duration, Duration) {
+fn measure(
+    samples: usize,
+    want: Duration,
+    mut sleep: impl FnMut(Duration),
+) -> (Duration, Duration) {
     let late: Vec<Duration> = (0..samples)
         .map(|_| {
             let start = Instant::now();

@@ -338,7 +338,9 @@ fn explain(op: &str, fd: RawFd, e: io::Error) -> io::Error {
         Some(libc::EEXIST) => "is already registered (use reregister to change it)",
         Some(libc::ENOENT) => "is not registered",
         Some(libc::EBADF) => "is not an open file descriptor",
-        Some(libc::EPERM) => "does not support readiness polling (regular files and directories are always ready)",
+        Some(libc::EPERM) => {
+            "does not support readiness polling (regular files and directories are always ready)"
+        }
         _ => return io::Error::new(e.kind(), format!("{op} fd {fd}: {e}")),
     };
     io::Error::new(e.kind(), format!("{op} fd {fd}: it {why} ({e})"))

@@ -32,7 +32,6 @@ macro_rules! syscall {
     }};
 }
 
-
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod epoll;
 #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -75,7 +74,9 @@ mod pipe_waker;
     target_os = "netbsd",
     target_os = "dragonfly",
 )))]
-compile_error!("simul-reactor supports epoll (Linux, Android) and kqueue (macOS, iOS, the BSDs) only");
+compile_error!(
+    "simul-reactor supports epoll (Linux, Android) and kqueue (macOS, iOS, the BSDs) only"
+);
 
 /// Checks that `fd` can name an open file before it reaches the kernel.
 ///
