@@ -6,6 +6,7 @@
 //! * `spawn_join/<rt>/N`: spawn N trivial tasks, then await each handle.
 //! * `yield/<rt>/N`: one task yielding N times.
 //! * `handoff/<rt>/N`: two tasks passing a turn back and forth N times.
+//! * `sleepers/<rt>/N`: N tasks sleeping at once (1 to 10 ms), all joined.
 
 use std::cell::{Cell, RefCell};
 use std::future::{Future, poll_fn};
@@ -187,5 +188,39 @@ fn handoff(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, spawn_join, yield_many, handoff);
+fn sleepers(c: &mut Criterion) {
+    const N: u64 = 1_000_000;
+    let mut g = c.benchmark_group("sleepers");
+    g.sample_size(10).measurement_time(Duration::from_secs(8)).throughput(Throughput::Elements(N));
+    let ms = |i: u64| Duration::from_millis(1 + i % 10);
+    let mut simul = simul_future::Runtime::new().unwrap();
+    g.bench_function(BenchmarkId::new("simul", N), |b| {
+        b.iter(|| {
+            simul
+                .block_on(async {
+                    let handles: Vec<_> =
+                        (0..N).map(|i| simul_future::spawn(simul_future::sleep(ms(i)))).collect();
+                    for h in handles {
+                        h.await.unwrap();
+                    }
+                })
+                .unwrap()
+        })
+    });
+    let tokio = tokio_rt();
+    g.bench_function(BenchmarkId::new("tokio", N), |b| {
+        b.iter(|| {
+            tokio.block_on(async {
+                let handles: Vec<_> =
+                    (0..N).map(|i| tokio::spawn(tokio::time::sleep(ms(i)))).collect();
+                for h in handles {
+                    h.await.unwrap();
+                }
+            })
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, spawn_join, yield_many, handoff, sleepers);
 criterion_main!(benches);
