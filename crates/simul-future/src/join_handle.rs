@@ -87,11 +87,10 @@ impl<T> JoinHandle<T> {
         }
         h.state.set(s | state::CANCELLED);
         if s & (state::RUNNING | state::SCHEDULED) == 0 {
-            h.state.set(s | state::CANCELLED | state::SCHEDULED);
-            // SAFETY: the task is not complete, so its runtime's core is
-            // alive (`Header::core`), and this `!Send` handle is on the
-            // runtime's thread.
-            unsafe { (*h.core).push_ready(self.ptr) };
+            // Queue it so the loop drops the future: directly inside the
+            // runtime's block_on, through the injection queue otherwise
+            // (say, between two block_on calls).
+            crate::waker::wake_task(self.ptr);
         }
     }
 

@@ -109,6 +109,62 @@ impl Shared {
     }
 }
 
+/// Every unfinished task, for deadlock reports and teardown.
+///
+/// A vector with tombstones: a task's `slot` is its index, and removing
+/// it writes `None` there, touching no other task (a swap-remove would
+/// touch the moved task's header: a cache miss per completion with many
+/// tasks). The vector is compacted when three quarters are tombstones.
+struct LiveTasks {
+    /// Tasks by slot; `None` where one was removed.
+    slots: Vec<Option<NonNull<Header>>>,
+    /// How many entries are `Some`.
+    live: usize,
+}
+
+impl LiveTasks {
+    fn insert(&mut self, ptr: NonNull<Header>) {
+        header(ptr).slot.set(self.slots.len());
+        self.slots.push(Some(ptr));
+        self.live += 1;
+    }
+
+    fn remove(&mut self, ptr: NonNull<Header>) {
+        let slot = header(ptr).slot.get();
+        if let Some(entry) = self.slots.get_mut(slot)
+            && *entry == Some(ptr)
+        {
+            *entry = None;
+            self.live -= 1;
+        }
+        if self.live == 0 {
+            self.slots.clear();
+        } else if self.slots.len() >= 64 && self.live * 4 < self.slots.len() {
+            self.slots.retain(Option::is_some);
+            for (i, p) in self.slots.iter().flatten().enumerate() {
+                header(*p).slot.set(i);
+            }
+        }
+    }
+
+    /// The live task in the highest slot, dropping trailing tombstones.
+    fn last(&mut self) -> Option<NonNull<Header>> {
+        while let Some(last) = self.slots.last() {
+            match last {
+                Some(p) => return Some(*p),
+                None => {
+                    self.slots.pop();
+                }
+            }
+        }
+        None
+    }
+
+    fn iter(&self) -> impl Iterator<Item = NonNull<Header>> + '_ {
+        self.slots.iter().flatten().copied()
+    }
+}
+
 /// The runtime's thread-local state. Boxed, so tasks can point at it.
 pub(crate) struct Core {
     /// Shared with wakers and tasks.
@@ -117,8 +173,8 @@ pub(crate) struct Core {
     /// reference on a task (tasks here are live, or complete with that
     /// reference not yet given back).
     run_queue: RefCell<VecDeque<NonNull<Header>>>,
-    /// Every live task (not complete); a task's `slot` is its index.
-    tasks: RefCell<Vec<NonNull<Header>>>,
+    /// Every live task (not complete).
+    tasks: RefCell<LiveTasks>,
     /// The header standing for `block_on`'s future.
     root: Cell<NonNull<Header>>,
     /// The next task id.
@@ -224,10 +280,7 @@ impl Core {
             h.state.set(state::HANDLE | state::COMPLETE);
             release_local(ptr);
         } else {
-            let mut tasks = self.tasks.borrow_mut();
-            header(ptr).slot.set(tasks.len());
-            tasks.push(ptr);
-            drop(tasks);
+            self.tasks.borrow_mut().insert(ptr);
             self.push_ready(ptr);
         }
         JoinHandle::new(ptr)
@@ -286,13 +339,7 @@ impl Core {
             s |= state::CLOSED;
             h.state.set(s);
         }
-        let mut tasks = self.tasks.borrow_mut();
-        let slot = h.slot.get();
-        tasks.swap_remove(slot);
-        if let Some(&moved) = tasks.get(slot) {
-            header(moved).slot.set(slot);
-        }
-        drop(tasks);
+        self.tasks.borrow_mut().remove(ptr);
         if let Some(waiter) = h.join_waiter.take() {
             waiter.wake();
         }
@@ -364,7 +411,7 @@ impl Core {
         }
         let root = self.root.get();
         let tasks = self.tasks.borrow();
-        if Self::outside_refs(root) > 0 || tasks.iter().any(|&t| Self::outside_refs(t) > 0) {
+        if Self::outside_refs(root) > 0 || tasks.iter().any(|t| Self::outside_refs(t) > 0) {
             return None;
         }
         let mut stuck = vec![StuckTask {
@@ -372,7 +419,7 @@ impl Core {
             location: root_location,
             waiting_on: header(root).waiting_on.get().to_string(),
         }];
-        stuck.extend(tasks.iter().map(|&t| {
+        stuck.extend(tasks.iter().map(|t| {
             let h = header(t);
             StuckTask {
                 id: Some(h.id),
@@ -486,7 +533,7 @@ impl Runtime {
             timers: RefCell::new(TimerQueue::new()),
             fired: RefCell::new(Vec::new()),
             run_queue: RefCell::new(VecDeque::with_capacity(256)),
-            tasks: RefCell::new(Vec::new()),
+            tasks: RefCell::new(LiveTasks { slots: Vec::new(), live: 0 }),
             root: Cell::new(NonNull::dangling()),
             next_id: Cell::new(1),
             closing: Cell::new(false),
@@ -613,7 +660,7 @@ impl Drop for Runtime {
         let _enter = Enter::new(core);
         core.closing.set(true);
         loop {
-            let Some(ptr) = core.tasks.borrow().last().copied() else { break };
+            let Some(ptr) = core.tasks.borrow_mut().last() else { break };
             let h = header(ptr);
             h.state.set(h.state.get() | state::RUNNING);
             // SAFETY: a live task of this runtime, on its thread, not
@@ -652,7 +699,7 @@ impl Drop for Runtime {
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runtime")
-            .field("tasks", &self.core.tasks.borrow().len())
+            .field("tasks", &self.core.tasks.borrow().live)
             .field("ready", &self.core.run_queue.borrow().len())
             .finish()
     }

@@ -119,12 +119,6 @@ pub(crate) struct Header {
     /// reactor's notifier. Kept alive by every task, so a waker used after
     /// the runtime is gone still has somewhere (closed) to go.
     pub(crate) shared: Arc<Shared>,
-    /// The owning runtime's thread-local part.
-    ///
-    /// # Invariant
-    /// Valid while the task is not [`COMPLETE`](state::COMPLETE): a runtime
-    /// completes every task before it frees its core.
-    pub(crate) core: *const Core,
     /// Operations that know the future's type.
     pub(crate) vtable: &'static TaskVTable,
     /// Where `spawn` was called, for diagnostics.
@@ -183,7 +177,6 @@ impl<F: Future> TaskCell<F> {
                 local: Cell::new(local),
                 state: Cell::new(state),
                 shared: core.shared.clone(),
-                core,
                 vtable: &Self::VTABLE,
                 location,
                 id,
@@ -426,5 +419,16 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
         s
     } else {
         "Box<dyn Any>"
+    }
+}
+#[cfg(test)]
+mod size_probe {
+    fn cell_size<F: std::future::Future>(_: &F) -> usize {
+        size_of::<super::TaskCell<F>>()
+    }
+    #[test]
+    fn sizes() {
+        let f = async move { std::hint::black_box(1u64) };
+        eprintln!("header {} cell {} waiter {} reason {}", size_of::<super::Header>(), cell_size(&f), size_of::<Option<super::Waiter>>(), size_of::<super::WaitReason>());
     }
 }
