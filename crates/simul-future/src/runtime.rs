@@ -15,6 +15,7 @@ use std::task::{Context, Poll};
 
 use simul_reactor::{Clock, Events, Instant, Notifier, Reactor, TimerKey, TimerQueue};
 
+use crate::task::cells::CellCache;
 use crate::task::{
     Header, TaskCell, WaitReason, Waiter, header, release_local, release_shared, state,
 };
@@ -192,6 +193,8 @@ pub(crate) struct Core {
     fired: RefCell<Vec<Waiter>>,
     /// Buffer for the reactor's events.
     events: RefCell<Events>,
+    /// Memory of finished tasks, for the next spawns.
+    pub(crate) cells: RefCell<CellCache>,
     /// Spare buffer for draining the injection queue without allocating.
     drained: RefCell<Vec<Injected>>,
 }
@@ -379,6 +382,8 @@ impl Core {
             // drained, due timers fired), so skip the system call.
             return Ok(());
         }
+        // Going idle: give cached task memory back to the allocator.
+        self.cells.borrow_mut().clear();
         let deadline = self.timers.borrow().next_deadline();
         if deadline.is_none()
             && let Some(stuck) = self.find_deadlock(root_location)
@@ -540,6 +545,7 @@ impl Runtime {
             reactor: RefCell::new(reactor),
             events: RefCell::new(Events::with_capacity(256)),
             drained: RefCell::new(Vec::new()),
+            cells: RefCell::new(CellCache::new()),
         });
         let root = TaskCell::<std::future::Pending<()>>::allocate(
             None,

@@ -64,7 +64,7 @@ pub(crate) unsafe fn borrowed(ptr: NonNull<Header>) -> std::mem::ManuallyDrop<Wa
 /// The current runtime's core if this thread is inside the `block_on` of
 /// the runtime that owns `ptr`.
 #[inline]
-fn owner_core(ptr: NonNull<Header>) -> Option<&'static Core> {
+pub(crate) fn owner_core(ptr: NonNull<Header>) -> Option<&'static Core> {
     let core = runtime::current()?;
     // Compare `Shared` allocations: each task keeps its runtime's alive,
     // so the address cannot have been reused by another runtime.

@@ -124,8 +124,7 @@ fn both_forms_as_tasks_give_the_same_trace() {
             }
         })
         .unwrap();
-        let out = trace.borrow().clone();
-        out
+        trace.borrow().clone()
     };
     assert_eq!(run(false), expected());
     assert_eq!(run(true), run(false));

@@ -30,8 +30,10 @@
 //! that happens. Spawning and joining a task therefore costs one atomic
 //! decrement, when the last local holder goes.
 
+pub(crate) mod cells;
 pub(crate) mod state;
 
+use std::alloc::Layout;
 use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
 use std::fmt;
@@ -171,7 +173,7 @@ impl<F: Future> TaskCell<F> {
         id: u64,
         location: &'static Location<'static>,
     ) -> NonNull<Header> {
-        let cell = Box::new(TaskCell {
+        let cell = TaskCell {
             header: Header {
                 refs: AtomicUsize::new(1),
                 local: Cell::new(local),
@@ -188,8 +190,19 @@ impl<F: Future> TaskCell<F> {
                 Some(f) => Stage::Running(f),
                 None => Stage::Consumed,
             }),
-        });
-        NonNull::from(Box::leak(cell)).cast()
+        };
+        let layout = Layout::new::<TaskCell<F>>();
+        let reused = core.cells.try_borrow_mut().ok().and_then(|mut c| c.take(layout));
+        match reused {
+            Some(block) => {
+                let block = block.cast::<TaskCell<F>>();
+                // SAFETY: a cached block is an empty allocation of exactly
+                // this layout (`CellCache`'s invariant).
+                unsafe { block.as_ptr().write(cell) };
+                block.cast()
+            }
+            None => NonNull::from(Box::leak(Box::new(cell))).cast(),
+        }
     }
 
     /// The stage of the task at `ptr`.
@@ -285,11 +298,30 @@ impl<F: Future> TaskCell<F> {
     /// # Safety
     /// `ptr` came from [`allocate`](Self::allocate) and no holder is left.
     unsafe fn dealloc(ptr: NonNull<Header>) {
-        // SAFETY: allocated by `Box::new` in `allocate`, freed once. The
-        // stage is `Consumed` by now (local holders are gone only after
-        // the future and output were dropped on the owner thread), so
-        // nothing `!Send` is dropped here.
-        drop(unsafe { Box::from_raw(ptr.cast::<TaskCell<F>>().as_ptr()) });
+        let cell = ptr.cast::<TaskCell<F>>();
+        // On the runtime's own thread, keep the memory for the next spawn.
+        if let Some(core) = crate::waker::owner_core(ptr)
+            && let Ok(mut cells) = core.cells.try_borrow_mut()
+        {
+            // SAFETY: the last reference is gone, so nobody else sees the
+            // cell; its stage is `Consumed` (see below). Dropped in place
+            // once, then the block is empty.
+            unsafe { ptr::drop_in_place(cell.as_ptr()) };
+            let layout = Layout::new::<TaskCell<F>>();
+            // SAFETY: allocated by the global allocator with this layout
+            // (by `Box::new`, or reused from the cache), and now empty.
+            if !unsafe { cells.put(layout, cell.cast()) } {
+                // SAFETY: as above; the cache refused it, so free it here.
+                unsafe { std::alloc::dealloc(cell.as_ptr().cast(), layout) };
+            }
+            return;
+        }
+        // SAFETY: allocated with the layout of a `Box<TaskCell<F>>` (by
+        // `Box::new` or reused from the cache), freed once. The stage is
+        // `Consumed` by now (local holders are gone only after the future
+        // and output were dropped on the owner thread), so nothing `!Send`
+        // is dropped here.
+        drop(unsafe { Box::from_raw(cell.as_ptr()) });
     }
 }
 
@@ -419,16 +451,5 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
         s
     } else {
         "Box<dyn Any>"
-    }
-}
-#[cfg(test)]
-mod size_probe {
-    fn cell_size<F: std::future::Future>(_: &F) -> usize {
-        size_of::<super::TaskCell<F>>()
-    }
-    #[test]
-    fn sizes() {
-        let f = async move { std::hint::black_box(1u64) };
-        eprintln!("header {} cell {} waiter {} reason {}", size_of::<super::Header>(), cell_size(&f), size_of::<Option<super::Waiter>>(), size_of::<super::WaitReason>());
     }
 }
