@@ -143,3 +143,19 @@ fn dropping_the_runtime_cancels_every_task_once() {
         assert!(rt2.block_on(h).unwrap().unwrap_err().is_cancelled());
     }
 }
+
+#[test]
+fn abort_between_two_block_on_calls() {
+    let trace = Trace::new();
+    let mut rt = Runtime::new().unwrap();
+    let t = trace.clone();
+    let h = rt.spawn(async move {
+        let _g = DropGuard(t.clone(), "between");
+        std::future::pending::<()>().await;
+    });
+    rt.block_on(yield_now()).unwrap();
+    h.abort(); // no block_on running: the abort is queued
+    assert!(!h.is_finished());
+    assert!(rt.block_on(h).unwrap().unwrap_err().is_cancelled());
+    assert_eq!(trace.take(), ["dropped between"]);
+}

@@ -199,3 +199,76 @@ fn four_threads_ten_thousand_wakes_each_none_lost() {
         assert!((2..=THREADS * WAKES + 1).contains(&polls), "{polls} polls");
     }
 }
+
+/// The wake storm: 1,000 tasks, each woken 100 times by each of 4 threads
+/// (alternating wake_by_ref and wake on a clone). Every task finishes only
+/// when its atomic counter shows all 400 wakes were sent, so a lost wake
+/// would leave it stuck; once the threads are gone with their wakers, the
+/// runtime would report that as a deadlock instead of hanging.
+#[test]
+fn wake_storm_from_four_threads() {
+    const TASKS: usize = 1_000;
+    const THREADS: u64 = 4;
+    const WAKES: u64 = 100;
+    struct Stormed {
+        seen: Arc<AtomicU64>,
+        waker_out: Option<std::sync::mpsc::Sender<Waker>>,
+    }
+    impl Future for Stormed {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if let Some(tx) = self.waker_out.take() {
+                tx.send(cx.waker().clone()).unwrap();
+            }
+            if self.seen.load(Ordering::Acquire) == THREADS * WAKES {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        }
+    }
+    let mut rt = Runtime::new().unwrap();
+    let counters: Vec<Arc<AtomicU64>> = (0..TASKS).map(|_| Arc::default()).collect();
+    let done = rt
+        .block_on(async move {
+            let (tx, rx) = std::sync::mpsc::channel::<Waker>();
+            let handles: Vec<_> = counters
+                .iter()
+                .map(|seen| spawn(Stormed { seen: seen.clone(), waker_out: Some(tx.clone()) }))
+                .collect();
+            yield_now().await; // every task polled once: its waker sent
+            let wakers: Arc<Vec<Waker>> = Arc::new(rx.try_iter().collect());
+            assert_eq!(wakers.len(), TASKS);
+            let counters = Arc::new(counters);
+            let threads: Vec<_> = (0..THREADS)
+                .map(|_| {
+                    let (wakers, counters) = (wakers.clone(), counters.clone());
+                    std::thread::spawn(move || {
+                        for round in 0..WAKES {
+                            for (w, seen) in wakers.iter().zip(counters.iter()) {
+                                seen.fetch_add(1, Ordering::Release);
+                                if round % 2 == 0 {
+                                    w.wake_by_ref();
+                                } else {
+                                    let by_value = w.clone();
+                                    by_value.wake();
+                                }
+                            }
+                        }
+                    })
+                })
+                .collect();
+            drop(wakers); // only the threads hold wakers now
+            let mut done = 0;
+            for h in handles {
+                h.await.unwrap();
+                done += 1;
+            }
+            for t in threads {
+                t.join().unwrap();
+            }
+            done
+        })
+        .unwrap();
+    assert_eq!(done, TASKS);
+}
