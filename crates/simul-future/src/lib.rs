@@ -178,6 +178,20 @@
 //! what it held. [`JoinHandle::abort`], [`select`]'s loser, [`timeout`]
 //! and a dropped [`JoinSet`] all cancel this way.
 //!
+//! ## 7. Async I/O
+//!
+//! [`TcpListener`] and [`TcpStream`] wrap the reactor's non-blocking
+//! sockets. Each registers its descriptor once, edge-triggered; the
+//! runtime remembers, per descriptor, whether it may be readable or
+//! writable and which task waits. A read tries the system call; on
+//! `WouldBlock` it clears the flag, keeps the task, and returns
+//! `Pending`; the reactor's next edge sets the flag and wakes the task.
+//! While tasks are ready, the loop still looks at the reactor (without
+//! blocking) every [`BUDGET`] polls, so a busy task cannot starve I/O.
+//! The byte-level futures ([`Read`], [`ReadExact`], [`Write`],
+//! [`WriteAll`]) are written over simul's own [`AsyncRead`] and
+//! [`AsyncWrite`] traits.
+//!
 //! ## Map of the crate
 //!
 //! | asyncio | here | kind |
@@ -190,28 +204,41 @@
 //! | `gather(a, b)` | [`join`], [`join3`], [`join_all`] | combinators |
 //! | `wait(FIRST_COMPLETED)` | [`select`] | combinator |
 //! | `TaskGroup` | [`JoinSet`] | task set |
+//! | `start_server`, `open_connection` | [`TcpListener::accept`], [`TcpStream::connect`] | leaf futures on the reactor |
+//! | `reader.read`, `readexactly`, `writer.write` + `drain` | [`AsyncReadExt`], [`AsyncWriteExt`] | leaf futures |
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 #![doc(test(attr(deny(warnings))))]
 
+mod async_read;
+mod async_write;
 mod error;
 mod interval;
+mod io_source;
 mod join;
 mod join3;
 mod join_all;
 mod join_handle;
 mod join_set;
 mod maybe_done;
+mod read;
+mod read_exact;
 mod runtime;
 mod select;
 mod sleep;
 mod spawn;
 mod task;
+mod tcp_listener;
+mod tcp_stream;
 mod timeout;
 mod waker;
+mod write;
+mod write_all;
 mod yield_now;
 
+pub use async_read::{AsyncRead, AsyncReadExt};
+pub use async_write::{AsyncWrite, AsyncWriteExt};
 pub use error::{Deadlock, JoinError, RuntimeError, StuckTask};
 pub use interval::{Interval, Tick, interval};
 pub use join::{Join, join};
@@ -219,9 +246,15 @@ pub use join_all::{JoinAll, join_all};
 pub use join_handle::JoinHandle;
 pub use join_set::{JoinNext, JoinSet};
 pub use join3::{Join3, join3};
+pub use read::Read;
+pub use read_exact::ReadExact;
 pub use runtime::{BUDGET, Runtime};
 pub use select::{Either, Select, select};
 pub use sleep::{Sleep, now, sleep, sleep_until};
 pub use spawn::spawn;
+pub use tcp_listener::{Accept, TcpListener};
+pub use tcp_stream::{Connect, TcpStream};
 pub use timeout::{Elapsed, Timeout, timeout};
+pub use write::Write;
+pub use write_all::WriteAll;
 pub use yield_now::{YieldNow, yield_now};

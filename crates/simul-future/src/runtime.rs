@@ -15,6 +15,7 @@ use std::task::{Context, Poll};
 
 use simul_reactor::{Clock, Events, Instant, Notifier, Reactor, TimerKey, TimerQueue};
 
+use crate::io_source::IoSources;
 use crate::task::cells::CellCache;
 use crate::task::{
     Header, TaskCell, WaitReason, Waiter, header, release_local, release_shared, state,
@@ -88,6 +89,8 @@ pub(crate) struct Shared {
     pending: AtomicBool,
     /// Interrupts the reactor's wait.
     notifier: Notifier,
+    /// Set when the runtime is dropped (before its core is freed).
+    pub(crate) closed: AtomicBool,
 }
 
 impl Shared {
@@ -183,7 +186,9 @@ pub(crate) struct Core {
     /// The runtime is being dropped: new tasks are cancelled at once.
     closing: Cell<bool>,
     /// Where the loop waits.
-    reactor: RefCell<Reactor>,
+    pub(crate) reactor: RefCell<Reactor>,
+    /// Registered descriptors, their readiness and waiters.
+    pub(crate) io: RefCell<IoSources>,
     /// The reactor's clock (a copy, read without borrowing the reactor).
     clock: Clock,
     /// Sleeping futures, by deadline; each entry wakes its waiter.
@@ -377,9 +382,13 @@ impl Core {
         self.fire_timers();
         let idle = self.run_queue.borrow().is_empty();
         if !idle {
-            // Ready work remains: nothing registered with the reactor can
-            // be missed by not looking (other threads' wakes were just
+            // Ready work remains. With descriptors registered, look at
+            // the reactor without blocking so I/O is not starved; with
+            // none, nothing can be missed (other threads' wakes were just
             // drained, due timers fired), so skip the system call.
+            if !self.io.borrow().is_empty() {
+                self.poll_reactor(Some(Instant::ZERO))?;
+            }
             return Ok(());
         }
         // Going idle: give cached task memory back to the allocator.
@@ -390,11 +399,29 @@ impl Core {
         {
             return Err(RuntimeError::Deadlock(stuck));
         }
-        let mut events = self.events.borrow_mut();
-        self.reactor.borrow_mut().poll(&mut events, deadline)?;
-        drop(events);
+        self.poll_reactor(deadline)?;
         self.drain_injected();
         self.fire_timers();
+        Ok(())
+    }
+
+    /// Waits in the reactor until `deadline` and wakes the tasks whose
+    /// descriptors became ready.
+    fn poll_reactor(&self, deadline: Option<Instant>) -> io::Result<()> {
+        let mut events = self.events.borrow_mut();
+        self.reactor.borrow_mut().poll(&mut events, deadline)?;
+        let mut woken = std::mem::take(&mut *self.fired.borrow_mut());
+        {
+            let mut io = self.io.borrow_mut();
+            for event in events.iter() {
+                io.dispatch(&event, &mut woken);
+            }
+        }
+        drop(events);
+        for waiter in woken.drain(..) {
+            waiter.wake();
+        }
+        *self.fired.borrow_mut() = woken;
         Ok(())
     }
 
@@ -411,7 +438,7 @@ impl Core {
     /// of the root (which another thread, or a future simul does not
     /// know, might use) means "maybe", and so does an injected wake.
     fn find_deadlock(&self, root_location: &'static Location<'static>) -> Option<Deadlock> {
-        if self.shared.pending.load(Ordering::Acquire) {
+        if self.shared.pending.load(Ordering::Acquire) || self.io.borrow().has_waiters() {
             return None;
         }
         let root = self.root.get();
@@ -530,6 +557,7 @@ impl Runtime {
             injection: Mutex::new(Injection { tasks: Vec::new(), closed: false }),
             pending: AtomicBool::new(false),
             notifier: reactor.notifier(),
+            closed: AtomicBool::new(false),
         });
         let clock = reactor.clock().clone();
         let core = Box::new(Core {
@@ -543,6 +571,7 @@ impl Runtime {
             next_id: Cell::new(1),
             closing: Cell::new(false),
             reactor: RefCell::new(reactor),
+            io: RefCell::new(IoSources::default()),
             events: RefCell::new(Events::with_capacity(256)),
             drained: RefCell::new(Vec::new()),
             cells: RefCell::new(CellCache::new()),
@@ -688,6 +717,10 @@ impl Drop for Runtime {
                 release_local(ptr);
             }
         }
+        // Registered descriptors' waiters hold task references.
+        let sources = std::mem::take(&mut *core.io.borrow_mut());
+        drop(sources);
+        core.shared.closed.store(true, Ordering::Release);
         let leftover = {
             let mut q = core.shared.injection.lock().unwrap_or_else(PoisonError::into_inner);
             q.closed = true;

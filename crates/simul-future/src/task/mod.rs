@@ -61,6 +61,8 @@ pub(crate) enum WaitReason {
     Join(u64),
     /// A timer firing at this instant.
     Sleep(Instant),
+    /// A descriptor becoming readable (`true`) or writable.
+    Io(std::os::fd::RawFd, bool),
     /// `JoinSet::join_next`, with this many tasks in the set.
     JoinSet(usize),
     /// `yield_now`: scheduled again already, so never stuck.
@@ -75,6 +77,8 @@ impl fmt::Display for WaitReason {
             }
             WaitReason::Join(id) => write!(f, "the JoinHandle of task #{id}"),
             WaitReason::Sleep(t) => write!(f, "a timer at {t}"),
+            WaitReason::Io(fd, true) => write!(f, "fd {fd} to become readable"),
+            WaitReason::Io(fd, false) => write!(f, "fd {fd} to become writable"),
             WaitReason::JoinSet(n) => write!(f, "JoinSet::join_next ({n} tasks in the set)"),
             WaitReason::Yield => f.write_str("yield_now"),
         }
