@@ -7,6 +7,8 @@
 //! * `yield/<rt>/N`: one task yielding N times.
 //! * `handoff/<rt>/N`: two tasks passing a turn back and forth N times.
 //! * `sleepers/<rt>/N`: N tasks sleeping at once (1 to 10 ms), all joined.
+//! * `echo_round_trips/<rt>/N`: N 64-byte round trips over one loopback
+//!   TCP connection to an echo task on the same runtime.
 
 use std::cell::{Cell, RefCell};
 use std::future::{Future, poll_fn};
@@ -222,5 +224,69 @@ fn sleepers(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, spawn_join, yield_many, handoff, sleepers);
+fn echo_round_trips(c: &mut Criterion) {
+    use simul_future::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    const N: u64 = 10_000;
+    let mut g = c.benchmark_group("echo_round_trips");
+    g.sample_size(10).measurement_time(Duration::from_secs(5)).throughput(Throughput::Elements(N));
+    let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let mut simul = simul_future::Runtime::new().unwrap();
+    g.bench_function(BenchmarkId::new("simul", N), |b| {
+        b.iter(|| {
+            simul
+                .block_on(async {
+                    let listener = simul_future::TcpListener::bind(any).unwrap();
+                    let addr = listener.local_addr().unwrap();
+                    let server = simul_future::spawn(async move {
+                        let (mut conn, _) = listener.accept().await.unwrap();
+                        conn.set_nodelay(true).unwrap();
+                        let mut buf = [0u8; 64];
+                        for _ in 0..N {
+                            conn.read_exact(&mut buf).await.unwrap();
+                            conn.write_all(&buf).await.unwrap();
+                        }
+                    });
+                    let mut conn = simul_future::TcpStream::connect(addr).await.unwrap();
+                    conn.set_nodelay(true).unwrap();
+                    let mut buf = [7u8; 64];
+                    for _ in 0..N {
+                        conn.write_all(&buf).await.unwrap();
+                        conn.read_exact(&mut buf).await.unwrap();
+                    }
+                    server.await.unwrap();
+                })
+                .unwrap()
+        })
+    });
+    let tokio = tokio_rt();
+    g.bench_function(BenchmarkId::new("tokio", N), |b| {
+        b.iter(|| {
+            tokio.block_on(async {
+                let listener = tokio::net::TcpListener::bind(any).await.unwrap();
+                let addr = listener.local_addr().unwrap();
+                let server = tokio::spawn(async move {
+                    let (mut conn, _) = listener.accept().await.unwrap();
+                    conn.set_nodelay(true).unwrap();
+                    let mut buf = [0u8; 64];
+                    for _ in 0..N {
+                        conn.read_exact(&mut buf).await.unwrap();
+                        conn.write_all(&buf).await.unwrap();
+                    }
+                });
+                let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+                conn.set_nodelay(true).unwrap();
+                let mut buf = [7u8; 64];
+                for _ in 0..N {
+                    conn.write_all(&buf).await.unwrap();
+                    conn.read_exact(&mut buf).await.unwrap();
+                }
+                server.await.unwrap();
+            })
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, spawn_join, yield_many, handoff, sleepers, echo_round_trips);
 criterion_main!(benches);
