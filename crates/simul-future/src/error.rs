@@ -88,8 +88,8 @@ pub struct StuckTask {
 /// `block_on`'s future is pending and nothing can ever wake anything.
 ///
 /// The runtime reports this when its run queue is empty, no timer is
-/// pending, no I/O is registered, no wake from another thread is queued,
-/// and no task (nor `block_on`'s future) has a live clone of its waker
+/// pending, no task waits on I/O, no `spawn_blocking` job is in flight,
+/// no wake from another thread is queued, and no task (nor `block_on`'s future) has a live clone of its waker
 /// anywhere. The last condition makes detection **conservative**: simul's
 /// own futures keep no waker clone (they hold the task locally), but a
 /// future from elsewhere that stores `cx.waker().clone()` (and a thread

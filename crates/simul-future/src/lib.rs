@@ -204,6 +204,7 @@
 //! | `gather(a, b)` | [`join`], [`join3`], [`join_all`] | combinators |
 //! | `wait(FIRST_COMPLETED)` | [`select`] | combinator |
 //! | `TaskGroup` | [`JoinSet`] | task set |
+//! | `to_thread(f)` | [`spawn_blocking`] → [`BlockingHandle`] | worker pool (≤ 4 threads) |
 //! | `start_server`, `open_connection` | [`TcpListener::accept`], [`TcpStream::connect`] | leaf futures on the reactor |
 //! | `reader.read`, `readexactly`, `writer.write` + `drain` | [`AsyncReadExt`], [`AsyncWriteExt`] | leaf futures |
 #![deny(missing_docs)]
@@ -213,6 +214,7 @@
 
 mod async_read;
 mod async_write;
+mod blocking;
 mod error;
 mod interval;
 mod io_source;
@@ -239,6 +241,7 @@ mod yield_now;
 
 pub use async_read::{AsyncRead, AsyncReadExt};
 pub use async_write::{AsyncWrite, AsyncWriteExt};
+pub use blocking::{BlockingHandle, MAX_BLOCKING_THREADS, spawn_blocking};
 pub use error::{Deadlock, JoinError, RuntimeError, StuckTask};
 pub use interval::{Interval, Tick, interval};
 pub use join::{Join, join};

@@ -15,6 +15,7 @@ use std::task::{Context, Poll};
 
 use simul_reactor::{Clock, Events, Instant, Notifier, Reactor, TimerKey, TimerQueue};
 
+use crate::blocking::BlockingPool;
 use crate::io_source::IoSources;
 use crate::task::cells::CellCache;
 use crate::task::{
@@ -198,6 +199,8 @@ pub(crate) struct Core {
     fired: RefCell<Vec<Waiter>>,
     /// Buffer for the reactor's events.
     events: RefCell<Events>,
+    /// Worker threads for `spawn_blocking`.
+    pub(crate) blocking: BlockingPool,
     /// Memory of finished tasks, for the next spawns.
     pub(crate) cells: RefCell<CellCache>,
     /// Spare buffer for draining the injection queue without allocating.
@@ -438,7 +441,10 @@ impl Core {
     /// of the root (which another thread, or a future simul does not
     /// know, might use) means "maybe", and so does an injected wake.
     fn find_deadlock(&self, root_location: &'static Location<'static>) -> Option<Deadlock> {
-        if self.shared.pending.load(Ordering::Acquire) || self.io.borrow().has_waiters() {
+        if self.shared.pending.load(Ordering::Acquire)
+            || self.io.borrow().has_waiters()
+            || self.blocking.in_flight() > 0
+        {
             return None;
         }
         let root = self.root.get();
@@ -560,6 +566,7 @@ impl Runtime {
             closed: AtomicBool::new(false),
         });
         let clock = reactor.clock().clone();
+        let notifier = reactor.notifier();
         let core = Box::new(Core {
             shared,
             clock,
@@ -575,6 +582,7 @@ impl Runtime {
             events: RefCell::new(Events::with_capacity(256)),
             drained: RefCell::new(Vec::new()),
             cells: RefCell::new(CellCache::new()),
+            blocking: BlockingPool::new(notifier),
         });
         let root = TaskCell::<std::future::Pending<()>>::allocate(
             None,
@@ -721,6 +729,7 @@ impl Drop for Runtime {
         let sources = std::mem::take(&mut *core.io.borrow_mut());
         drop(sources);
         core.shared.closed.store(true, Ordering::Release);
+        core.blocking.shutdown();
         let leftover = {
             let mut q = core.shared.injection.lock().unwrap_or_else(PoisonError::into_inner);
             q.closed = true;
