@@ -204,6 +204,7 @@
 //! | `gather(a, b)` | [`join`], [`join3`], [`join_all`] | combinators |
 //! | `wait(FIRST_COMPLETED)` | [`select`] | combinator |
 //! | `TaskGroup` | [`JoinSet`] | task set |
+//! | `Future` as a result slot, `Event` | [`oneshot`], [`Event`] | loop-local sync |
 //! | `to_thread(f)` | [`spawn_blocking`] → [`BlockingHandle`] | worker pool (≤ 4 threads) |
 //! | `start_server`, `open_connection` | [`TcpListener::accept`], [`TcpStream::connect`] | leaf futures on the reactor |
 //! | `reader.read`, `readexactly`, `writer.write` + `drain` | [`AsyncReadExt`], [`AsyncWriteExt`] | leaf futures |
@@ -216,6 +217,7 @@ mod async_read;
 mod async_write;
 mod blocking;
 mod error;
+mod event;
 mod interval;
 mod io_source;
 mod join;
@@ -224,6 +226,7 @@ mod join_all;
 mod join_handle;
 mod join_set;
 mod maybe_done;
+mod oneshot;
 mod read;
 mod read_exact;
 mod runtime;
@@ -243,12 +246,14 @@ pub use async_read::{AsyncRead, AsyncReadExt};
 pub use async_write::{AsyncWrite, AsyncWriteExt};
 pub use blocking::{BlockingHandle, MAX_BLOCKING_THREADS, spawn_blocking};
 pub use error::{Deadlock, JoinError, RuntimeError, StuckTask};
+pub use event::{Event, Wait};
 pub use interval::{Interval, Tick, interval};
 pub use join::{Join, join};
 pub use join_all::{JoinAll, join_all};
 pub use join_handle::JoinHandle;
 pub use join_set::{JoinNext, JoinSet};
 pub use join3::{Join3, join3};
+pub use oneshot::{Receiver, RecvError, Sender, oneshot};
 pub use read::Read;
 pub use read_exact::ReadExact;
 pub use runtime::{BUDGET, Runtime};

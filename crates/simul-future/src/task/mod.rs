@@ -63,6 +63,10 @@ pub(crate) enum WaitReason {
     Sleep(Instant),
     /// A descriptor becoming readable (`true`) or writable.
     Io(std::os::fd::RawFd, bool),
+    /// A `oneshot` receiver.
+    Channel,
+    /// `Event::wait`.
+    Event,
     /// `JoinSet::join_next`, with this many tasks in the set.
     JoinSet(usize),
     /// `yield_now`: scheduled again already, so never stuck.
@@ -79,6 +83,8 @@ impl fmt::Display for WaitReason {
             WaitReason::Sleep(t) => write!(f, "a timer at {t}"),
             WaitReason::Io(fd, true) => write!(f, "fd {fd} to become readable"),
             WaitReason::Io(fd, false) => write!(f, "fd {fd} to become writable"),
+            WaitReason::Channel => f.write_str("a oneshot channel's sender"),
+            WaitReason::Event => f.write_str("an Event to be set"),
             WaitReason::JoinSet(n) => write!(f, "JoinSet::join_next ({n} tasks in the set)"),
             WaitReason::Yield => f.write_str("yield_now"),
         }
