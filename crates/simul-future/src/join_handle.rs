@@ -16,6 +16,8 @@ use crate::task::{Header, WaitReason, Waiter, header, note_wait, release_local, 
 /// Awaiting it gives `Ok(output)`, or a [`JoinError`] when the task
 /// panicked or was [aborted](JoinHandle::abort). Dropping it detaches the
 /// task: it keeps running, and its output is dropped when it finishes.
+/// (So it is not `#[must_use]`: unlike a future, a task runs whether or
+/// not its handle is awaited.)
 ///
 /// A leaf future, written by hand; its state machine:
 ///
@@ -46,7 +48,6 @@ use crate::task::{Header, WaitReason, Waiter, header, note_wait, release_local, 
 /// })?;
 /// # Ok::<(), simul_future::RuntimeError>(())
 /// ```
-#[must_use = "dropping a JoinHandle detaches the task; await it or call abort()"]
 pub struct JoinHandle<T> {
     /// The task; this handle is one of its local holders.
     ptr: NonNull<Header>,
