@@ -171,6 +171,12 @@
 //! of stuck tasks, where each was spawned, and what each waits on,
 //! instead of hanging as asyncio and tokio do. See [`Deadlock`].
 //!
+//! Two more reports ([`Runtime::diagnostics`]): a **lost wakeup** (a
+//! task returned `Pending` keeping no waker, no timer, no registration:
+//! nothing can ever poll it again) is reported the moment it happens,
+//! naming the task; in debug builds a **slow poll** (longer than 100 ms by
+//! default) is reported with the task's spawn location.
+//!
 //! ## 6. Cancellation is `drop`
 //!
 //! A future that is dropped simply never resumes: its state machine is
@@ -256,7 +262,7 @@ pub use join3::{Join3, join3};
 pub use oneshot::{Receiver, RecvError, Sender, oneshot};
 pub use read::Read;
 pub use read_exact::ReadExact;
-pub use runtime::{BUDGET, Runtime};
+pub use runtime::{BUDGET, Diagnostics, Runtime};
 pub use select::{Either, Select, select};
 pub use sleep::{Sleep, now, sleep, sleep_until};
 pub use spawn::spawn;

@@ -12,6 +12,7 @@ use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use simul_reactor::{Clock, Events, Instant, Notifier, Reactor, TimerKey, TimerQueue};
 
@@ -170,6 +171,35 @@ impl LiveTasks {
     }
 }
 
+/// Names a task for a diagnostic.
+fn describe(ptr: NonNull<Header>, root: NonNull<Header>) -> String {
+    let h = header(ptr);
+    if ptr == root {
+        "block_on's future".to_string()
+    } else {
+        format!("task #{} spawned at {}", h.id, h.location)
+    }
+}
+
+/// Counts of what the runtime noticed; see [`Runtime::diagnostics`].
+///
+/// # Examples
+///
+/// ```
+/// let rt = simul_future::Runtime::new()?;
+/// assert_eq!(rt.diagnostics(), simul_future::Diagnostics::default());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Diagnostics {
+    /// Polls that returned `Pending` while keeping no way to be woken
+    /// (each is also printed to stderr in debug builds).
+    pub lost_wakeups: u64,
+    /// Polls longer than the slow-poll threshold (debug builds only;
+    /// each is printed to stderr).
+    pub slow_polls: u64,
+}
+
 /// The runtime's thread-local state. Boxed, so tasks can point at it.
 pub(crate) struct Core {
     /// Shared with wakers and tasks.
@@ -201,6 +231,10 @@ pub(crate) struct Core {
     events: RefCell<Events>,
     /// Worker threads for `spawn_blocking`.
     pub(crate) blocking: BlockingPool,
+    /// What the runtime noticed.
+    diagnostics: RefCell<Diagnostics>,
+    /// A poll longer than this is reported (debug builds).
+    slow_poll_threshold: Cell<Duration>,
     /// Memory of finished tasks, for the next spawns.
     pub(crate) cells: RefCell<CellCache>,
     /// Spare buffer for draining the injection queue without allocating.
@@ -322,7 +356,12 @@ impl Core {
             let mut cx = Context::from_waker(&waker);
             // SAFETY: live, on its thread, and RUNNING guards re-entry
             // (a task is only polled from here).
+            let started = self.slow_poll_clock();
             let mut done = unsafe { (h.vtable.poll)(ptr, &mut cx) };
+            self.check_slow_poll(started, ptr);
+            if !done {
+                self.check_lost_wakeup(ptr);
+            }
             if !done && h.state.get() & state::CANCELLED != 0 {
                 // Aborted during its own poll: drop it at this suspension.
                 // SAFETY: as above.
@@ -334,6 +373,51 @@ impl Core {
         h.state.set(h.state.get() & !state::RUNNING);
         if done {
             self.complete(ptr);
+        }
+    }
+
+    /// The start of a poll, for the slow-poll check (debug builds only).
+    #[inline]
+    fn slow_poll_clock(&self) -> Option<std::time::Instant> {
+        cfg!(debug_assertions).then(std::time::Instant::now)
+    }
+
+    /// Reports a poll of `ptr` that took longer than the threshold.
+    fn check_slow_poll(&self, started: Option<std::time::Instant>, ptr: NonNull<Header>) {
+        let Some(started) = started else { return };
+        let took = started.elapsed();
+        if took >= self.slow_poll_threshold.get() {
+            self.diagnostics.borrow_mut().slow_polls += 1;
+            eprintln!(
+                "simul-future: slow poll: {} took {took:?} in one poll (threshold {:?}); \
+                 blocking work belongs in spawn_blocking",
+                describe(ptr, self.root.get()),
+                self.slow_poll_threshold.get(),
+            );
+        }
+    }
+
+    /// Reports a task that returned `Pending` keeping no way to be woken:
+    /// not queued, no waker clone anywhere, and no local holder besides
+    /// the runtime's list and its `JoinHandle`. Nothing can ever poll it
+    /// again: a lost wakeup, certain, not a guess.
+    fn check_lost_wakeup(&self, ptr: NonNull<Header>) {
+        let h = header(ptr);
+        let s = h.state.get();
+        if s & (state::SCHEDULED | state::CANCELLED) != 0 || Self::outside_refs(ptr) > 0 {
+            return;
+        }
+        let expected = 1 + u32::from(s & state::HANDLE != 0);
+        if h.local.get() > expected {
+            return;
+        }
+        self.diagnostics.borrow_mut().lost_wakeups += 1;
+        if cfg!(debug_assertions) {
+            eprintln!(
+                "simul-future: lost wakeup: {} returned Pending without keeping its waker; \
+                 nothing can ever wake it",
+                describe(ptr, self.root.get()),
+            );
         }
     }
 
@@ -582,6 +666,8 @@ impl Runtime {
             events: RefCell::new(Events::with_capacity(256)),
             drained: RefCell::new(Vec::new()),
             cells: RefCell::new(CellCache::new()),
+            diagnostics: RefCell::new(Diagnostics::default()),
+            slow_poll_threshold: Cell::new(Duration::from_millis(100)),
             blocking: BlockingPool::new(notifier),
         });
         let root = TaskCell::<std::future::Pending<()>>::allocate(
@@ -607,6 +693,47 @@ impl Runtime {
     /// ```
     pub fn clock(&self) -> Clock {
         self.core.clock.clone()
+    }
+
+    /// What the runtime noticed so far: lost wakeups (always counted)
+    /// and slow polls (debug builds).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use simul_future::{Runtime, spawn};
+    /// use std::{future::Future, pin::Pin, task::{Context, Poll}};
+    ///
+    /// /// Pending forever, and keeps no waker: a bug.
+    /// struct Forgetful;
+    /// impl Future for Forgetful {
+    ///     type Output = ();
+    ///     fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> { Poll::Pending }
+    /// }
+    ///
+    /// let mut rt = Runtime::new()?;
+    /// let _ = rt.block_on(async { spawn(Forgetful).await }); // a deadlock report
+    /// assert_eq!(rt.diagnostics().lost_wakeups, 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn diagnostics(&self) -> Diagnostics {
+        *self.core.diagnostics.borrow()
+    }
+
+    /// Sets the slow-poll threshold (default 100 ms): in debug builds a
+    /// poll that takes longer is reported on stderr with the task's spawn
+    /// location, and counted in [`diagnostics`](Runtime::diagnostics).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = simul_future::Runtime::new()?;
+    /// rt.set_slow_poll_threshold(Duration::from_secs(1));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_slow_poll_threshold(&self, threshold: Duration) {
+        self.core.slow_poll_threshold.set(threshold);
     }
 
     /// Spawns a task on this runtime from outside it; it starts running
@@ -684,8 +811,12 @@ impl Runtime {
                     let h = header(root);
                     h.state.set(h.state.get() & !state::SCHEDULED);
                     h.waiting_on.set(WaitReason::Unknown);
-                    if let Poll::Ready(output) = future.as_mut().poll(&mut root_cx) {
-                        return Ok(output);
+                    let started = core.slow_poll_clock();
+                    let poll = future.as_mut().poll(&mut root_cx);
+                    core.check_slow_poll(started, root);
+                    match poll {
+                        Poll::Ready(output) => return Ok(output),
+                        Poll::Pending => core.check_lost_wakeup(root),
                     }
                 } else {
                     core.run_task(ptr);
