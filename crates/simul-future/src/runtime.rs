@@ -354,9 +354,9 @@ impl Core {
             // vtable.
             let waker = unsafe { waker::borrowed(ptr) };
             let mut cx = Context::from_waker(&waker);
+            let started = self.slow_poll_clock();
             // SAFETY: live, on its thread, and RUNNING guards re-entry
             // (a task is only polled from here).
-            let started = self.slow_poll_clock();
             let mut done = unsafe { (h.vtable.poll)(ptr, &mut cx) };
             self.check_slow_poll(started, ptr);
             if !done {
