@@ -44,7 +44,7 @@ use crate::task::{WaitReason, Waiter, note_wait};
 pub fn sleep(duration: Duration) -> Sleep {
     match current() {
         Some(core) => sleep_until(core.now().saturating_add(duration)),
-        None => Sleep { deadline: None, duration, timer: None },
+        None => Sleep { when: When::After(duration), timer: None },
     }
 }
 
@@ -70,7 +70,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// # Ok::<(), simul_future::RuntimeError>(())
 /// ```
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep { deadline: Some(deadline), duration: Duration::ZERO, timer: None }
+    Sleep { when: When::At(deadline), timer: None }
 }
 
 /// The time on the current runtime's clock.
@@ -136,13 +136,21 @@ fn outside_runtime_check(core: Option<&'static Core>) -> &'static Core {
 #[derive(Debug)]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep {
-    /// When to finish; `None` until the first poll for a sleep created
-    /// outside a runtime.
-    deadline: Option<Instant>,
-    /// How long to sleep from the first poll, when `deadline` is `None`.
-    duration: Duration,
+    /// When to finish.
+    when: When,
     /// The queued timer, while Waiting.
     timer: Option<Registration>,
+}
+
+/// A deadline, or (for a sleep made outside a runtime) a duration to
+/// count from the first poll. 16 bytes: `Duration`'s unused nanosecond
+/// values hold the tag.
+#[derive(Clone, Copy, Debug)]
+enum When {
+    /// Finish at this instant.
+    At(Instant),
+    /// Finish this long after the first poll.
+    After(Duration),
 }
 
 /// A timer this sleep has queued.
@@ -168,7 +176,10 @@ impl Sleep {
     /// assert_eq!(s.deadline(), Some(Instant::from_nanos(9)));
     /// ```
     pub fn deadline(&self) -> Option<Instant> {
-        self.deadline
+        match self.when {
+            When::At(t) => Some(t),
+            When::After(_) => None,
+        }
     }
 
     /// Moves the deadline (earlier or later), as if the sleep had been
@@ -194,7 +205,7 @@ impl Sleep {
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
         self.unregister();
-        self.deadline = Some(deadline);
+        self.when = When::At(deadline);
     }
 
     /// Cancels the queued timer, if it is in the current runtime.
@@ -222,8 +233,14 @@ impl Future for Sleep {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let core = outside_runtime_check(current());
         let now = core.now();
-        let duration = self.duration;
-        let deadline = *self.deadline.get_or_insert_with(|| now.saturating_add(duration));
+        let deadline = match self.when {
+            When::At(t) => t,
+            When::After(d) => {
+                let t = now.saturating_add(d);
+                self.when = When::At(t);
+                t
+            }
+        };
         if now >= deadline {
             self.unregister();
             return Poll::Ready(());
