@@ -28,3 +28,24 @@ pub(crate) fn poll_now(reactor: &mut Reactor) -> Vec<Event> {
 pub(crate) fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
 }
+
+/// A tiny xorshift PRNG, so randomised tests are reproducible without a
+/// crate: the same seed gives the same sequence. The seed must not be 0.
+pub(crate) struct XorShift(pub(crate) u64);
+
+impl XorShift {
+    /// The next pseudo-random number.
+    pub(crate) fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// A pseudo-random number in `0..n` (`n` > 0).
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
