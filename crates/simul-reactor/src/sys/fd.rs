@@ -27,17 +27,10 @@ pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>, nonblocking: bool) -> io::Resu
 
 /// Sets `FD_CLOEXEC`, the only descriptor flag there is.
 ///
-/// Only needed where a call cannot set it atomically; the window between
-/// the call and this one lets a concurrent `fork` + `exec` inherit the
-/// descriptor.
-#[cfg(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "freebsd",
-    target_os = "openbsd",
-    target_os = "netbsd",
-    target_os = "dragonfly",
-))]
+/// Only needed where a call cannot set it atomically (every kqueue
+/// system: see the module docs); the window between the call and this one
+/// lets a concurrent `fork` + `exec` inherit the descriptor.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub(crate) fn set_cloexec(fd: BorrowedFd<'_>) -> io::Result<()> {
     // SAFETY: F_SETFD takes an int argument; `fd` is open for the borrow.
     syscall!(fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC)).map(drop)
