@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 use simul_reactor::{Event, Events, Instant, Reactor};
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
 /// Polls until at least one event arrives or `limit` of real time passes;
@@ -47,5 +49,24 @@ impl XorShift {
     /// A pseudo-random number in `0..n` (`n` > 0).
     pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
+    }
+}
+
+/// Opens socket pairs until one end gets descriptor number `num`; returns
+/// (that end, its peer). The pairs opened on the way stay open in `keep`.
+pub(crate) fn reuse(
+    num: RawFd,
+    keep: &mut Vec<(UnixStream, UnixStream)>,
+) -> (UnixStream, UnixStream) {
+    loop {
+        let (c, d) = UnixStream::pair().unwrap();
+        if c.as_raw_fd() == num {
+            return (c, d);
+        }
+        if d.as_raw_fd() == num {
+            return (d, c);
+        }
+        keep.push((c, d));
+        assert!(keep.len() < 1000, "descriptor number {num} never reused");
     }
 }
