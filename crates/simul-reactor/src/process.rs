@@ -185,7 +185,7 @@ impl Child {
         let stderr = inner.stderr.take().map(OwnedFd::from);
         let setup = || -> io::Result<sys::process::ExitWatch> {
             for fd in [&stdin, &stdout, &stderr].into_iter().flatten() {
-                sys::pipe::set_nonblocking(fd.as_raw_fd())?;
+                sys::fd::set_nonblocking(fd.as_fd(), true)?;
             }
             watch(pid)
         };

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
-use util::poll_events;
+use util::{poll_events, reuse};
 
 #[test]
 fn closing_without_deregistering_forgets_the_registration() {
@@ -25,18 +25,7 @@ fn closing_without_deregistering_forgets_the_registration() {
     // the kernel dropped the old registration, so this must succeed and
     // report under the new token only.
     let mut keep = Vec::new();
-    let reused = loop {
-        let (c, d) = UnixStream::pair().unwrap();
-        if c.as_raw_fd() == num {
-            break (c, d);
-        }
-        if d.as_raw_fd() == num {
-            break (d, c);
-        }
-        keep.push((c, d));
-        assert!(keep.len() < 1000, "fd number {num} never reused");
-    };
-    let (mine, mut peer) = reused;
+    let (mine, mut peer) = reuse(num, &mut keep);
     reactor.register(mine.as_raw_fd(), Token(2), Interest::READABLE).unwrap();
     peer.write_all(b"fresh").unwrap();
     let evs = poll_events(&mut reactor, Duration::from_secs(5));

@@ -6,11 +6,14 @@
 //! kqueue does not) and must notice such stale entries by asking the
 //! kernel. The same sequence must give the same answers on both.
 
+mod util;
+
 use simul_reactor::{Events, Interest, Reactor, Token};
 use std::io::{ErrorKind, Write};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
+use util::reuse;
 
 /// Polls until `limit` has passed, collecting every event's token.
 fn tokens_within(reactor: &mut Reactor, limit: Duration) -> Vec<Token> {
@@ -22,22 +25,6 @@ fn tokens_within(reactor: &mut Reactor, limit: Duration) -> Vec<Token> {
         seen.extend(events.iter().map(|e| e.token()));
     }
     seen
-}
-
-/// Opens socket pairs until one end gets descriptor number `num`; returns
-/// (that end, its peer). The pairs opened on the way stay open in `keep`.
-fn reuse(num: RawFd, keep: &mut Vec<(UnixStream, UnixStream)>) -> (UnixStream, UnixStream) {
-    loop {
-        let (c, d) = UnixStream::pair().unwrap();
-        if c.as_raw_fd() == num {
-            return (c, d);
-        }
-        if d.as_raw_fd() == num {
-            return (d, c);
-        }
-        keep.push((c, d));
-        assert!(keep.len() < 1000, "descriptor number {num} never reused");
-    }
 }
 
 #[test]

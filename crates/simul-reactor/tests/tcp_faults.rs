@@ -7,36 +7,11 @@ mod net_util;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::AsRawFd;
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use net_util::{PATIENCE, finish_connect, tcp_pair, wait};
+use net_util::{PATIENCE, finish_connect, open_fds, serial, tcp_pair, wait};
 use simul_reactor::net::{TcpListener, TcpStream};
 use simul_reactor::{Events, Interest, Reactor, Token};
-
-/// Tests in this file run one at a time: the descriptor count is
-/// process-wide, and so is the signal disposition.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> MutexGuard<'static, ()> {
-    let guard = SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    // The Rust runtime ignores SIGPIPE before main, which would hide a
-    // missing MSG_NOSIGNAL / SO_NOSIGPIPE. Restore the default action,
-    // which kills the process: these tests only pass if no write raises it.
-    // SAFETY: `signal` with SIG_DFL installs no handler; it is called while
-    // holding SERIAL, so no two tests race on the disposition.
-    let previous = unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
-    assert_ne!(previous, libc::SIG_ERR);
-    guard
-}
-
-/// The number of open descriptors, where the OS lists them.
-fn open_fds() -> Option<usize> {
-    std::fs::read_dir("/proc/self/fd")
-        .ok()
-        .map(|dir| dir.count())
-        .or_else(|| std::fs::read_dir("/dev/fd").ok().map(|dir| dir.count()))
-}
 
 /// A loopback port on which nothing listens (it was just released).
 fn refused_addr() -> SocketAddr {

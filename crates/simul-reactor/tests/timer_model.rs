@@ -8,26 +8,11 @@
 //! run 100M overnight. The sequence holds up to about 2,000 timers at once,
 //! with frequent ties, past deadlines and `Instant::MAX`.
 
+mod util;
+
 use simul_reactor::{Instant, TimerKey, TimerQueue};
 use std::collections::BTreeMap;
-
-/// A tiny xorshift PRNG, so runs are reproducible without a crate.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use util::XorShift;
 
 /// A live timer as the test tracks it: its key, and its key in the model.
 #[derive(Copy, Clone)]

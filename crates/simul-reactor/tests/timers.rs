@@ -2,10 +2,13 @@
 //! extreme deadlines, and many timers with half of them cancelled or moved
 //! (RELIABILITY.md #6 and #7, at the data-structure level).
 
+mod util;
+
 use simul_reactor::{Instant, TimerKey, TimerQueue};
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
+use util::XorShift;
 
 fn t(nanos: u64) -> Instant {
     Instant::from_nanos(nanos)
@@ -243,20 +246,6 @@ fn reset_to_and_from_instant_max() {
     assert_eq!(drain(&mut timers, t(1_000_000)), [(t(6), "b")]);
     assert!(timers.reset(a, Instant::ZERO));
     assert_eq!(drain(&mut timers, Instant::ZERO), [(Instant::ZERO, "a")]);
-}
-
-/// A tiny xorshift PRNG, so the test is reproducible without a crate.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
 }
 
 /// 100k timers, half of them cancelled or reset: exactly the survivors fire,

@@ -7,25 +7,10 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::Shutdown;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard};
 
-use net_util::{PATIENCE, pattern, wait};
+use net_util::{PATIENCE, open_fds, pattern, serial, wait};
 use simul_reactor::net::{UnixListener, UnixStream};
 use simul_reactor::{Events, Interest, Reactor, Token};
-
-/// Serialises the tests: descriptor counts and the signal disposition
-/// are process-wide.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> MutexGuard<'static, ()> {
-    let guard = SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    // Restore SIGPIPE's deadly default (Rust ignores it before main), so a
-    // write that raised it would kill the test rather than pass unnoticed.
-    // SAFETY: installs the default disposition, no handler; serialised.
-    let previous = unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
-    assert_ne!(previous, libc::SIG_ERR);
-    guard
-}
 
 /// A fresh directory for this test's socket files.
 fn scratch_dir(test: &str) -> PathBuf {
@@ -33,13 +18,6 @@ fn scratch_dir(test: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn open_fds() -> Option<usize> {
-    std::fs::read_dir("/proc/self/fd")
-        .ok()
-        .map(|dir| dir.count())
-        .or_else(|| std::fs::read_dir("/dev/fd").ok().map(|dir| dir.count()))
 }
 
 #[test]

@@ -137,6 +137,145 @@
 //! socket's pending error, which `take_error` reads (and clears), and the
 //! reactor reports an error event.
 
+/// Implements the descriptor traits for a type that owns one socket or
+/// pipe end in a private field `fd: OwnedFd`.
+///
+/// `fd_owner!(TcpStream, "local" => local_addr, "peer" => peer_addr)`
+/// generates:
+///
+/// * `AsRawFd` and `AsFd`, lending the descriptor (to register it with the
+///   reactor, or to hand it to another API for the duration of a borrow);
+/// * `From<TcpStream> for OwnedFd`, giving the descriptor up;
+/// * `Debug`, printing `TcpStream { fd: 7, local: .., peer: .. }`: the raw
+///   descriptor, then each listed method's value under the given name,
+///   left out when the call fails (an unconnected socket has no peer).
+macro_rules! fd_owner {
+    ($ty:ident $(, $name:literal => $method:ident)* $(,)?) => {
+        impl std::os::fd::AsRawFd for $ty {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                std::os::fd::AsRawFd::as_raw_fd(&self.fd)
+            }
+        }
+
+        impl std::os::fd::AsFd for $ty {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                std::os::fd::AsFd::as_fd(&self.fd)
+            }
+        }
+
+        impl From<$ty> for std::os::fd::OwnedFd {
+            fn from(owner: $ty) -> std::os::fd::OwnedFd {
+                owner.fd
+            }
+        }
+
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let mut d = f.debug_struct(stringify!($ty));
+                d.field("fd", &std::os::fd::AsRawFd::as_raw_fd(&self.fd));
+                $(
+                    if let Ok(value) = self.$method() {
+                        d.field($name, &value);
+                    }
+                )*
+                d.finish()
+            }
+        }
+    };
+}
+
+/// Implements `Read` for an owned `$ty` by forwarding every method to the
+/// `Read for &$ty` impl, which holds the real code: a shared reference can
+/// read (so two tasks of one loop can share a stream), and an owned value
+/// reads exactly as its reference does.
+macro_rules! read_through_ref {
+    ($ty:ident) => {
+        impl std::io::Read for $ty {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                std::io::Read::read(&mut &*self, buf)
+            }
+
+            fn read_vectored(
+                &mut self,
+                bufs: &mut [std::io::IoSliceMut<'_>],
+            ) -> std::io::Result<usize> {
+                std::io::Read::read_vectored(&mut &*self, bufs)
+            }
+        }
+    };
+}
+
+/// Implements `Write` for an owned `$ty` by forwarding every method to the
+/// `Write for &$ty` impl, as [`read_through_ref!`] does for `Read`.
+macro_rules! write_through_ref {
+    ($ty:ident) => {
+        impl std::io::Write for $ty {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                std::io::Write::write(&mut &*self, buf)
+            }
+
+            fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+                std::io::Write::write_vectored(&mut &*self, bufs)
+            }
+
+            fn flush(&mut self) -> std::io::Result<()> {
+                std::io::Write::flush(&mut &*self)
+            }
+        }
+    };
+}
+
+/// Implements `Read` and `Write` for a connected stream socket (TCP or
+/// Unix-domain), both for `&$ty` and for `$ty`.
+///
+/// The `&$ty` impls make the system calls: `recv` and `readv` to read,
+/// `send` and `sendmsg` (with `MSG_NOSIGNAL`, so never `SIGPIPE`) to
+/// write, and a `flush` that does nothing. The doc comments written before
+/// `read`, `write` and `flush` in the invocation go on the `Read` impl,
+/// the `Write` impl and the `flush` method; the owned impls forward to the
+/// reference ones ([`read_through_ref!`], [`write_through_ref!`]).
+macro_rules! stream_io {
+    (
+        $ty:ident,
+        $(#[$read_doc:meta])* read,
+        $(#[$write_doc:meta])* write,
+        $(#[$flush_doc:meta])* flush $(,)?
+    ) => {
+        $(#[$read_doc])*
+        impl std::io::Read for &$ty {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                crate::sys::socket::recv(std::os::fd::AsFd::as_fd(&self.fd), buf, 0)
+            }
+
+            fn read_vectored(
+                &mut self,
+                bufs: &mut [std::io::IoSliceMut<'_>],
+            ) -> std::io::Result<usize> {
+                crate::sys::socket::readv(std::os::fd::AsFd::as_fd(&self.fd), bufs)
+            }
+        }
+
+        $(#[$write_doc])*
+        impl std::io::Write for &$ty {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                crate::sys::socket::send(std::os::fd::AsFd::as_fd(&self.fd), buf)
+            }
+
+            fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+                crate::sys::socket::sendmsg(std::os::fd::AsFd::as_fd(&self.fd), bufs)
+            }
+
+            $(#[$flush_doc])*
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+
+        read_through_ref!($ty);
+        write_through_ref!($ty);
+    };
+}
+
 mod pipe;
 mod tcp_listener;
 mod tcp_stream;

@@ -1,10 +1,9 @@
 //! [`pipe`]: an anonymous, non-blocking pipe.
 
-use std::fmt;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd};
 
-use crate::sys::{pipe as sys_pipe, socket};
+use crate::sys::{fd, pipe as sys_pipe};
 
 /// Opens a pipe: bytes written to the [`PipeWriter`] come out of the
 /// [`PipeReader`]. Both ends are non-blocking and close-on-exec.
@@ -100,7 +99,7 @@ impl PipeReader {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn into_blocking_fd(self) -> io::Result<OwnedFd> {
-        socket::set_nonblocking(self.fd.as_fd(), false)?;
+        fd::set_nonblocking(self.fd.as_fd(), false)?;
         Ok(self.fd)
     }
 }
@@ -128,26 +127,20 @@ impl PipeWriter {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn into_blocking_fd(self) -> io::Result<OwnedFd> {
-        socket::set_nonblocking(self.fd.as_fd(), false)?;
+        fd::set_nonblocking(self.fd.as_fd(), false)?;
         Ok(self.fd)
     }
 }
 
 impl Read for &PipeReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        socket::read(self.fd.as_fd(), buf)
-    }
-}
-
-impl Read for PipeReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        (&*self).read(buf)
+        fd::read(self.fd.as_fd(), buf)
     }
 }
 
 impl Write for &PipeWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        socket::write(self.fd.as_fd(), buf)
+        fd::write(self.fd.as_fd(), buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -155,60 +148,8 @@ impl Write for &PipeWriter {
     }
 }
 
-impl Write for PipeWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        (&*self).write(buf)
-    }
+read_through_ref!(PipeReader);
+write_through_ref!(PipeWriter);
 
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl fmt::Debug for PipeReader {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PipeReader").field("fd", &self.fd.as_raw_fd()).finish()
-    }
-}
-
-impl fmt::Debug for PipeWriter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PipeWriter").field("fd", &self.fd.as_raw_fd()).finish()
-    }
-}
-
-impl AsRawFd for PipeReader {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
-    }
-}
-
-impl AsFd for PipeReader {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl From<PipeReader> for OwnedFd {
-    fn from(reader: PipeReader) -> OwnedFd {
-        reader.fd
-    }
-}
-
-impl AsRawFd for PipeWriter {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
-    }
-}
-
-impl AsFd for PipeWriter {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl From<PipeWriter> for OwnedFd {
-    fn from(writer: PipeWriter) -> OwnedFd {
-        writer.fd
-    }
-}
+fd_owner!(PipeReader);
+fd_owner!(PipeWriter);

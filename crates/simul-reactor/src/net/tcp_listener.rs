@@ -1,9 +1,8 @@
 //! [`TcpListener`]: a non-blocking TCP server socket.
 
-use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd};
 
 use super::TcpStream;
 use crate::sys::socket;
@@ -130,9 +129,7 @@ impl TcpListener {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
-        let fd = OwnedFd::from(listener);
-        socket::adopt(fd.as_fd())?;
-        Ok(TcpListener { fd })
+        Ok(TcpListener { fd: socket::adopt(listener)? })
     }
 
     /// Turns the listener into a `std` one. It stays non-blocking.
@@ -211,31 +208,4 @@ impl TcpListener {
     }
 }
 
-impl fmt::Debug for TcpListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = f.debug_struct("TcpListener");
-        d.field("fd", &self.fd.as_raw_fd());
-        if let Ok(addr) = self.local_addr() {
-            d.field("local", &addr);
-        }
-        d.finish()
-    }
-}
-
-impl AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
-    }
-}
-
-impl AsFd for TcpListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl From<TcpListener> for OwnedFd {
-    fn from(listener: TcpListener) -> OwnedFd {
-        listener.fd
-    }
-}
+fd_owner!(TcpListener, "local" => local_addr);

@@ -1,9 +1,8 @@
 //! [`TcpStream`]: one non-blocking TCP connection.
 
-use std::fmt;
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::io;
 use std::net::{Shutdown, SocketAddr};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::time::Duration;
 
 use crate::sys::socket;
@@ -17,9 +16,10 @@ use crate::sys::socket;
 /// [module docs](crate::net) for the rules, including "read until
 /// `WouldBlock`" under edge triggering.
 ///
-/// Reading and writing go through [`Read`] and [`Write`], implemented for
-/// both `TcpStream` and `&TcpStream`, so a shared reference can read and
-/// write (`(&stream).write(..)`), as two tasks of one loop may need.
+/// Reading and writing go through [`Read`](std::io::Read) and
+/// [`Write`](std::io::Write), implemented for both `TcpStream` and
+/// `&TcpStream`, so a shared reference can read and write
+/// (`(&stream).write(..)`), as two tasks of one loop may need.
 ///
 /// Writes never raise `SIGPIPE`: writing to a connection the peer has
 /// closed fails with [`io::ErrorKind::BrokenPipe`] (or `ConnectionReset`).
@@ -145,9 +145,7 @@ impl TcpStream {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        let fd = OwnedFd::from(stream);
-        socket::adopt(fd.as_fd())?;
-        Ok(TcpStream { fd })
+        Ok(TcpStream { fd: socket::adopt(stream)? })
     }
 
     /// Turns the stream into a `std` one. It stays non-blocking; call
@@ -449,87 +447,16 @@ impl TcpStream {
     }
 }
 
-/// Reads what has arrived. `Ok(0)` is end-of-file (the peer shut down its
-/// writing side; it stays 0); `WouldBlock` means nothing yet.
-impl Read for &TcpStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        socket::recv(self.fd.as_fd(), buf, 0)
-    }
-
-    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        socket::readv(self.fd.as_fd(), bufs)
-    }
-}
-
-/// Writes what fits in the send buffer: possibly fewer bytes than asked
-/// (a partial write), `WouldBlock` when none fit. Never raises `SIGPIPE`.
-impl Write for &TcpStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        socket::send(self.fd.as_fd(), buf)
-    }
-
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        socket::sendmsg(self.fd.as_fd(), bufs)
-    }
-
+stream_io!(
+    TcpStream,
+    /// Reads what has arrived. `Ok(0)` is end-of-file (the peer shut down its
+    /// writing side; it stays 0); `WouldBlock` means nothing yet.
+    read,
+    /// Writes what fits in the send buffer: possibly fewer bytes than asked
+    /// (a partial write), `WouldBlock` when none fit. Never raises `SIGPIPE`.
+    write,
     /// Does nothing: the kernel sends buffered data by itself.
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
+    flush,
+);
 
-impl Read for TcpStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        (&*self).read(buf)
-    }
-
-    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        (&*self).read_vectored(bufs)
-    }
-}
-
-impl Write for TcpStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        (&*self).write(buf)
-    }
-
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        (&*self).write_vectored(bufs)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl fmt::Debug for TcpStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = f.debug_struct("TcpStream");
-        d.field("fd", &self.fd.as_raw_fd());
-        if let Ok(addr) = self.local_addr() {
-            d.field("local", &addr);
-        }
-        if let Ok(addr) = self.peer_addr() {
-            d.field("peer", &addr);
-        }
-        d.finish()
-    }
-}
-
-impl AsRawFd for TcpStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
-    }
-}
-
-impl AsFd for TcpStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl From<TcpStream> for OwnedFd {
-    fn from(stream: TcpStream) -> OwnedFd {
-        stream.fd
-    }
-}
+fd_owner!(TcpStream, "local" => local_addr, "peer" => peer_addr);

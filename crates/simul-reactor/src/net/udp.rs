@@ -1,9 +1,8 @@
 //! [`UdpSocket`]: non-blocking datagrams.
 
-use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd};
 
 use crate::sys::socket;
 
@@ -95,9 +94,7 @@ impl UdpSocket {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
-        let fd = OwnedFd::from(socket);
-        socket::adopt(fd.as_fd())?;
-        Ok(UdpSocket { fd })
+        Ok(UdpSocket { fd: socket::adopt(socket)? })
     }
 
     /// Turns the socket into a `std` one. It stays non-blocking.
@@ -309,34 +306,4 @@ impl UdpSocket {
     }
 }
 
-impl fmt::Debug for UdpSocket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = f.debug_struct("UdpSocket");
-        d.field("fd", &self.fd.as_raw_fd());
-        if let Ok(addr) = self.local_addr() {
-            d.field("local", &addr);
-        }
-        if let Ok(addr) = self.peer_addr() {
-            d.field("peer", &addr);
-        }
-        d.finish()
-    }
-}
-
-impl AsRawFd for UdpSocket {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
-    }
-}
-
-impl AsFd for UdpSocket {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl From<UdpSocket> for OwnedFd {
-    fn from(socket: UdpSocket) -> OwnedFd {
-        socket.fd
-    }
-}
+fd_owner!(UdpSocket, "local" => local_addr, "peer" => peer_addr);

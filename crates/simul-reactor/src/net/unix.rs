@@ -1,9 +1,8 @@
 //! [`UnixStream`] and [`UnixListener`]: stream sockets named by a path.
 
-use std::fmt;
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::io;
 use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
@@ -118,9 +117,7 @@ impl UnixStream {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
-        let fd = OwnedFd::from(stream);
-        socket::adopt(fd.as_fd())?;
-        Ok(UnixStream { fd })
+        Ok(UnixStream { fd: socket::adopt(stream)? })
     }
 
     /// Turns the stream into a `std` one. It stays non-blocking.
@@ -211,69 +208,16 @@ impl UnixStream {
     }
 }
 
-/// Reads what has arrived: `Ok(0)` is end of file, `WouldBlock` nothing yet.
-impl Read for &UnixStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        socket::recv(self.fd.as_fd(), buf, 0)
-    }
+stream_io!(
+    UnixStream,
+    /// Reads what has arrived: `Ok(0)` is end of file, `WouldBlock` nothing yet.
+    read,
+    /// Writes what fits (possibly partially); never raises `SIGPIPE`.
+    write,
+    flush,
+);
 
-    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        socket::readv(self.fd.as_fd(), bufs)
-    }
-}
-
-/// Writes what fits (possibly partially); never raises `SIGPIPE`.
-impl Write for &UnixStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        socket::send(self.fd.as_fd(), buf)
-    }
-
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        socket::sendmsg(self.fd.as_fd(), bufs)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Read for UnixStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        (&*self).read(buf)
-    }
-
-    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        (&*self).read_vectored(bufs)
-    }
-}
-
-impl Write for UnixStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        (&*self).write(buf)
-    }
-
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        (&*self).write_vectored(bufs)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl fmt::Debug for UnixStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = f.debug_struct("UnixStream");
-        d.field("fd", &self.fd.as_raw_fd());
-        if let Ok(addr) = self.local_addr() {
-            d.field("local", &addr);
-        }
-        if let Ok(addr) = self.peer_addr() {
-            d.field("peer", &addr);
-        }
-        d.finish()
-    }
-}
+fd_owner!(UnixStream, "local" => local_addr, "peer" => peer_addr);
 
 /// A non-blocking Unix-domain listener bound to a path.
 ///
@@ -358,9 +302,7 @@ impl UnixListener {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
-        let fd = OwnedFd::from(listener);
-        socket::adopt(fd.as_fd())?;
-        Ok(UnixListener { fd })
+        Ok(UnixListener { fd: socket::adopt(listener)? })
     }
 
     /// Turns the listener into a `std` one. It stays non-blocking.
@@ -442,49 +384,4 @@ impl UnixListener {
     }
 }
 
-impl fmt::Debug for UnixListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = f.debug_struct("UnixListener");
-        d.field("fd", &self.fd.as_raw_fd());
-        if let Ok(addr) = self.local_addr() {
-            d.field("local", &addr);
-        }
-        d.finish()
-    }
-}
-
-impl AsRawFd for UnixStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
-    }
-}
-
-impl AsFd for UnixStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl From<UnixStream> for OwnedFd {
-    fn from(stream: UnixStream) -> OwnedFd {
-        stream.fd
-    }
-}
-
-impl AsRawFd for UnixListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
-    }
-}
-
-impl AsFd for UnixListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl From<UnixListener> for OwnedFd {
-    fn from(listener: UnixListener) -> OwnedFd {
-        listener.fd
-    }
-}
+fd_owner!(UnixListener, "local" => local_addr);

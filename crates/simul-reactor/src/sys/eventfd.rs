@@ -6,9 +6,9 @@
 //! coalesce for free.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 
-use super::Selector;
+use super::{Selector, fd};
 use crate::{Interest, Token};
 
 /// The wake-up half of the notifier.
@@ -35,13 +35,10 @@ impl Waker {
 
     /// Makes the next (or current) wait of the selector return.
     pub(crate) fn wake(&self) -> io::Result<()> {
-        let one: u64 = 1;
         loop {
-            // SAFETY: writes 8 bytes from a live u64 to our eventfd.
-            let r = syscall!(write(self.fd.as_raw_fd(), (&one as *const u64).cast(), 8));
-            match r {
+            // An eventfd takes exactly one u64 per write: add 1.
+            match fd::write(self.fd.as_fd(), &1u64.to_ne_bytes()) {
                 Ok(_) => return Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 // The counter is at its maximum: it is readable already,
                 // so a wait will return. Reset it and add our one, so the
                 // counter never stays saturated.
@@ -53,16 +50,11 @@ impl Waker {
 
     /// Drains the counter so the next `wake` makes a new edge.
     pub(crate) fn reset(&self) -> io::Result<()> {
-        let mut buf: u64 = 0;
-        loop {
-            // SAFETY: reads 8 bytes into a live u64 from our eventfd.
-            let r = syscall!(read(self.fd.as_raw_fd(), (&mut buf as *mut u64).cast(), 8));
-            match r {
-                Ok(_) => return Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-                Err(e) => return Err(e),
-            }
+        // One 8-byte read returns the whole counter and zeroes it.
+        match fd::read(self.fd.as_fd(), &mut [0u8; 8]) {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
+            Err(e) => Err(e),
         }
     }
 }

@@ -458,11 +458,11 @@ fn new_kqueue() -> io::Result<OwnedFd> {
 /// Opens a kqueue with close-on-exec set (see the NetBSD version).
 #[cfg(not(target_os = "netbsd"))]
 fn new_kqueue() -> io::Result<OwnedFd> {
+    use std::os::fd::AsFd;
     let fd = syscall!(kqueue())?;
     // SAFETY: `kqueue` just returned this descriptor; nothing else owns it.
     let kq = unsafe { OwnedFd::from_raw_fd(fd) };
-    // SAFETY: `fd` is open (owned by `kq`); F_SETFD takes an int argument.
-    syscall!(fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC))?;
+    super::fd::set_cloexec(kq.as_fd())?;
     Ok(kq)
 }
 

@@ -14,7 +14,8 @@
 //!
 //! and never names `epoll` or `kqueue`.
 //!
-//! The other mechanisms are shared by every backend: `socket` and
+//! The other mechanisms are shared by every backend: `fd` (the non-blocking and close-on-exec
+//! flags of any descriptor), `socket` and
 //! `sockaddr` (plain functions over borrowed descriptors, used by the
 //! public `net` types), `pipe` (non-blocking pipes), `signal` (a
 //! `sigaction` handler feeding self-pipes) and `process` (a descriptor
@@ -39,6 +40,7 @@ macro_rules! syscall {
     }};
 }
 
+pub(crate) mod fd;
 pub(crate) mod pipe;
 pub(crate) mod process;
 pub(crate) mod signal;

@@ -1,13 +1,12 @@
-//! Pipes and the non-blocking flag: the plumbing under `net::pipe`,
-//! signals and child processes.
+//! Pipes: the plumbing under `net::pipe`, signals and child processes.
 //!
 //! A signal listener is a *self-pipe*: the signal handler writes a byte to
 //! the write end, and the read end is what the reactor watches. A child's
 //! standard streams are pipes too, made by `std::process::Command`; we only
-//! switch them to non-blocking mode.
+//! switch them to non-blocking mode (with `fd::set_nonblocking`).
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 
 /// Opens a pipe whose two ends are non-blocking and close-on-exec.
 ///
@@ -33,24 +32,11 @@ pub(crate) fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     // SAFETY: as above, for the write end.
     let write = unsafe { OwnedFd::from_raw_fd(fds[1]) };
     #[cfg(any(target_os = "macos", target_os = "ios"))]
-    for fd in [&read, &write] {
-        set_nonblocking(fd.as_raw_fd())?;
-        // SAFETY: `fd` is open (we own it); FD_CLOEXEC is a valid flag.
-        syscall!(fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC))?;
+    for fd in [read.as_fd(), write.as_fd()] {
+        super::fd::set_nonblocking(fd, true)?;
+        super::fd::set_cloexec(fd)?;
     }
     Ok((read, write))
-}
-
-/// Sets `O_NONBLOCK` on `fd`, keeping its other status flags.
-pub(crate) fn set_nonblocking(fd: RawFd) -> io::Result<()> {
-    // SAFETY: F_GETFL takes no argument and only reads the flags of `fd`;
-    // a bad descriptor gives EBADF, not undefined behaviour.
-    let flags = syscall!(fcntl(fd, libc::F_GETFL))?;
-    if flags & libc::O_NONBLOCK == 0 {
-        // SAFETY: F_SETFL with an int argument; as above for a bad `fd`.
-        syscall!(fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK))?;
-    }
-    Ok(())
 }
 
 /// Reads and discards everything buffered in the non-blocking `fd`.
@@ -61,12 +47,9 @@ pub(crate) fn drain(fd: &OwnedFd) -> io::Result<bool> {
     let mut buf = [0u8; 256];
     let mut any = false;
     loop {
-        // SAFETY: reads at most `buf.len()` bytes into a live buffer from
-        // a descriptor we own.
-        match syscall!(read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len())) {
+        match super::fd::read(fd.as_fd(), &mut buf) {
             Ok(0) => return Ok(any),
             Ok(_) => any = true,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(any),
             Err(e) => return Err(e),
         }
@@ -77,14 +60,9 @@ pub(crate) fn drain(fd: &OwnedFd) -> io::Result<bool> {
 /// readable. A full pipe is success: it is readable already.
 #[cfg(any(target_os = "linux", target_os = "android"))] // the SIGCHLD fallback
 pub(crate) fn poke(fd: &OwnedFd) -> io::Result<()> {
-    let byte = 0u8;
-    loop {
-        // SAFETY: writes one byte from a live local to a descriptor we own.
-        match syscall!(write(fd.as_raw_fd(), (&byte as *const u8).cast(), 1)) {
-            Ok(_) => return Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-            Err(e) => return Err(e),
-        }
+    match super::fd::write(fd.as_fd(), &[0]) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
+        Err(e) => Err(e),
     }
 }

@@ -145,6 +145,7 @@ mod linux {
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 mod kqueue {
     use super::*;
+    use std::os::fd::AsFd;
 
     /// A private kqueue holding one `EVFILT_PROC`/`NOTE_EXIT` filter.
     ///
@@ -169,8 +170,7 @@ mod kqueue {
             let kq = unsafe { OwnedFd::from_raw_fd(raw) };
             // kqueues are not inherited by `fork`; close-on-exec keeps
             // `exec` from seeing the number at all on systems that would.
-            // SAFETY: `kq` is open; FD_CLOEXEC is a valid flag.
-            syscall!(fcntl(kq.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC))?;
+            crate::sys::fd::set_cloexec(kq.as_fd())?;
             let watch = ExitWatch { kq };
             match watch.add(pid as libc::uintptr_t, libc::EVFILT_PROC as _, libc::NOTE_EXIT as _) {
                 Ok(()) => {}

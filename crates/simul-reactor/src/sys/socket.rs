@@ -23,10 +23,13 @@
 use std::io::{self, IoSlice, IoSliceMut};
 use std::mem::{self, ManuallyDrop};
 use std::net::{Shutdown, SocketAddr};
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::path::Path;
 use std::time::Duration;
 
+#[cfg(any(target_os = "macos", target_os = "ios"))]
+use super::fd::set_cloexec;
+use super::fd::set_nonblocking;
 use super::sockaddr::{IpSockAddr, to_socket_addr, unix_sockaddr};
 
 /// Flags for every `send`/`sendto`/`sendmsg`: `MSG_NOSIGNAL` turns the
@@ -73,7 +76,6 @@ pub(crate) fn socket(domain: libc::c_int, ty: libc::c_int) -> io::Result<OwnedFd
     }
     #[cfg(any(target_os = "macos", target_os = "ios"))]
     {
-        use std::os::fd::AsFd;
         let fd = own(syscall!(socket(domain, ty, 0))?);
         set_cloexec(fd.as_fd())?;
         set_nonblocking(fd.as_fd(), true)?;
@@ -94,7 +96,6 @@ pub(crate) fn socketpair(domain: libc::c_int, ty: libc::c_int) -> io::Result<(Ow
     }
     #[cfg(any(target_os = "macos", target_os = "ios"))]
     {
-        use std::os::fd::AsFd;
         // SAFETY: `fds` has room for the two descriptors the call writes.
         syscall!(socketpair(domain, ty, 0, fds.as_mut_ptr()))?;
         let pair = (own(fds[0]), own(fds[1]));
@@ -107,20 +108,6 @@ pub(crate) fn socketpair(domain: libc::c_int, ty: libc::c_int) -> io::Result<(Ow
     }
 }
 
-/// Sets or clears `O_NONBLOCK` with one `ioctl(FIONBIO)`.
-pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>, nonblocking: bool) -> io::Result<()> {
-    let mut on = libc::c_int::from(nonblocking);
-    // SAFETY: FIONBIO reads one `int` through the pointer, which is live.
-    syscall!(ioctl(fd.as_raw_fd(), libc::FIONBIO, &mut on)).map(drop)
-}
-
-/// Sets `FD_CLOEXEC`, the only descriptor flag there is.
-#[cfg(any(target_os = "macos", target_os = "ios"))]
-pub(crate) fn set_cloexec(fd: BorrowedFd<'_>) -> io::Result<()> {
-    // SAFETY: F_SETFD takes an int argument; `fd` is open.
-    syscall!(fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC)).map(drop)
-}
-
 /// Makes writes on this socket fail with `EPIPE` instead of raising
 /// `SIGPIPE` (macOS has no `MSG_NOSIGNAL`).
 #[cfg(any(target_os = "macos", target_os = "ios"))]
@@ -128,13 +115,14 @@ pub(crate) fn set_nosigpipe(fd: BorrowedFd<'_>) -> io::Result<()> {
     setsockopt(fd, libc::SOL_SOCKET, libc::SO_NOSIGPIPE, 1 as libc::c_int)
 }
 
-/// Prepares a socket made elsewhere (by `std`) for simul: non-blocking,
-/// and on macOS without `SIGPIPE`.
-pub(crate) fn adopt(fd: BorrowedFd<'_>) -> io::Result<()> {
-    set_nonblocking(fd, true)?;
+/// Takes over a socket made elsewhere (by `std`) and prepares it for
+/// simul: non-blocking, and on macOS without `SIGPIPE`.
+pub(crate) fn adopt(socket: impl Into<OwnedFd>) -> io::Result<OwnedFd> {
+    let fd = socket.into();
+    set_nonblocking(fd.as_fd(), true)?;
     #[cfg(any(target_os = "macos", target_os = "ios"))]
-    set_nosigpipe(fd)?;
-    Ok(())
+    set_nosigpipe(fd.as_fd())?;
+    Ok(fd)
 }
 
 /// The address family (`AF_INET` or `AF_INET6`) for `addr`.
@@ -223,7 +211,6 @@ fn accept_raw(
     }
     #[cfg(any(target_os = "macos", target_os = "ios"))]
     {
-        use std::os::fd::AsFd;
         // SAFETY: `storage` and `len` are null or point to a live buffer and
         // its length, as the caller promises.
         let new = own(retry(|| syscall!(accept(fd.as_raw_fd(), storage, len)))?);
@@ -234,14 +221,23 @@ fn accept_raw(
     }
 }
 
-/// Accepts one IP connection; returns it and the peer's address.
-pub(crate) fn accept(fd: BorrowedFd<'_>) -> io::Result<(OwnedFd, SocketAddr)> {
+/// Makes `call`, which writes an IP socket address through the pointer
+/// and length it is given, into room for any address; returns its result
+/// and the address, decoded.
+fn with_sockaddr<T>(
+    call: impl FnOnce(*mut libc::sockaddr, &mut libc::socklen_t) -> io::Result<T>,
+) -> io::Result<(T, SocketAddr)> {
     // SAFETY: all-zero is a valid `sockaddr_storage`.
     let mut storage: libc::sockaddr_storage = unsafe { mem::zeroed() };
     let mut len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
     let ptr = (&mut storage as *mut libc::sockaddr_storage).cast();
-    let new = accept_raw(fd, ptr, &mut len)?;
-    Ok((new, to_socket_addr(&storage, len)?))
+    let value = call(ptr, &mut len)?;
+    Ok((value, to_socket_addr(&storage, len)?))
+}
+
+/// Accepts one IP connection; returns it and the peer's address.
+pub(crate) fn accept(fd: BorrowedFd<'_>) -> io::Result<(OwnedFd, SocketAddr)> {
+    with_sockaddr(|ptr, len| accept_raw(fd, ptr, len))
 }
 
 /// Accepts one Unix-domain connection (the peer's address is asked for
@@ -252,25 +248,15 @@ pub(crate) fn accept_unix(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
 
 /// The local IP address `fd` is bound to.
 pub(crate) fn local_addr(fd: BorrowedFd<'_>) -> io::Result<SocketAddr> {
-    // SAFETY: all-zero is a valid `sockaddr_storage`.
-    let mut storage: libc::sockaddr_storage = unsafe { mem::zeroed() };
-    let mut len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-    let ptr = (&mut storage as *mut libc::sockaddr_storage).cast();
-    // SAFETY: `ptr` and `len` describe `storage`, live for the call.
-    syscall!(getsockname(fd.as_raw_fd(), ptr, &mut len))?;
-    to_socket_addr(&storage, len)
+    // SAFETY: `ptr` and `len` describe live room for any address.
+    with_sockaddr(|ptr, len| syscall!(getsockname(fd.as_raw_fd(), ptr, len))).map(|(_, addr)| addr)
 }
 
 /// The remote IP address `fd` is connected to; `NotConnected` if none
 /// (yet).
 pub(crate) fn peer_addr(fd: BorrowedFd<'_>) -> io::Result<SocketAddr> {
-    // SAFETY: all-zero is a valid `sockaddr_storage`.
-    let mut storage: libc::sockaddr_storage = unsafe { mem::zeroed() };
-    let mut len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-    let ptr = (&mut storage as *mut libc::sockaddr_storage).cast();
-    // SAFETY: `ptr` and `len` describe `storage`, live for the call.
-    syscall!(getpeername(fd.as_raw_fd(), ptr, &mut len))?;
-    to_socket_addr(&storage, len)
+    // SAFETY: `ptr` and `len` describe live room for any address.
+    with_sockaddr(|ptr, len| syscall!(getpeername(fd.as_raw_fd(), ptr, len))).map(|(_, addr)| addr)
 }
 
 /// Runs `f` on a `std` Unix stream that borrows `fd` without owning it,
@@ -400,18 +386,18 @@ pub(crate) fn recv_from(
     buf: &mut [u8],
     flags: libc::c_int,
 ) -> io::Result<(usize, SocketAddr)> {
-    // SAFETY: all-zero is a valid `sockaddr_storage`.
-    let mut storage: libc::sockaddr_storage = unsafe { mem::zeroed() };
-    let mut len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-    let addr = (&mut storage as *mut libc::sockaddr_storage).cast::<libc::sockaddr>();
     let ptr = buf.as_mut_ptr().cast::<libc::c_void>();
-    let n = retry(|| {
-        len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-        // SAFETY: `ptr` points to `buf.len()` writable bytes and `addr`/`len`
-        // describe `storage`; all are live for the call.
-        syscall!(recvfrom(fd.as_raw_fd(), ptr, buf.len(), flags, addr, &mut len))
+    let room = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    let (n, from) = with_sockaddr(|addr, len| {
+        retry(|| {
+            *len = room;
+            // SAFETY: `ptr` points to `buf.len()` writable bytes and
+            // `addr`/`len` describe room for any address; all are live
+            // for the call.
+            syscall!(recvfrom(fd.as_raw_fd(), ptr, buf.len(), flags, addr, &mut *len))
+        })
     })?;
-    Ok((n as usize, to_socket_addr(&storage, len)?))
+    Ok((n as usize, from))
 }
 
 /// Sends one datagram to `target`.
@@ -457,21 +443,4 @@ pub(crate) fn shutdown(fd: BorrowedFd<'_>, how: Shutdown) -> io::Result<()> {
         Shutdown::Both => libc::SHUT_RDWR,
     };
     syscall!(shutdown(fd.as_raw_fd(), how)).map(drop)
-}
-
-/// Reads from any descriptor (used for pipes).
-pub(crate) fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
-    // A read larger than `isize::MAX` is `EINVAL` on some systems.
-    let len = buf.len().min(isize::MAX as usize);
-    let ptr = buf.as_mut_ptr().cast::<libc::c_void>();
-    // SAFETY: `ptr` points to `len` writable bytes, live for the call.
-    retry(|| syscall!(read(fd.as_raw_fd(), ptr, len))).map(|n| n as usize)
-}
-
-/// Writes to any descriptor (used for pipes).
-pub(crate) fn write(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
-    let len = buf.len().min(isize::MAX as usize);
-    let ptr = buf.as_ptr().cast::<libc::c_void>();
-    // SAFETY: `ptr` points to `len` readable bytes, live for the call.
-    retry(|| syscall!(write(fd.as_raw_fd(), ptr, len))).map(|n| n as usize)
 }

@@ -1,10 +1,12 @@
-//! Helpers shared by the socket tests: byte patterns, bounded waits, and
-//! a connected TCP pair.
+//! Helpers shared by the socket tests: byte patterns, bounded waits, a
+//! connected TCP pair, descriptor counts, and a test lock that makes
+//! `SIGPIPE` deadly again.
 
 #![allow(dead_code)] // each test file uses a different subset
 
 use std::io;
 use std::os::fd::AsRawFd;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use simul_reactor::net::{TcpListener, TcpStream};
@@ -62,4 +64,32 @@ pub(crate) fn tcp_pair() -> (TcpStream, TcpStream) {
     let (server, _) = listener.accept().expect("accept");
     finish_connect(&client).expect("connected");
     (client, server)
+}
+
+/// Tests that take this lock run one at a time: the descriptor count is
+/// process-wide, and so is the signal disposition. (Each test file is its
+/// own binary, so each file has its own lock.)
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Takes the test lock and restores `SIGPIPE`'s default action.
+///
+/// The Rust runtime ignores `SIGPIPE` before main, which would hide a
+/// missing `MSG_NOSIGNAL` / `SO_NOSIGPIPE`. The default action kills the
+/// process: a test holding this guard only passes if no write raises it.
+pub(crate) fn serial() -> MutexGuard<'static, ()> {
+    let guard = SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    // SAFETY: `signal` with SIG_DFL installs no handler; it is called while
+    // holding SERIAL, so no two tests race on the disposition.
+    let previous = unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    assert_ne!(previous, libc::SIG_ERR);
+    guard
+}
+
+/// The number of open descriptors, where the OS lists them (`/proc` on
+/// Linux, `/dev/fd` elsewhere); `None` where it does not.
+pub(crate) fn open_fds() -> Option<usize> {
+    std::fs::read_dir("/proc/self/fd")
+        .ok()
+        .map(|dir| dir.count())
+        .or_else(|| std::fs::read_dir("/dev/fd").ok().map(|dir| dir.count()))
 }

@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 use simul_reactor::{Event, Events, Instant, Reactor};
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
 /// Polls until at least one event arrives or `limit` of real time passes;
@@ -27,4 +29,44 @@ pub(crate) fn poll_now(reactor: &mut Reactor) -> Vec<Event> {
 /// How many file descriptors this process has open (Linux: /proc).
 pub(crate) fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
+}
+
+/// A tiny xorshift PRNG, so randomised tests are reproducible without a
+/// crate: the same seed gives the same sequence. The seed must not be 0.
+pub(crate) struct XorShift(pub(crate) u64);
+
+impl XorShift {
+    /// The next pseudo-random number.
+    pub(crate) fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// A pseudo-random number in `0..n` (`n` > 0).
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// Opens socket pairs until one end gets descriptor number `num`; returns
+/// (that end, its peer). The pairs opened on the way stay open in `keep`.
+pub(crate) fn reuse(
+    num: RawFd,
+    keep: &mut Vec<(UnixStream, UnixStream)>,
+) -> (UnixStream, UnixStream) {
+    loop {
+        let (c, d) = UnixStream::pair().unwrap();
+        if c.as_raw_fd() == num {
+            return (c, d);
+        }
+        if d.as_raw_fd() == num {
+            return (d, c);
+        }
+        keep.push((c, d));
+        assert!(keep.len() < 1000, "descriptor number {num} never reused");
+    }
 }

@@ -1,0 +1,274 @@
+//! # simul-future: what an `async fn` really is
+//!
+//! The future style of simul. A chess master giving a simul keeps, for
+//! each board, a note of where that game stands; walking past a board,
+//! she looks at the note, moves if she can, updates the note, and walks
+//! on. A Rust future is that note: a state machine that is *polled*, makes
+//! what progress it can, and says whether it is done.
+//!
+//! This crate builds the whole machinery by hand, on the
+//! [`simul_reactor`] reactor: tasks, wakers made on `RawWakerVTable`, a
+//! single-threaded executor, timers, and the combinators (`join`,
+//! `select`, `timeout`, ...), each written as an explicit state machine
+//! next to the `async fn` it stands for.
+//!
+//! ## 1. A future is a state machine that is polled
+//!
+//! ```text
+//! trait Future {
+//!     type Output;
+//!     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output>;
+//! }
+//! ```
+//!
+//! `poll` runs the machine until it would have to wait. It then returns
+//! `Poll::Pending`, having arranged for `cx.waker()` to be woken when
+//! waiting is over; or it returns `Poll::Ready(output)`. Nothing runs
+//! unless something polls: a future that is never awaited does nothing.
+//!
+//! ## 2. The seed program `count`, twice
+//!
+//! Three tasks each print `One`, wait a second cooperatively, and print
+//! `Two`. As `async fn`:
+//!
+//! ```
+//! use simul_future::{Runtime, join3, now, sleep};
+//! use simul_reactor::Clock;
+//! use std::{cell::RefCell, rc::Rc, time::Duration};
+//!
+//! type Trace = Rc<RefCell<Vec<(u64, &'static str)>>>;
+//! fn say(t: &Trace, word: &'static str) {
+//!     t.borrow_mut().push((now().since_origin().as_secs(), word));
+//! }
+//!
+//! async fn count(t: Trace) {
+//!     say(&t, "One");
+//!     sleep(Duration::from_secs(1)).await;
+//!     say(&t, "Two");
+//! }
+//!
+//! let mut rt = Runtime::with_clock(Clock::new_virtual())?; // exact, instant
+//! let t = Trace::default();
+//! rt.block_on(join3(count(t.clone()), count(t.clone()), count(t.clone())))?;
+//! assert_eq!(
+//!     *t.borrow(),
+//!     [(0, "One"), (0, "One"), (0, "One"), (1, "Two"), (1, "Two"), (1, "Two")]
+//! );
+//! assert_eq!(rt.clock().now().since_origin(), Duration::from_secs(1)); // not 3
+//! # Ok::<(), simul_future::RuntimeError>(())
+//! ```
+//!
+//! The compiler turns `count` into an enum with one variant per place
+//! where the function can be suspended, each holding the variables that
+//! live across that `.await`. Written by hand, it is:
+//!
+//! ```text
+//!   [Start] --poll: say One, create the sleep--> [Sleeping{sleep}]
+//!                                                   | poll: sleep Pending -> Pending
+//!                                                   | poll: sleep Ready: say Two
+//!                                                   v
+//!                                                 [Done] -> Ready(())
+//! ```
+//!
+//! ```
+//! use simul_future::{Runtime, Sleep, join3, now, sleep};
+//! use simul_reactor::Clock;
+//! use std::{cell::RefCell, future::Future, pin::Pin, rc::Rc, time::Duration};
+//! use std::task::{Context, Poll};
+//!
+//! type Trace = Rc<RefCell<Vec<(u64, &'static str)>>>;
+//! fn say(t: &Trace, word: &'static str) {
+//!     t.borrow_mut().push((now().since_origin().as_secs(), word));
+//! }
+//!
+//! pin_project_lite::pin_project! {
+//!     #[project = CountProj]
+//!     enum Count {
+//!         Start { t: Trace },
+//!         Sleeping { t: Trace, #[pin] sleep: Sleep },
+//!         Done,
+//!     }
+//! }
+//!
+//! impl Future for Count {
+//!     type Output = ();
+//!     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+//!         loop {
+//!             match self.as_mut().project() {
+//!                 CountProj::Start { t } => {
+//!                     say(t, "One");
+//!                     let t = t.clone();
+//!                     self.set(Count::Sleeping { t, sleep: sleep(Duration::from_secs(1)) });
+//!                 }
+//!                 CountProj::Sleeping { t, sleep } => {
+//!                     if sleep.poll(cx).is_pending() {
+//!                         return Poll::Pending; // the sleep keeps our waker
+//!                     }
+//!                     say(t, "Two");
+//!                     self.set(Count::Done);
+//!                     return Poll::Ready(());
+//!                 }
+//!                 CountProj::Done => panic!("`async fn` resumed after completion"),
+//!             }
+//!         }
+//!     }
+//! }
+//!
+//! let mut rt = Runtime::with_clock(Clock::new_virtual())?;
+//! let t = Trace::default();
+//! let c = || Count::Start { t: t.clone() };
+//! rt.block_on(join3(c(), c(), c()))?;
+//! assert_eq!(
+//!     *t.borrow(),
+//!     [(0, "One"), (0, "One"), (0, "One"), (1, "Two"), (1, "Two"), (1, "Two")]
+//! );
+//! # Ok::<(), simul_future::RuntimeError>(())
+//! ```
+//!
+//! The same trace: an `async fn` *is* this enum, and `.await` is "poll
+//! the inner future; if it is pending, return pending".
+//!
+//! ## 3. Pinning
+//!
+//! `poll` takes `Pin<&mut Self>` because a generated state machine may
+//! hold a reference into itself (a buffer borrowed across an `.await`).
+//! Moving it would leave that reference dangling, so once polled it must
+//! stay put until dropped. `Pin` promises exactly that. Tasks keep their
+//! future in a heap cell that never moves; combinators here use
+//! `pin_project_lite` to reach their fields as `Pin<&mut Field>` (the
+//! `#[pin]` ones) or `&mut Field` (the rest) without `unsafe`.
+//!
+//! ## 4. Wakers: how a pending future gets polled again
+//!
+//! A [`std::task::Waker`] is a data pointer and a table of four functions.
+//! Here the pointer is the task's header and the functions are written by
+//! hand (on `RawWakerVTable`). Waking a task on the runtime's own thread
+//! sets its `SCHEDULED` bit and pushes it on the run queue: no lock, no
+//! atomic operation. From any other thread the wake goes through a
+//! mutex-protected injection queue and the reactor's
+//! [`Notifier`](simul_reactor::Notifier), and the loop finishes the job on
+//! its own thread, so a task's state is only ever touched by one thread.
+//! Two wakes before a poll give one poll; a wake during a poll gives one
+//! more poll, later; a wake after the task finished does nothing.
+//!
+//! simul's own futures ([`sleep`], [`JoinHandle`], [`JoinSet`]) keep the
+//! task itself rather than a cloned waker, which is cheaper and lets the
+//! runtime know every way a task can still be woken.
+//!
+//! ## 5. The executor
+//!
+//! [`Runtime::block_on`] polls ready tasks in first-in first-out order,
+//! and every [`BUDGET`] polls (or when nothing is ready) it fires due
+//! timers, collects wakes from other threads and, when idle, waits in the
+//! reactor until the next timer. Under the virtual clock that wait is a
+//! jump of the clock, so tests of timing are exact and instant; virtual
+//! time passes only while the loop waits (or through
+//! [`Clock::block_for`](simul_reactor::Clock::block_for)), never while
+//! tasks run.
+//!
+//! When the `block_on` future is pending and nothing can ever wake
+//! anything, `block_on` returns [`RuntimeError::Deadlock`] with the list
+//! of stuck tasks, where each was spawned, and what each waits on,
+//! instead of hanging as asyncio and tokio do. See [`Deadlock`].
+//!
+//! Two more reports ([`Runtime::diagnostics`]): a **lost wakeup** (a
+//! task returned `Pending` keeping no waker, no timer, no registration:
+//! nothing can ever poll it again) is reported the moment it happens,
+//! naming the task; in debug builds a **slow poll** (longer than 100 ms by
+//! default) is reported with the task's spawn location.
+//!
+//! ## 6. Cancellation is `drop`
+//!
+//! A future that is dropped simply never resumes: its state machine is
+//! destroyed at the `.await` where it stood, running the destructors of
+//! what it held. [`JoinHandle::abort`], [`select`]'s loser, [`timeout`]
+//! and a dropped [`JoinSet`] all cancel this way.
+//!
+//! ## 7. Async I/O
+//!
+//! [`TcpListener`] and [`TcpStream`] wrap the reactor's non-blocking
+//! sockets. Each registers its descriptor once, edge-triggered; the
+//! runtime remembers, per descriptor, whether it may be readable or
+//! writable and which task waits. A read tries the system call; on
+//! `WouldBlock` it clears the flag, keeps the task, and returns
+//! `Pending`; the reactor's next edge sets the flag and wakes the task.
+//! While tasks are ready, the loop still looks at the reactor (without
+//! blocking) every [`BUDGET`] polls, so a busy task cannot starve I/O.
+//! The byte-level futures ([`Read`], [`ReadExact`], [`Write`],
+//! [`WriteAll`]) are written over simul's own [`AsyncRead`] and
+//! [`AsyncWrite`] traits.
+//!
+//! ## Map of the crate
+//!
+//! | asyncio | here | kind |
+//! | --- | --- | --- |
+//! | `asyncio.run(main())` | [`Runtime::block_on`] | executor |
+//! | `create_task` | [`spawn`] → [`JoinHandle`] (`abort`, `is_finished`) | task |
+//! | `sleep(0)` | [`yield_now`] | leaf future |
+//! | `sleep(d)` | [`sleep`], [`sleep_until`], [`interval`] | leaf futures on timers |
+//! | `wait_for(f, d)` | [`timeout`] | combinator |
+//! | `gather(a, b)` | [`join`], [`join3`], [`join_all`] | combinators |
+//! | `wait(FIRST_COMPLETED)` | [`select`] | combinator |
+//! | `TaskGroup` | [`JoinSet`] | task set |
+//! | `Future` as a result slot, `Event` | [`oneshot`], [`Event`] | loop-local sync |
+//! | `to_thread(f)` | [`spawn_blocking`] → [`BlockingHandle`] | worker pool (≤ 4 threads) |
+//! | `start_server`, `open_connection` | [`TcpListener::accept`], [`TcpStream::connect`] | leaf futures on the reactor |
+//! | `reader.read`, `readexactly`, `writer.write` + `drain` | [`AsyncReadExt`], [`AsyncWriteExt`] | leaf futures |
+#![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+#![doc(test(attr(deny(warnings))))]
+
+mod async_read;
+mod async_write;
+mod blocking;
+mod error;
+mod event;
+mod interval;
+mod io_source;
+mod join;
+mod join3;
+mod join_all;
+mod join_handle;
+mod join_set;
+mod maybe_done;
+mod oneshot;
+mod read;
+mod read_exact;
+mod runtime;
+mod select;
+mod sleep;
+mod spawn;
+mod task;
+mod tcp_listener;
+mod tcp_stream;
+mod timeout;
+mod waker;
+mod write;
+mod write_all;
+mod yield_now;
+
+pub use async_read::{AsyncRead, AsyncReadExt};
+pub use async_write::{AsyncWrite, AsyncWriteExt};
+pub use blocking::{BlockingHandle, MAX_BLOCKING_THREADS, spawn_blocking};
+pub use error::{Deadlock, JoinError, RuntimeError, StuckTask};
+pub use event::{Event, Wait};
+pub use interval::{Interval, Tick, interval};
+pub use join::{Join, join};
+pub use join_all::{JoinAll, join_all};
+pub use join_handle::JoinHandle;
+pub use join_set::{JoinNext, JoinSet};
+pub use join3::{Join3, join3};
+pub use oneshot::{Receiver, RecvError, Sender, oneshot};
+pub use read::Read;
+pub use read_exact::ReadExact;
+pub use runtime::{BUDGET, Diagnostics, Runtime};
+pub use select::{Either, Select, select};
+pub use sleep::{Sleep, now, sleep, sleep_until};
+pub use spawn::spawn;
+pub use tcp_listener::{Accept, TcpListener};
+pub use tcp_stream::{Connect, TcpStream};
+pub use timeout::{Elapsed, Timeout, timeout};
+pub use write::Write;
+pub use write_all::WriteAll;
+pub use yield_now::{YieldNow, yield_now};

@@ -1,0 +1,266 @@
+//! [`sleep`] and [`sleep_until`]: wait for a moment on the runtime's
+//! clock without blocking the loop (asyncio's `await asyncio.sleep(d)`).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use simul_reactor::{Instant, TimerKey};
+
+use crate::runtime::{Core, Shared, current};
+use crate::task::{WaitReason, Waiter, note_wait};
+
+/// Waits until `duration` has passed on the current runtime's clock.
+///
+/// The deadline is fixed when `sleep` is called inside a runtime (or at
+/// the first poll, when it is called outside one). On the virtual clock
+/// the wait takes no real time and ends exactly at the deadline; on the
+/// real clock it never ends early. `Duration::ZERO` completes at the
+/// first poll without suspending (use [`yield_now`](crate::yield_now) to
+/// give way).
+///
+/// # Panics
+///
+/// Polling it outside a runtime, where there is no clock to wait on.
+///
+/// # Examples
+///
+/// ```
+/// use simul_future::{Runtime, join, now, sleep};
+/// use simul_reactor::Clock;
+/// use std::time::Duration;
+///
+/// let mut rt = Runtime::with_clock(Clock::new_virtual())?;
+/// let elapsed = rt.block_on(async {
+///     let start = now();
+///     // Two sleeps side by side take as long as the longer one.
+///     join(sleep(Duration::from_secs(3)), sleep(Duration::from_secs(2))).await;
+///     now() - start
+/// })?;
+/// assert_eq!(elapsed, Duration::from_secs(3)); // exactly, on the virtual clock
+/// # Ok::<(), simul_future::RuntimeError>(())
+/// ```
+pub fn sleep(duration: Duration) -> Sleep {
+    match current() {
+        Some(core) => sleep_until(core.now().saturating_add(duration)),
+        None => Sleep { when: When::After(duration), timer: None },
+    }
+}
+
+/// Waits until the current runtime's clock reads `deadline` (at once if
+/// it is past).
+///
+/// # Panics
+///
+/// Polling it outside a runtime.
+///
+/// # Examples
+///
+/// ```
+/// use simul_future::{Runtime, now, sleep_until};
+/// use simul_reactor::{Clock, Instant};
+///
+/// let mut rt = Runtime::with_clock(Clock::new_virtual())?;
+/// let at = rt.block_on(async {
+///     sleep_until(Instant::from_nanos(1_500)).await;
+///     now()
+/// })?;
+/// assert_eq!(at, Instant::from_nanos(1_500));
+/// # Ok::<(), simul_future::RuntimeError>(())
+/// ```
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep { when: When::At(deadline), timer: None }
+}
+
+/// The time on the current runtime's clock.
+///
+/// # Panics
+///
+/// Outside a runtime.
+///
+/// # Examples
+///
+/// ```
+/// use simul_future::{Runtime, now};
+/// use simul_reactor::{Clock, Instant};
+///
+/// let mut rt = Runtime::with_clock(Clock::new_virtual())?;
+/// assert_eq!(rt.block_on(async { now() })?, Instant::ZERO);
+/// # Ok::<(), simul_future::RuntimeError>(())
+/// ```
+pub fn now() -> Instant {
+    outside_runtime_check(current()).now()
+}
+
+fn outside_runtime_check(core: Option<&'static Core>) -> &'static Core {
+    match core {
+        Some(core) => core,
+        None => panic!(
+            "simul_future: timers need a runtime: await this inside Runtime::block_on or a task"
+        ),
+    }
+}
+
+/// The future of [`sleep`] and [`sleep_until`]: a leaf future, written
+/// by hand. It is `Unpin` (it holds no other future).
+///
+/// ```text
+///   [Unregistered] --poll, deadline not reached--> insert a timer
+///         |                                        (the task's waker, held
+///         |                                         locally) --> [Waiting]
+///         | poll, deadline reached                   |  poll by another task:
+///         v                                          |  move the timer to it
+///   Ready(()) <--- poll, deadline reached ---- [Waiting] <--+
+///   (the timer, if still queued, is cancelled;      (the loop pops the due
+///    dropping a Waiting sleep cancels it too)        timer and wakes the task)
+/// ```
+///
+/// The `async fn` a sleep stands for cannot be written without a leaf
+/// like this one: somewhere a future must hand its waker to the timer
+/// queue and return `Pending`.
+///
+/// # Examples
+///
+/// ```
+/// use simul_future::{Runtime, Sleep, sleep};
+/// use std::time::Duration;
+///
+/// let mut rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let s: Sleep = sleep(Duration::from_millis(1));
+///     s.await;
+/// })?;
+/// # Ok::<(), simul_future::RuntimeError>(())
+/// ```
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Sleep {
+    /// When to finish.
+    when: When,
+    /// The queued timer, while Waiting.
+    timer: Option<Registration>,
+}
+
+/// A deadline, or (for a sleep made outside a runtime) a duration to
+/// count from the first poll. 16 bytes: `Duration`'s unused nanosecond
+/// values hold the tag.
+#[derive(Clone, Copy, Debug)]
+enum When {
+    /// Finish at this instant.
+    At(Instant),
+    /// Finish this long after the first poll.
+    After(Duration),
+}
+
+/// A timer this sleep has queued.
+#[derive(Debug)]
+struct Registration {
+    /// The timer's key in its runtime's queue.
+    key: TimerKey,
+    /// Which runtime (keys mean nothing in another's queue).
+    runtime: usize,
+    /// The waker the timer was registered with, as (data, vtable)
+    /// addresses: a poll with the same waker need not re-register.
+    waker: (usize, usize),
+}
+
+impl Sleep {
+    /// The deadline, once known.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use simul_reactor::Instant;
+    /// let s = simul_future::sleep_until(Instant::from_nanos(9));
+    /// assert_eq!(s.deadline(), Some(Instant::from_nanos(9)));
+    /// ```
+    pub fn deadline(&self) -> Option<Instant> {
+        match self.when {
+            When::At(t) => Some(t),
+            When::After(_) => None,
+        }
+    }
+
+    /// Moves the deadline (earlier or later), as if the sleep had been
+    /// created with `sleep_until(deadline)`; a sleep that completed may be
+    /// awaited again after a reset.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use simul_future::{Runtime, now, sleep};
+    /// use simul_reactor::{Clock, Instant};
+    /// use std::time::Duration;
+    ///
+    /// let mut rt = Runtime::with_clock(Clock::new_virtual())?;
+    /// let t = rt.block_on(async {
+    ///     let mut s = sleep(Duration::from_secs(60));
+    ///     s.reset(Instant::from_nanos(5));
+    ///     s.await;
+    ///     now()
+    /// })?;
+    /// assert_eq!(t, Instant::from_nanos(5));
+    /// # Ok::<(), simul_future::RuntimeError>(())
+    /// ```
+    pub fn reset(&mut self, deadline: Instant) {
+        self.unregister();
+        self.when = When::At(deadline);
+    }
+
+    /// Cancels the queued timer, if it is in the current runtime.
+    fn unregister(&mut self) {
+        if let Some(reg) = self.timer.take()
+            && let Some(core) = current()
+            && core.shared_ptr() as usize == reg.runtime
+        {
+            core.cancel_timer(reg.key);
+        }
+        // Otherwise the runtime is not reachable from here: its entry
+        // fires harmlessly later (a spurious wake) or dies with it.
+    }
+}
+
+/// The identity of the runtime a core belongs to.
+fn runtime_id(core: &Core) -> usize {
+    let shared: *const Shared = core.shared_ptr();
+    shared as usize
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let core = outside_runtime_check(current());
+        let now = core.now();
+        let deadline = match self.when {
+            When::At(t) => t,
+            When::After(d) => {
+                let t = now.saturating_add(d);
+                self.when = When::At(t);
+                t
+            }
+        };
+        if now >= deadline {
+            self.unregister();
+            return Poll::Ready(());
+        }
+        let waker = (cx.waker().data() as usize, cx.waker().vtable() as *const _ as usize);
+        let runtime = runtime_id(core);
+        let current_reg =
+            self.timer.as_ref().is_some_and(|r| r.runtime == runtime && r.waker == waker);
+        if !current_reg {
+            self.unregister();
+            let key = core.add_timer(deadline, Waiter::from_cx(cx));
+            self.timer = Some(Registration { key, runtime, waker });
+        }
+        note_wait(cx, WaitReason::Sleep(deadline));
+        Poll::Pending
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        self.unregister();
+    }
+}

@@ -1,0 +1,150 @@
+//! Wakers made by hand on [`RawWakerVTable`].
+//!
+//! A [`Waker`] is two words: a data pointer and a table of four functions
+//! (`clone`, `wake`, `wake_by_ref`, `drop`). Here the data pointer is the
+//! task's [`Header`], and the four functions below are the whole story of
+//! how a future gets polled again.
+//!
+//! # The two roads of a wake
+//!
+//! ```text
+//!   wake() on the runtime's thread,          wake() on any other thread,
+//!   inside its block_on                      or outside block_on
+//!        |                                        |
+//!        v                                        v
+//!   state has SCHEDULED or COMPLETE?         refs += 1 (the queue's hold)
+//!     yes: nothing to do (coalesced)         lock the injection queue,
+//!     no:  set SCHEDULED,                    push the task, unlock,
+//!          push on the run queue             Notifier::wake() (one syscall
+//!          (no atomics, no lock)             per batch, coalesced)
+//!                                                 |
+//!                                                 v
+//!                                     the loop drains the queue on its
+//!                                     thread and takes the left-hand road
+//! ```
+//!
+//! Only the runtime's thread ever reads or writes a task's state bits, so
+//! a wake from another thread cannot race with a poll: it is a message.
+//! Coalescing happens in one place, the `SCHEDULED` bit, so a task woken
+//! twice (from anywhere) before its next poll is polled once; woken
+//! during its poll, it is polled once more afterwards, never
+//! re-entrantly; woken after it finished, nothing happens.
+//!
+//! `clone` and `drop` count in the header's atomic `refs`: a waker may be
+//! dropped on any thread. The waker handed to a future in `poll` is
+//! borrowed (it owns no reference), so a future that only calls
+//! `cx.waker().wake_by_ref()` costs no atomic at all.
+
+use std::ptr::{self, NonNull};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{RawWaker, RawWakerVTable, Waker};
+
+use crate::runtime::{self, Core};
+use crate::task::{Header, header, release_shared, state};
+
+/// The table of every task waker. A `static`, so its address identifies
+/// simul's wakers ([`local_task`]).
+pub(crate) static VTABLE: RawWakerVTable =
+    RawWakerVTable::new(clone_waker, wake, wake_by_ref, drop_waker);
+
+/// The borrowed waker for polling `ptr`: it owns no reference, so it must
+/// not be dropped through the vtable (wrap it in `ManuallyDrop`).
+///
+/// # Safety
+/// `ptr` is a live task and stays live while the waker (or a clone's
+/// creation from it) is in use.
+pub(crate) unsafe fn borrowed(ptr: NonNull<Header>) -> std::mem::ManuallyDrop<Waker> {
+    let raw = RawWaker::new(ptr.as_ptr().cast_const().cast(), &VTABLE);
+    // SAFETY: VTABLE's functions uphold the RawWaker contract for a task
+    // pointer; the caller keeps the task alive.
+    std::mem::ManuallyDrop::new(unsafe { Waker::from_raw(raw) })
+}
+
+/// The current runtime's core if this thread is inside the `block_on` of
+/// the runtime that owns `ptr`.
+#[inline]
+pub(crate) fn owner_core(ptr: NonNull<Header>) -> Option<&'static Core> {
+    let core = runtime::current()?;
+    // Compare `Shared` allocations: each task keeps its runtime's alive,
+    // so the address cannot have been reused by another runtime.
+    ptr::eq(core.shared_ptr(), Arc::as_ptr(&header(ptr).shared)).then_some(core)
+}
+
+/// The task behind `waker`, if it is a task of the runtime running on
+/// this thread (and so may be handled through its local state).
+#[inline]
+pub(crate) fn local_task(waker: &Waker) -> Option<NonNull<Header>> {
+    if !ptr::eq(waker.vtable(), &VTABLE) {
+        return None;
+    }
+    let ptr = NonNull::new(waker.data().cast_mut().cast::<Header>())?;
+    owner_core(ptr).map(|_| ptr)
+}
+
+/// Wakes `ptr` without consuming a reference (the caller holds one).
+#[inline]
+pub(crate) fn wake_task(ptr: NonNull<Header>) {
+    match owner_core(ptr) {
+        Some(core) => schedule(core, ptr),
+        None => {
+            // The injection queue's entry holds its own reference.
+            header(ptr).refs.fetch_add(1, Ordering::Relaxed);
+            header(ptr).shared.inject(ptr);
+        }
+    }
+}
+
+/// The left-hand road: mark and queue, unless already queued or done.
+#[inline]
+pub(crate) fn schedule(core: &Core, ptr: NonNull<Header>) {
+    let h = header(ptr);
+    let s = h.state.get();
+    if s & (state::SCHEDULED | state::COMPLETE) == 0 {
+        h.state.set(s | state::SCHEDULED);
+        core.push_ready(ptr);
+    }
+}
+
+/// # Safety
+/// `data` is a task header the calling waker holds a reference on.
+unsafe fn clone_waker(data: *const ()) -> RawWaker {
+    // SAFETY: the waker being cloned holds a reference, so the header is
+    // alive.
+    let h = unsafe { &*data.cast::<Header>() };
+    // Relaxed suffices to take a reference from one we already hold (as
+    // `Arc::clone`); guard against overflow like `Arc` does.
+    if h.refs.fetch_add(1, Ordering::Relaxed) > isize::MAX as usize {
+        std::process::abort();
+    }
+    RawWaker::new(data, &VTABLE)
+}
+
+/// # Safety
+/// As [`clone_waker`]; consumes the waker's reference.
+unsafe fn wake(data: *const ()) {
+    // SAFETY: a live waker's data is a non-null header pointer.
+    let ptr = unsafe { NonNull::new_unchecked(data.cast_mut().cast::<Header>()) };
+    match owner_core(ptr) {
+        Some(core) => {
+            schedule(core, ptr);
+            release_shared(ptr);
+        }
+        // Hand our reference over to the queue entry.
+        None => header(ptr).shared.inject(ptr),
+    }
+}
+
+/// # Safety
+/// As [`clone_waker`].
+unsafe fn wake_by_ref(data: *const ()) {
+    // SAFETY: a live waker's data is a non-null header pointer.
+    wake_task(unsafe { NonNull::new_unchecked(data.cast_mut().cast::<Header>()) });
+}
+
+/// # Safety
+/// As [`clone_waker`]; consumes the waker's reference.
+unsafe fn drop_waker(data: *const ()) {
+    // SAFETY: a live waker's data is a non-null header pointer.
+    release_shared(unsafe { NonNull::new_unchecked(data.cast_mut().cast::<Header>()) });
+}

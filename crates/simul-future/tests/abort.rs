@@ -1,0 +1,161 @@
+//! abort(): the future is dropped at its next suspension point, whichever
+//! it is, and the handle reports cancellation.
+
+mod util;
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::rc::Rc;
+
+use simul_future::{JoinHandle, Runtime, spawn, yield_now};
+use util::{DropGuard, Trace};
+
+/// A task with three suspension points, tracing each step.
+async fn three_steps(t: Trace) -> &'static str {
+    let _guard = DropGuard(t.clone(), "task");
+    t.push("start");
+    yield_now().await;
+    t.push("after 1");
+    yield_now().await;
+    t.push("after 2");
+    yield_now().await;
+    t.push("after 3");
+    "finished"
+}
+
+/// Aborts the task after the root has yielded `rounds` times.
+fn abort_after(rounds: usize) -> (Vec<String>, Result<&'static str, bool>) {
+    let mut rt = Runtime::new().unwrap();
+    let trace = Trace::new();
+    let t = trace.clone();
+    let r = rt
+        .block_on(async move {
+            let h = spawn(three_steps(t.clone()));
+            for _ in 0..rounds {
+                yield_now().await;
+            }
+            t.push("abort");
+            h.abort();
+            h.abort(); // twice is once
+            h.await.map_err(|e| e.is_cancelled())
+        })
+        .unwrap();
+    (trace.take(), r)
+}
+
+#[test]
+fn abort_before_the_first_poll_never_runs_the_future() {
+    let (trace, r) = abort_after(0);
+    // The body never started, so not even its guard was created.
+    assert_eq!(trace, ["abort"]);
+    assert_eq!(r, Err(true));
+}
+
+#[test]
+fn abort_at_each_suspension_point() {
+    let (trace, r) = abort_after(1);
+    assert_eq!(trace, ["start", "abort", "dropped task"]);
+    assert_eq!(r, Err(true));
+    let (trace, r) = abort_after(2);
+    assert_eq!(trace, ["start", "after 1", "abort", "dropped task"]);
+    assert_eq!(r, Err(true));
+    let (trace, r) = abort_after(3);
+    assert_eq!(trace, ["start", "after 1", "after 2", "abort", "dropped task"]);
+    assert_eq!(r, Err(true));
+}
+
+#[test]
+fn abort_after_completion_keeps_the_output() {
+    let (trace, r) = abort_after(4);
+    assert_eq!(trace, ["start", "after 1", "after 2", "after 3", "dropped task", "abort"]);
+    assert_eq!(r, Ok("finished"));
+}
+
+#[test]
+fn a_task_aborting_itself_stops_at_its_next_suspension() {
+    let mut rt = Runtime::new().unwrap();
+    let trace = Trace::new();
+    let slot: Rc<RefCell<Option<JoinHandle<()>>>> = Rc::default();
+    let (t, s) = (trace.clone(), slot.clone());
+    let r = rt
+        .block_on(async move {
+            let h = spawn(async move {
+                let _g = DropGuard(t.clone(), "self-aborter");
+                yield_now().await;
+                s.borrow().as_ref().unwrap().abort();
+                t.push("still running until the next await");
+                yield_now().await;
+                t.push("never");
+            });
+            *slot.borrow_mut() = Some(h);
+            yield_now().await;
+            yield_now().await;
+            yield_now().await;
+            let h = slot.borrow_mut().take().unwrap();
+            h.await
+        })
+        .unwrap();
+    assert!(r.unwrap_err().is_cancelled());
+    assert_eq!(trace.take(), ["still running until the next await", "dropped self-aborter"]);
+}
+
+#[test]
+fn aborting_a_task_wakes_the_task_awaiting_it() {
+    let mut rt = Runtime::new().unwrap();
+    let r = rt
+        .block_on(async {
+            let sleeper = Rc::new(RefCell::new(spawn(std::future::pending::<u8>())));
+            let s = sleeper.clone();
+            let waiter = spawn(std::future::poll_fn(move |cx| {
+                std::pin::Pin::new(&mut *s.borrow_mut()).poll(cx)
+            }));
+            yield_now().await;
+            assert!(!waiter.is_finished());
+            sleeper.borrow().abort();
+            waiter.await.unwrap()
+        })
+        .unwrap();
+    assert!(r.unwrap_err().is_cancelled());
+}
+
+#[test]
+fn dropping_the_runtime_cancels_every_task_once() {
+    let trace = Trace::new();
+    let mut rt = Runtime::new().unwrap();
+    let mut handles = Vec::new();
+    for name in ["a", "b", "c"] {
+        let t = trace.clone();
+        handles.push(rt.spawn(async move {
+            let _g = DropGuard(t, name);
+            std::future::pending::<()>().await;
+        }));
+    }
+    rt.block_on(yield_now()).unwrap();
+    assert!(handles.iter().all(|h| !h.is_finished()));
+    drop(rt);
+    let mut dropped = trace.take();
+    dropped.sort();
+    assert_eq!(dropped, ["dropped a", "dropped b", "dropped c"]);
+    assert!(handles.iter().all(|h| h.is_finished()));
+    // Awaiting a handle of a dead runtime on a new one: cancelled.
+    let mut rt2 = Runtime::new().unwrap();
+    for h in handles {
+        assert!(rt2.block_on(h).unwrap().unwrap_err().is_cancelled());
+    }
+}
+
+#[test]
+fn abort_between_two_block_on_calls() {
+    let trace = Trace::new();
+    let mut rt = Runtime::new().unwrap();
+    let t = trace.clone();
+    let h = rt.spawn(async move {
+        let _g = DropGuard(t.clone(), "between");
+        std::future::pending::<()>().await;
+    });
+    rt.block_on(yield_now()).unwrap();
+    h.abort(); // no block_on running: the abort is queued
+    assert!(!h.is_finished());
+    assert!(rt.block_on(h).unwrap().unwrap_err().is_cancelled());
+    assert_eq!(trace.take(), ["dropped between"]);
+}
