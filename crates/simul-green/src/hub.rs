@@ -1019,41 +1019,7 @@ impl Inner {
             resume_unwind(Box::new(Kill));
         }
         loop {
-            let target = self.thread(key, |t| match t.state {
-                State::Finished => Target::Done,
-                _ if t.context.is_none() => Target::Unstarted,
-                State::Parked(_) => Target::Parked,
-                _ => Target::Runnable,
-            });
-            let id = match target {
-                None | Some(Target::Done) => return Ok(()),
-                Some(Target::Unstarted) => {
-                    self.ready.borrow_mut().retain(|k| *k != key);
-                    let body = self.thread(key, |t| t.body.take()).flatten();
-                    if let Some(body) = body {
-                        body.cancel();
-                    }
-                    self.finish(key, Outcome::Killed);
-                    return Ok(());
-                }
-                Some(Target::Parked) => {
-                    let wake_seq = self.wait_seq.get().wrapping_add(1);
-                    self.wait_seq.set(wake_seq);
-                    let id = self.thread(key, |t| {
-                        t.kill = true;
-                        t.wait_gen = wake_seq;
-                        t.state = State::Ready;
-                        t.id
-                    });
-                    self.ready.borrow_mut().push_front(key);
-                    id
-                }
-                Some(Target::Runnable) => self.thread(key, |t| {
-                    t.kill = true;
-                    t.id
-                }),
-            };
-            let Some(id) = id else { return Ok(()) };
+            let Some(id) = self.request_kill(key) else { return Ok(()) };
             let token = self.begin_wait()?;
             if !self.add_joiner(key, token) {
                 return Ok(());
@@ -1066,7 +1032,56 @@ impl Inner {
         }
     }
 
-    /// Kills every unfinished green thread, newest first... in id order.
+    /// Flags `key` for killing and makes sure it runs soon; returns its id,
+    /// or `None` if it is done already (finished, or never started and now
+    /// cancelled). Does not wait.
+    fn request_kill(&self, key: Key) -> Option<GreenId> {
+        let target = self.thread(key, |t| match t.state {
+            State::Finished => Target::Done,
+            _ if t.context.is_none() => Target::Unstarted,
+            State::Parked(_) => Target::Parked,
+            _ => Target::Runnable,
+        });
+        match target? {
+            Target::Done => None,
+            Target::Unstarted => {
+                self.ready.borrow_mut().retain(|k| *k != key);
+                let body = self.thread(key, |t| t.body.take()).flatten();
+                if let Some(body) = body {
+                    body.cancel();
+                }
+                self.finish(key, Outcome::Killed);
+                None
+            }
+            Target::Parked => {
+                // A fresh wait number stales every waker of its wait.
+                let wake_seq = self.wait_seq.get().wrapping_add(1);
+                self.wait_seq.set(wake_seq);
+                let id = self.thread(key, |t| {
+                    t.kill = true;
+                    t.wait_gen = wake_seq;
+                    t.state = State::Ready;
+                    t.id
+                });
+                self.ready.borrow_mut().push_front(key);
+                id
+            }
+            Target::Runnable => {
+                let (id, flagged) =
+                    self.thread(key, |t| (t.id, std::mem::replace(&mut t.kill, true)))?;
+                if !flagged {
+                    // Jump the queue so the kill does not wait a full round.
+                    let mut ready = self.ready.borrow_mut();
+                    ready.retain(|k| *k != key);
+                    ready.push_front(key);
+                }
+                Some(id)
+            }
+        }
+    }
+
+    /// Kills every unfinished green thread: flags them all first, so one
+    /// round of the scheduler unwinds them all, then waits for each.
     fn kill_all(&self) {
         let keys: Vec<Key> = {
             let threads = self.threads.borrow();
@@ -1078,6 +1093,11 @@ impl Inner {
                 .map(|(i, e)| Key { index: i as u32, generation: e.generation })
                 .collect()
         };
+        // Each request puts its thread at the front of the queue: going
+        // from the newest back leaves them to unwind in spawn order.
+        for &key in keys.iter().rev() {
+            self.request_kill(key);
+        }
         for key in keys {
             if self.kill(key).is_err() {
                 break;
