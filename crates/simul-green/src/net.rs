@@ -1,7 +1,7 @@
-//! Blocking-looking sockets: the gevent idea, done with types.
+//! Blocking-looking sockets and pipes: the gevent idea, done with types.
 //!
-//! [`TcpListener`], [`TcpStream`] and [`UdpSocket`] wrap the non-blocking
-//! sockets of [`simul_reactor::net`]. Each call tries the operation; when
+//! [`TcpListener`], [`TcpStream`], [`UdpSocket`] and [`pipe`] wrap the
+//! non-blocking descriptors of [`simul_reactor::net`]. Each call tries the operation; when
 //! the kernel says `WouldBlock`, the calling green thread parks on the
 //! reactor ([`wait_fd`](crate::wait_fd)) and the hub runs others until the
 //! socket is ready; then the call tries again. To the caller it looks like
@@ -432,5 +432,95 @@ impl AsFd for UdpSocket {
 impl fmt::Debug for UdpSocket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UdpSocket").field("fd", &self.as_raw_fd()).finish()
+    }
+}
+
+/// Makes a pipe whose ends park the green thread instead of blocking: the
+/// reader until data (or end-of-file) arrives, the writer while the pipe
+/// is full.
+///
+/// # Errors
+///
+/// What `pipe(2)` reports (`EMFILE`).
+///
+/// # Examples
+///
+/// ```
+/// use std::io::{Read, Write};
+///
+/// let hub = simul_green::Hub::new()?;
+/// let got = hub.run(|| -> std::io::Result<usize> {
+///     let (mut reader, mut writer) = simul_green::net::pipe()?;
+///     // 1 MiB does not fit in a pipe (64 KiB on Linux): the writer parks
+///     // whenever it is full and the reader drains it.
+///     let w = simul_green::spawn(move || writer.write_all(&vec![1u8; 1 << 20]))?;
+///     let mut all = Vec::new();
+///     reader.read_to_end(&mut all)?; // EOF once the writer is dropped
+///     w.join().map_err(std::io::Error::from)??;
+///     Ok(all.len())
+/// })??;
+/// assert_eq!(got, 1 << 20);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn pipe() -> io::Result<(PipeReader, PipeWriter)> {
+    let (r, w) = raw::pipe()?;
+    Ok((PipeReader { inner: r }, PipeWriter { inner: w }))
+}
+
+/// The read end of a [`pipe`].
+///
+/// # Examples
+/// See [`pipe`].
+pub struct PipeReader {
+    inner: raw::PipeReader,
+}
+
+/// The write end of a [`pipe`].
+///
+/// # Examples
+/// See [`pipe`].
+pub struct PipeWriter {
+    inner: raw::PipeWriter,
+}
+
+impl Read for PipeReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let inner = &self.inner;
+        retry(inner.as_raw_fd(), Interest::READABLE, || (&*inner).read(&mut *buf))
+    }
+}
+
+impl Write for PipeWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let inner = &self.inner;
+        retry(inner.as_raw_fd(), Interest::WRITABLE, || (&*inner).write(buf))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl AsRawFd for PipeReader {
+    fn as_raw_fd(&self) -> RawFd {
+        self.inner.as_raw_fd()
+    }
+}
+
+impl AsRawFd for PipeWriter {
+    fn as_raw_fd(&self) -> RawFd {
+        self.inner.as_raw_fd()
+    }
+}
+
+impl fmt::Debug for PipeReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PipeReader").field("fd", &self.as_raw_fd()).finish()
+    }
+}
+
+impl fmt::Debug for PipeWriter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PipeWriter").field("fd", &self.as_raw_fd()).finish()
     }
 }
