@@ -100,6 +100,19 @@
 //! an event: re-registration re-arms the descriptor, and one that is still
 //! ready is reported again by the next poll.
 //!
+//! ## Platforms
+//!
+//! The epoll backend (Linux) is the one that is tested: every test and
+//! doctest here runs on it. The kqueue backend (macOS, iOS, FreeBSD,
+//! DragonFly, NetBSD, OpenBSD) is compiled in CI for
+//! `x86_64-unknown-freebsd` and `aarch64-apple-darwin` but **not executed**
+//! there: the project has no BSD or macOS machine, so treat it as written
+//! to the man pages, not as proven. Differences a caller can see on kqueue:
+//! readable and writable readiness of one descriptor arrive as two events;
+//! regular files can be registered (epoll refuses them); and a
+//! registration ends when that descriptor *number* is closed, even if a
+//! duplicate stays open (epoll keeps it until the last duplicate closes).
+//!
 //! ## Clocks and precise waits
 //!
 //! See [`Clock`] and [`Reactor::poll`]. On the real clock a deadline is
@@ -119,6 +132,7 @@ mod interest;
 mod notifier;
 mod reactor;
 mod sys;
+mod timer;
 mod token;
 
 pub use clock::Clock;
@@ -127,4 +141,5 @@ pub use instant::Instant;
 pub use interest::Interest;
 pub use notifier::Notifier;
 pub use reactor::Reactor;
+pub use timer::{TimerKey, TimerQueue};
 pub use token::Token;

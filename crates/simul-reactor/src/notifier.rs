@@ -101,6 +101,8 @@ impl Notifier {
 
 impl fmt::Debug for Notifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Notifier").field("pending", &self.inner.pending.load(Ordering::Relaxed)).finish()
+        f.debug_struct("Notifier")
+            .field("pending", &self.inner.pending.load(Ordering::Relaxed))
+            .finish()
     }
 }

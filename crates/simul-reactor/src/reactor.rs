@@ -251,7 +251,8 @@ impl Reactor {
     /// Waits for readiness, a wake-up, or `deadline`, and fills `events`.
     ///
     /// * `deadline` is the scheduler's earliest timer, or `None` when it
-    ///   has none. A deadline in the past makes a non-blocking check.
+    ///   has none. A deadline in the past makes a non-blocking check;
+    ///   [`Instant::ZERO`] makes one without even reading the clock.
     /// * Real clock: blocks until an event, a wake or the deadline; never
     ///   returns before the deadline without an event. Timeouts below a
     ///   millisecond are honoured.
@@ -290,7 +291,13 @@ impl Reactor {
             let timeout = if is_virtual {
                 if block_virtual { None } else { Some(Duration::ZERO) }
             } else {
-                deadline.map(|d| d.saturating_duration_since(self.clock.now()))
+                match deadline {
+                    // The non-blocking look: no need to read the clock
+                    // (which costs more than the wait itself on some VMs).
+                    Some(Instant::ZERO) => Some(Duration::ZERO),
+                    Some(d) => Some(d.saturating_duration_since(self.clock.now())),
+                    None => None,
+                }
             };
             events.set_woken(false);
             match self.selector.select(events.raw_mut(), timeout) {
@@ -313,6 +320,7 @@ impl Reactor {
                     return Ok(());
                 }
                 None if is_virtual => block_virtual = true,
+                Some(_) if timeout == Some(Duration::ZERO) => return Ok(()),
                 Some(d) if self.clock.now() >= d => return Ok(()),
                 // Woke before the deadline with nothing to report: the
                 // kernel's timer fired a hair early, or an event was
@@ -330,7 +338,9 @@ fn explain(op: &str, fd: RawFd, e: io::Error) -> io::Error {
         Some(libc::EEXIST) => "is already registered (use reregister to change it)",
         Some(libc::ENOENT) => "is not registered",
         Some(libc::EBADF) => "is not an open file descriptor",
-        Some(libc::EPERM) => "does not support readiness polling (regular files and directories are always ready)",
+        Some(libc::EPERM) => {
+            "does not support readiness polling (regular files and directories are always ready)"
+        }
         _ => return io::Error::new(e.kind(), format!("{op} fd {fd}: {e}")),
     };
     io::Error::new(e.kind(), format!("{op} fd {fd}: it {why} ({e})"))

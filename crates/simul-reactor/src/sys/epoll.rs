@@ -70,10 +70,7 @@ impl Selector {
     }
 
     fn ctl(&self, op: libc::c_int, fd: RawFd, token: Token, interest: Interest) -> io::Result<()> {
-        let mut ev = libc::epoll_event {
-            events: interest_to_epoll(interest),
-            u64: token.0 as u64,
-        };
+        let mut ev = libc::epoll_event { events: interest_to_epoll(interest), u64: token.0 as u64 };
         // SAFETY: `ev` is a valid epoll_event for the duration of the call;
         // the kernel validates `fd` and reports a bad one as an error.
         syscall!(epoll_ctl(self.ep.as_raw_fd(), op, fd, &mut ev)).map(drop)
@@ -84,10 +81,17 @@ impl Selector {
     /// Fills `events` (up to its capacity) and returns; an `EINTR` is
     /// returned to the caller, which owns the retry policy because it
     /// knows the deadline.
-    pub(crate) fn select(&self, events: &mut Vec<RawEvent>, timeout: Option<Duration>) -> io::Result<()> {
+    pub(crate) fn select(
+        &self,
+        events: &mut Vec<RawEvent>,
+        timeout: Option<Duration>,
+    ) -> io::Result<()> {
         events.clear();
         let cap = events.capacity().min(libc::c_int::MAX as usize) as libc::c_int;
         let n = match timeout {
+            // A zero or whole-millisecond timeout loses nothing with
+            // `epoll_wait`, which is the cheaper call.
+            Some(t) if t.subsec_nanos() % 1_000_000 == 0 => self.wait_ms(events, cap, timeout)?,
             Some(t) if !NO_PWAIT2.load(Ordering::Relaxed) => match self.pwait2(events, cap, t) {
                 Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {
                     NO_PWAIT2.store(true, Ordering::Relaxed);
@@ -104,7 +108,12 @@ impl Selector {
     }
 
     /// `epoll_pwait2` takes a `timespec`: nanosecond precision.
-    fn pwait2(&self, events: &mut Vec<RawEvent>, cap: libc::c_int, t: Duration) -> io::Result<libc::c_int> {
+    fn pwait2(
+        &self,
+        events: &mut Vec<RawEvent>,
+        cap: libc::c_int,
+        t: Duration,
+    ) -> io::Result<libc::c_int> {
         let ts = libc::timespec {
             // Clamp: a timeout of centuries is as good as forever.
             tv_sec: t.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
@@ -128,7 +137,12 @@ impl Selector {
 
     /// `epoll_wait` takes whole milliseconds: round *up* so a wait never
     /// ends before its deadline.
-    fn wait_ms(&self, events: &mut Vec<RawEvent>, cap: libc::c_int, t: Option<Duration>) -> io::Result<libc::c_int> {
+    fn wait_ms(
+        &self,
+        events: &mut Vec<RawEvent>,
+        cap: libc::c_int,
+        t: Option<Duration>,
+    ) -> io::Result<libc::c_int> {
         let ms = match t {
             None => -1,
             Some(t) => {

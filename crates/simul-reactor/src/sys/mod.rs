@@ -32,7 +32,6 @@ macro_rules! syscall {
     }};
 }
 
-
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod epoll;
 #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -61,6 +60,9 @@ mod kqueue;
     target_os = "dragonfly",
 ))]
 pub(crate) use self::kqueue::{RawEvent, Selector, Waker, event};
+/// kqueue without `EVFILT_USER` on older releases: the notifier is a pipe.
+#[cfg(any(target_os = "netbsd", target_os = "openbsd"))]
+mod pipe_waker;
 
 #[cfg(not(any(
     target_os = "linux",
@@ -72,7 +74,9 @@ pub(crate) use self::kqueue::{RawEvent, Selector, Waker, event};
     target_os = "netbsd",
     target_os = "dragonfly",
 )))]
-compile_error!("simul-reactor supports epoll (Linux, Android) and kqueue (macOS, iOS, the BSDs) only");
+compile_error!(
+    "simul-reactor supports epoll (Linux, Android) and kqueue (macOS, iOS, the BSDs) only"
+);
 
 /// Checks that `fd` can name an open file before it reaches the kernel.
 ///
