@@ -12,12 +12,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use simul_reactor::{Clock, Events, Instant, Interest, Reactor, Token};
+use simul_reactor::{Clock, Events, Instant, Interest, Reactor, TimerKey, TimerQueue, Token};
 
 use crate::executor::{Job, Pool};
 use crate::runnable::{Call, Runnable};
 use crate::threadsafe::Remote;
-use crate::timers::{TimerKey, TimerQueue};
 use crate::{
     CallbackKind, Deferred, Error, ExceptionContext, ExecutorError, Handle, LoopHandle,
     SlowCallback, TimerHandle,

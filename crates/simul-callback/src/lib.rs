@@ -131,7 +131,6 @@ mod executor;
 mod handle;
 mod runnable;
 mod threadsafe;
-mod timers;
 
 pub use deferred::Deferred;
 pub use error::Error;
