@@ -25,9 +25,9 @@ fn a_blocking_callback_is_reported_with_its_scheduling_line() {
     let _ = lp.call_soon(|lp| lp.clock().block_for(Duration::from_millis(99))); // under 100 ms
     let line = line!() + 1;
     let _ = lp.call_soon(|lp| lp.clock().block_for(Duration::from_secs(4)));
+    let quarter = |lp: &mut EventLoop| lp.clock().block_for(Duration::from_millis(250));
     let timer_line = line!() + 1;
-    let _ = lp
-        .call_later(Duration::from_secs(1), |lp| lp.clock().block_for(Duration::from_millis(250)));
+    let _ = lp.call_later(Duration::from_secs(1), quarter);
     let _ = lp.call_later(Duration::from_secs(10), |lp| lp.stop());
     lp.run_forever().unwrap();
     let reports = reports.borrow();

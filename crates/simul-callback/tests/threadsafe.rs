@@ -3,8 +3,7 @@
 
 mod util;
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 
 use simul_callback::{Error, EventLoop};
@@ -14,37 +13,28 @@ fn four_threads_times_ten_thousand_all_delivered_in_order() {
     const THREADS: usize = 4;
     const CALLS: usize = 10_000;
     let mut lp = EventLoop::new().unwrap();
-    // Per thread: the values received, in arrival order.
-    let got = Rc::new(RefCell::new(vec![Vec::with_capacity(CALLS); THREADS]));
+    // Per thread: the values received on the loop, in arrival order. The
+    // callbacks cross threads, so what they capture must be Send.
+    let got = Arc::new(Mutex::new(vec![Vec::new(); THREADS]));
     let mut senders = Vec::new();
     for th in 0..THREADS {
-        let h = lp.handle();
+        let (h, got) = (lp.handle(), got.clone());
         senders.push(thread::spawn(move || {
             for i in 0..CALLS {
-                h.call_soon_threadsafe(move |lp| {
-                    // The loop-side state is reached through a thread-local
-                    // set by the test: Rc is not Send.
-                    GOT.with(|g| g.borrow().as_ref().unwrap().borrow_mut()[th].push(i));
-                    let _ = lp;
-                })
-                .unwrap();
+                let got = got.clone();
+                h.call_soon_threadsafe(move |_| got.lock().unwrap()[th].push(i)).unwrap();
             }
         }));
     }
-    GOT.with(|g| *g.borrow_mut() = Some(got.clone()));
     let g = got.clone();
-    lp.run_until(move |_| g.borrow().iter().map(Vec::len).sum::<usize>() == THREADS * CALLS)
+    lp.run_until(move |_| g.lock().unwrap().iter().map(Vec::len).sum::<usize>() == THREADS * CALLS)
         .unwrap();
     for s in senders {
         s.join().unwrap();
     }
-    for per_thread in got.borrow().iter() {
+    for per_thread in got.lock().unwrap().iter() {
         assert_eq!(*per_thread, (0..CALLS).collect::<Vec<_>>());
     }
-}
-
-thread_local! {
-    static GOT: RefCell<Option<Rc<RefCell<Vec<Vec<usize>>>>>> = const { RefCell::new(None) };
 }
 
 #[test]
