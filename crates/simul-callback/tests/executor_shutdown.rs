@@ -1,5 +1,8 @@
 //! Dropping the loop does not wait for running executor jobs, and every
 //! worker thread exits afterwards (no leak, no hang).
+//!
+//! Linux only: threads are counted in /proc/self/task.
+#![cfg(target_os = "linux")]
 
 use std::num::NonZeroUsize;
 use std::sync::mpsc;
@@ -8,12 +11,10 @@ use std::time::{Duration, Instant};
 use simul_callback::EventLoop;
 
 /// Threads of this process (Linux: entries of /proc/self/task).
-#[cfg(target_os = "linux")]
 fn threads() -> usize {
     std::fs::read_dir("/proc/self/task").unwrap().count()
 }
 
-#[cfg(target_os = "linux")]
 #[test]
 fn drop_does_not_wait_and_workers_exit() {
     let baseline = threads();
