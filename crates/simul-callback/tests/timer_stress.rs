@@ -29,7 +29,7 @@ fn exactly_the_survivors_fire_in_order_none_early() {
     // Timer i, when it fires, cancels timer `victim[i]` if that is one of
     // the timers chosen to be cancelled from inside a callback.
     let mut cancelled = HashSet::new();
-    let mut cancel_in_callback = vec![None; N];
+    let mut cancel_in_callback = Vec::with_capacity(N);
     for i in 0..N {
         let ms = next() % 1000;
         deadline_of.push(ms);
@@ -44,7 +44,7 @@ fn exactly_the_survivors_fire_in_order_none_early() {
                 hj.cancel(lp);
             }
         });
-        cancel_in_callback[i] = Some(victim);
+        cancel_in_callback.push(victim);
         handles.borrow_mut().push(handle);
     }
     // Half are cancelled: a third of those up front, the rest by a timer
@@ -57,13 +57,13 @@ fn exactly_the_survivors_fire_in_order_none_early() {
         } else {
             // Find an unused surviving (odd) timer that fires strictly
             // earlier, scanning on from where the last search stopped.
-            let killer = (0..N / 2).map(|step| (cursor + 2 * step) % N | 1).take(2000).find(|&k| {
-                deadline_of[k] < deadline_of[i]
-                    && cancel_in_callback[k].as_ref().unwrap().borrow().is_none()
-            });
+            let killer =
+                (0..N / 2).map(|step| ((cursor + 2 * step) % N) | 1).take(2000).find(|&k| {
+                    deadline_of[k] < deadline_of[i] && cancel_in_callback[k].borrow().is_none()
+                });
             match killer {
                 Some(k) => {
-                    *cancel_in_callback[k].as_ref().unwrap().borrow_mut() = Some(i);
+                    *cancel_in_callback[k].borrow_mut() = Some(i);
                     cursor = k + 2;
                     in_callback += 1;
                 }
