@@ -1,6 +1,7 @@
 //! [`EventLoop`]: asyncio's low-level loop on the simul reactor.
 
 use std::any::Any;
+use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io::{self, Write as _};
@@ -8,6 +9,7 @@ use std::mem;
 use std::num::NonZeroUsize;
 use std::os::fd::RawFd;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -179,8 +181,64 @@ struct WatchSlot {
     /// events already fetched for an fd that was removed (and maybe reused)
     /// are recognised as stale.
     generation: usize,
-    /// The watch, when the slot is in use.
-    watch: Option<Watch>,
+    /// What is watched, when the slot is in use.
+    source: Option<Source>,
+}
+
+/// What a watch slot holds.
+enum Source {
+    /// An fd with `add_reader`/`add_writer` callbacks.
+    Fd(Watch),
+    /// A transport or server: told about every event, edge-triggered.
+    Stream(Rc<dyn IoSource>),
+}
+
+/// Readiness reported for a [`Source::Stream`].
+#[derive(Copy, Clone, Debug, Default)]
+pub(crate) struct Readiness {
+    /// Data (or end-of-file) can be read.
+    pub(crate) readable: bool,
+    /// Data can be written.
+    pub(crate) writable: bool,
+    /// An error or hang-up is pending.
+    pub(crate) broken: bool,
+}
+
+/// Something with its own event handling: transports and servers.
+///
+/// Registered edge-triggered for both directions once, never re-armed:
+/// the source reads and writes until `WouldBlock` itself.
+pub(crate) trait IoSource {
+    /// Handles one event; runs from the ready queue.
+    fn ready(self: Rc<Self>, lp: &mut EventLoop, readiness: Readiness);
+    /// Where the source was created (for reports).
+    fn location(&self) -> &'static Location<'static>;
+    /// The loop is being dropped: close the socket and drop the protocol
+    /// (which may hold the source: this breaks the cycle).
+    fn shutdown(&self);
+}
+
+/// An event for a [`Source::Stream`], queued to run.
+struct StreamReady {
+    /// The source.
+    source: Rc<dyn IoSource>,
+    /// What the event said.
+    readiness: Readiness,
+}
+
+impl Runnable for StreamReady {
+    fn run(self: Box<Self>, lp: &mut EventLoop) {
+        lp.set_current(self.source.location(), CallbackKind::Transport);
+        self.source.ready(lp, self.readiness);
+    }
+
+    fn location(&self) -> &'static Location<'static> {
+        self.source.location()
+    }
+
+    fn kind(&self) -> CallbackKind {
+        CallbackKind::Transport
+    }
 }
 
 /// A single-threaded event loop in the style of Python's asyncio.
@@ -252,8 +310,13 @@ pub struct EventLoop {
     watches: Vec<WatchSlot>,
     /// Free indices of `watches`.
     watch_free: Vec<u32>,
-    /// Which watch each fd has.
+    /// Which watch each fd has (`add_reader`/`add_writer` only).
     fd_index: HashMap<RawFd, u32>,
+    /// Transports and servers registered.
+    streams: usize,
+    /// Calls queued by transports and servers from methods that have no
+    /// `&mut EventLoop` (`Transport::close`, ...).
+    local: Rc<LocalQueue>,
     /// Next `IoSlot::serial`.
     io_serial: u64,
     /// Watches whose callbacks ran this iteration and must be re-armed
@@ -369,6 +432,8 @@ impl EventLoop {
             watches: Vec::new(),
             watch_free: Vec::new(),
             fd_index: HashMap::new(),
+            streams: 0,
+            local: Rc::new(LocalQueue::default()),
             io_serial: 0,
             rearm: Vec::new(),
             remote,
@@ -749,7 +814,10 @@ impl EventLoop {
     }
 
     fn watch_mut(&mut self, slot: u32) -> Option<&mut Watch> {
-        self.watches.get_mut(slot as usize).and_then(|s| s.watch.as_mut())
+        match self.watches.get_mut(slot as usize)?.source.as_mut()? {
+            Source::Fd(w) => Some(w),
+            Source::Stream(_) => None,
+        }
     }
 
     fn add_io(
@@ -781,7 +849,7 @@ impl EventLoop {
                 if self.watches.len() >= HALF_MASK {
                     return Err(io::Error::other("simul-callback: too many watched fds"));
                 }
-                self.watches.push(WatchSlot { generation: 0, watch: None });
+                self.watches.push(WatchSlot { generation: 0, source: None });
                 u32::try_from(self.watches.len() - 1).unwrap_or(u32::MAX)
             }
         };
@@ -793,7 +861,7 @@ impl EventLoop {
         let mut watch =
             Watch { fd, interest: dir.interest(), reader: None, writer: None, rearm: false };
         *watch.io_mut(dir) = Some(io);
-        self.watches[slot as usize].watch = Some(watch);
+        self.watches[slot as usize].source = Some(Source::Fd(watch));
         self.fd_index.insert(fd, slot);
         Ok(())
     }
@@ -821,13 +889,65 @@ impl EventLoop {
     /// Forgets a watch and deregisters its fd.
     fn drop_watch(&mut self, slot: u32) {
         let s = &mut self.watches[slot as usize];
-        let Some(w) = s.watch.take() else { return };
+        let Some(Source::Fd(w)) = s.source.take() else { return };
         s.generation = (s.generation + 1) & HALF_MASK;
         self.watch_free.push(slot);
         self.fd_index.remove(&w.fd);
         // Fails only when the fd was closed already, which removed it from
         // the kernel's interest list (or will, with its last duplicate).
         let _ = self.reactor.deregister(w.fd);
+    }
+
+    /// Registers a transport or server for both directions,
+    /// edge-triggered; returns its slot.
+    pub(crate) fn register_stream(
+        &mut self,
+        fd: RawFd,
+        source: Rc<dyn IoSource>,
+    ) -> io::Result<u32> {
+        let slot = match self.watch_free.pop() {
+            Some(slot) => slot,
+            None => {
+                if self.watches.len() >= HALF_MASK {
+                    return Err(io::Error::other("simul-callback: too many watched fds"));
+                }
+                self.watches.push(WatchSlot { generation: 0, source: None });
+                u32::try_from(self.watches.len() - 1).unwrap_or(u32::MAX)
+            }
+        };
+        let token = self.token(slot);
+        if let Err(e) = self.reactor.register(fd, token, Interest::BOTH) {
+            self.watch_free.push(slot);
+            return Err(e);
+        }
+        self.watches[slot as usize].source = Some(Source::Stream(source));
+        self.streams += 1;
+        Ok(slot)
+    }
+
+    /// Deregisters a stream registered under `slot`; call before closing
+    /// `fd`.
+    pub(crate) fn deregister_stream(&mut self, slot: u32, fd: RawFd) {
+        let Some(s) = self.watches.get_mut(slot as usize) else { return };
+        if !matches!(s.source, Some(Source::Stream(_))) {
+            return;
+        }
+        s.source = None;
+        s.generation = (s.generation + 1) & HALF_MASK;
+        self.watch_free.push(slot);
+        self.streams -= 1;
+        let _ = self.reactor.deregister(fd);
+    }
+
+    /// Schedules `run` like `call_soon`, for loop-internal callers.
+    pub(crate) fn push_soon(&mut self, run: Box<dyn Runnable>) {
+        self.push_ready(run);
+    }
+
+    /// The queue transports use to reach the loop from methods that do
+    /// not receive it (`Transport::close`, ...).
+    pub(crate) fn local(&self) -> Rc<LocalQueue> {
+        self.local.clone()
     }
 
     fn report_io_error(&mut self, fd: RawFd, doing: &str, e: io::Error) {
@@ -1105,11 +1225,17 @@ impl EventLoop {
     /// Whether anything outside the loop could still wake it: a watched
     /// fd, an executor job or a [`LoopHandle`] (each holds the mailbox).
     fn may_wake(&self) -> bool {
-        !self.fd_index.is_empty() || Arc::strong_count(&self.remote) > 1
+        !self.fd_index.is_empty() || self.streams > 0 || Arc::strong_count(&self.remote) > 1
     }
 
     /// One iteration: see the diagram in the crate docs.
     fn run_once(&mut self) -> Result<(), Error> {
+        // 0. Calls queued by transports without access to the loop.
+        if self.local.has_calls() {
+            for run in self.local.take() {
+                self.push_ready(run);
+            }
+        }
         // 1. How long may we wait?
         let deadline = if !self.ready.is_empty() || self.stopping {
             Some(Instant::ZERO)
@@ -1139,8 +1265,21 @@ impl EventLoop {
             if s.generation != token >> GENERATION_SHIFT {
                 continue; // stale: the watch is gone (and its slot maybe reused)
             }
-            let Some(w) = &s.watch else { continue };
             let broken = ev.is_error();
+            let w = match &s.source {
+                Some(Source::Fd(w)) => w,
+                Some(Source::Stream(source)) => {
+                    let readiness = Readiness {
+                        readable: ev.is_readable() || ev.is_read_closed(),
+                        writable: ev.is_writable() || ev.is_write_closed(),
+                        broken,
+                    };
+                    let source = source.clone();
+                    self.ready.push_back(Some(Box::new(StreamReady { source, readiness })));
+                    continue;
+                }
+                None => continue,
+            };
             if (ev.is_readable() || ev.is_read_closed() || broken)
                 && let Some(io) = &w.reader
             {
@@ -1505,5 +1644,37 @@ impl Drop for EventLoop {
         for (fd, _) in self.fd_index.drain() {
             let _ = self.reactor.deregister(fd);
         }
+        // Transports and servers: protocols may hold their transports, and
+        // queued follow-ups hold connections; break those cycles.
+        drop(self.local.take());
+        for slot in &mut self.watches {
+            if let Some(Source::Stream(source)) = slot.source.take() {
+                source.shutdown();
+            }
+        }
+    }
+}
+
+/// A loop-local `call_soon` for code that holds no `&mut EventLoop`:
+/// transports queue their follow-ups here, and the loop moves them to its
+/// ready queue at the start of the next iteration.
+#[derive(Default)]
+pub(crate) struct LocalQueue {
+    /// Calls in the order they were queued.
+    calls: RefCell<Vec<Box<dyn Runnable>>>,
+}
+
+impl LocalQueue {
+    /// Queues `run`.
+    pub(crate) fn push(&self, run: Box<dyn Runnable>) {
+        self.calls.borrow_mut().push(run);
+    }
+
+    fn has_calls(&self) -> bool {
+        !self.calls.borrow().is_empty()
+    }
+
+    fn take(&self) -> Vec<Box<dyn Runnable>> {
+        std::mem::take(&mut *self.calls.borrow_mut())
     }
 }

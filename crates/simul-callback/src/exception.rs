@@ -32,6 +32,9 @@ pub enum CallbackKind {
     /// The completion callback of
     /// [`EventLoop::run_in_executor`](crate::EventLoop::run_in_executor).
     Executor,
+    /// A transport or server handling readiness of its socket (the
+    /// location is where it was created).
+    Transport,
 }
 
 impl fmt::Display for CallbackKind {
@@ -43,6 +46,7 @@ impl fmt::Display for CallbackKind {
             CallbackKind::Writer => "add_writer",
             CallbackKind::Threadsafe => "call_soon_threadsafe",
             CallbackKind::Executor => "run_in_executor",
+            CallbackKind::Transport => "transport",
         })
     }
 }
