@@ -7,7 +7,7 @@
 //!
 //! Every suspend/resume style in simul (callbacks, generators, futures,
 //! green threads) stands on this one reactor, and nothing else in simul
-//! talks to the operating system. It offers three things:
+//! talks to the operating system. It offers four things:
 //!
 //! 1. **Readiness.** Register a file descriptor with an [`Interest`] and a
 //!    [`Token`]; [`Reactor::poll`] reports [`Event`]s when it becomes
@@ -20,6 +20,12 @@
 //! 3. **Wake-ups.** A [`Notifier`] that any thread can use to interrupt a
 //!    blocked `poll`, so work finished elsewhere (a worker thread, a
 //!    waker called from another thread) reaches the loop.
+//! 4. **Processes and signals.** A [`Child`] process's exit, and the
+//!    arrival of a Unix [`Signal`] (Ctrl-C's `SIGINT`, say) through
+//!    [`Signals`], are each one more readable descriptor: registered like
+//!    a socket, they wake the loop instead of blocking it (`Child::wait`)
+//!    or killing the process (`SIGINT`'s default action). See
+//!    [Processes and signals](#processes-and-signals).
 //!
 //! ## One turn of a loop
 //!
@@ -100,6 +106,50 @@
 //! an event: re-registration re-arms the descriptor, and one that is still
 //! ready is reported again by the next poll.
 //!
+//! ## Processes and signals
+//!
+//! A blocking call on the loop's thread stops *everything*: while
+//! `std::process::Child::wait` sits in `waitpid`, no timer fires and no
+//! other client is served. asyncio replaces such calls with
+//! `create_subprocess_exec` and `add_signal_handler`; simul replaces them
+//! with one rule: **every event is a readable file descriptor.**
+//!
+//! | event | descriptor | then call |
+//! | --- | --- | --- |
+//! | data from a child | [`ChildStdout`] / [`ChildStderr`] (non-blocking pipes) | `read` until `WouldBlock` or `Ok(0)` |
+//! | room for input to a child | [`ChildStdin`] (non-blocking pipe), for writing | `write` until `WouldBlock` |
+//! | a child exited | [`Child::exit_fd`] (pidfd, private kqueue, or `SIGCHLD` pipe) | [`Child::try_wait`] |
+//! | a signal arrived | [`Signals`] (a self-pipe fed by a signal handler) | [`Signals::pending`] |
+//!
+//! Because these are ordinary registrations, every scheduler built on the
+//! reactor can wait for them without a special case: the callback loop
+//! calls a callback, the executor wakes a waker, the green hub resumes a
+//! stack. A server stops cleanly on Ctrl-C like this:
+//!
+//! ```
+//! use simul_reactor::{Events, Interest, Reactor, Signal, Signals, Token};
+//! use std::os::fd::AsRawFd;
+//!
+//! const CTRL_C: Token = Token(0);
+//! let mut reactor = Reactor::new()?;
+//! let stop = Signals::new(&[Signal::INT, Signal::TERM])?;
+//! reactor.register(stop.as_raw_fd(), CTRL_C, Interest::READABLE)?;
+//! # Signal::INT.raise()?; // stands in for the user pressing Ctrl-C
+//!
+//! let mut events = Events::with_capacity(64);
+//! 'serve: loop {
+//!     reactor.poll(&mut events, None)?;
+//!     for event in events.iter() {
+//!         if event.token() == CTRL_C && !stop.pending()?.is_empty() {
+//!             break 'serve; // close listeners, finish requests, flush logs
+//!         }
+//!         // ... serve other tokens ...
+//!     }
+//! }
+//! # reactor.deregister(stop.as_raw_fd())?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
 //! ## Platforms
 //!
 //! The epoll backend (Linux) is the one that is tested: every test and
@@ -112,6 +162,13 @@
 //! regular files can be registered (epoll refuses them); and a
 //! registration ends when that descriptor *number* is closed, even if a
 //! duplicate stays open (epoll keeps it until the last duplicate closes).
+//!
+//! ## Sockets and pipes
+//!
+//! The [`net`] module holds the non-blocking TCP, UDP and Unix-domain
+//! sockets and pipes that every style reads and writes, and teaches their
+//! rules: `WouldBlock`, the connect dance, partial writes, half-close, and
+//! why a write never raises `SIGPIPE`.
 //!
 //! ## Clocks and precise waits
 //!
@@ -129,8 +186,11 @@ mod clock;
 mod event;
 mod instant;
 mod interest;
+pub mod net;
 mod notifier;
+mod process;
 mod reactor;
+mod signal;
 mod sys;
 mod timer;
 mod token;
@@ -140,6 +200,8 @@ pub use event::{Event, Events};
 pub use instant::Instant;
 pub use interest::Interest;
 pub use notifier::Notifier;
+pub use process::{Child, ChildStderr, ChildStdin, ChildStdout};
 pub use reactor::Reactor;
+pub use signal::{Signal, Signals};
 pub use timer::{TimerKey, TimerQueue};
 pub use token::Token;

@@ -31,54 +31,64 @@
 //!
 //! # The structure
 //!
-//! Two arrays, pointing at each other:
+//! A heap of small nodes, and a slab of entries at stable indices (split
+//! into a hot and a cold array), pointing at each other:
 //!
 //! ```text
-//!  heap: Vec<Node>  (4-ary min-heap on (deadline, seq); children of i are 4i+1 ..= 4i+4)
+//!  heap: Vec<Node>    4-ary min-heap on (deadline, seq); children of i: 4i+1 ..= 4i+4
+//!                     16 bytes per node: deadline u64, seq u32, slot u32
+//!    pos:    0          1          2          3          4          5    ...
+//!         +--------+ +--------+ +--------+ +--------+ +--------+ +--------+
+//!         | t=3 s  | | t=5 s  | | t=4 s  | | t=9 s  | | t=7 s  | | t=6 s  |
+//!         | seq 3  | | seq 1  | | seq 6  | | seq 2  | | seq 4  | | seq 5  |
+//!         | slot 1 | | slot 0 | | slot 4 | | slot 2 | | slot 3 | | slot 5 |
+//!         +--------+ +--------+ +--------+ +--------+ +--------+ +--------+
+//!           root     '---------- the root's four children -------' 1's first
 //!
-//!   pos:    0          1          2          3          4          5 ...
-//!        +--------+ +--------+ +--------+ +--------+ +--------+ +--------+
-//!        | t=3 s  | | t=5 s  | | t=4 s  | | t=9 s  | | t=7 s  | | t=6 s  |
-//!        | seq 3  | | seq 1  | | seq 6  | | seq 2  | | seq 4  | | seq 5  |
-//!        | slot 1 | | slot 0 | | slot 4 | | slot 2 | | slot 3 | | slot 5 |
-//!        +---|----+ +---|----+ +---|----+ +---|----+ +---|----+ +---|----+
-//!            |          |
-//!            '---.  .---'     node -> slot: where the value lives
-//!                 \/          slot -> pos:  where its node sits now
-//!                 /\
-//!            .---'  '---.
-//!            v          v
-//!  slab: Vec<Entry>                                  free list of vacant slots
-//!        +--------+ +--------+ +--------+     +--------+     +--------+
-//!        | id 1   | | id 3   | | id 2   | ... | vacant | --> | vacant | --> end
-//!        | pos 1  | | pos 0  | | pos 3  |     | next 9 |     | next - |
-//!        | value  | | value  | | value  |     +--------+     +--------+
-//!        +--------+ +--------+ +--------+        slot 7         slot 9
-//!          slot 0     slot 1     slot 2           ^
-//!                                                 free
+//!  links: Vec<u32>    slot -> position of its node in the heap (occupied),
+//!                     or the next vacant slot (vacant)
+//!    slot:   0     1     2     3     4     5    ...    7    ...    9
+//!         +-----+-----+-----+-----+-----+-----+-----+-----+-----+-----+
+//!         |  1  |  0  |  3  |  4  |  2  |  5  | ... |  9  | ... |  -  |
+//!         +-----+-----+-----+-----+-----+-----+-----+-----+-----+-----+
+//!                                          free ---^   vacant: 7 -> 9 -> end
 //!
-//!  TimerKey { slot: 1, id: 3 }: "the timer in slot 1, if its id is still 3"
+//!  slab: Vec<Entry>   slot -> id and value of the timer in it (id 0: vacant)
+//!         +-------+-------+-------+-------+-------+-------+-----+-------+
+//!         | id 1  | id 3  | id 2  | id 4  | id 6  | id 5  | ... | id 0  |
+//!         | value | value | value | value | value | value |     |       |
+//!         +-------+-------+-------+-------+-------+-------+-----+-------+
+//!
+//!  TimerKey { slot: 1, id: 3 }   "the timer in slot 1, if its id is still 3"
+//!  cancel(key):  slab[1].id == 3, so pos = links[1] = 0: remove heap[0], repair
 //! ```
 //!
 //! * The **heap** keeps the earliest `(deadline, seq)` at position 0, so
 //!   [`next_deadline`](TimerQueue::next_deadline) is one load. Its nodes
 //!   carry the sort key themselves, so sifting compares neighbouring
-//!   memory without following pointers, and they carry the slot of their
-//!   value.
-//! * The **slab** holds the values at stable indices. An occupied entry
-//!   records where its node currently sits in the heap (updated on every
-//!   move), which is what lets [`cancel`](TimerQueue::cancel) and
-//!   [`reset`](TimerQueue::reset) find a timer in the middle of the heap
-//!   in O(1) and repair the heap from there in O(log n). A vacant entry
-//!   links to the next vacant one, so freed slots are reused before the
-//!   slab grows: after any number of insert/fire cycles the memory is
-//!   bounded by the most timers ever pending at once.
+//!   memory without following pointers, and they name the slot of their
+//!   value. `seq` is a 32-bit counter to keep nodes at 16 bytes; when it
+//!   runs out (after four billion insertions and resets) the pending
+//!   timers are renumbered `0..n` in order, which costs one sort of the
+//!   heap array and keeps it a valid heap.
+//! * **links** records, for each slot, where its node sits in the heap now
+//!   (updated on every move). That is what lets
+//!   [`cancel`](TimerQueue::cancel) and [`reset`](TimerQueue::reset) find
+//!   a timer in the middle of the heap in O(1) and repair the heap from
+//!   there in O(log n). Vacant slots are chained into a free list, so
+//!   they are reused before the arrays grow: after any number of
+//!   insert/fire cycles the memory is bounded by the most timers ever
+//!   pending at once. It is a separate array of `u32` because sifting
+//!   updates it at every step, and a small array stays in cache.
+//! * The **slab** holds ids and values, touched only when a timer is
+//!   inserted, looked up by key, cancelled or fired.
 //! * A **key** names a slot and the *id* of the timer that occupied it.
-//!   Ids are the queue's insertion counter, a `u64` that never repeats (at
-//!   a billion insertions a second it lasts 584 years), so a key kept after
-//!   its timer fired or was cancelled can never match a later timer that
+//!   Ids count insertions in a `u64` that never repeats (at a billion
+//!   insertions a second it lasts 584 years), so a key kept after its
+//!   timer fired or was cancelled can never match a later timer that
 //!   reuses the slot: it is simply stale, and every operation on it is a
-//!   harmless `None`/`false`.
+//!   harmless `None`/`false`. [`clear`](TimerQueue::clear) keeps counting,
+//!   so keys from before it stay stale too.
 //!
 //! ## Costs
 //!
@@ -88,13 +98,13 @@
 //! | `cancel`, `reset` | O(log₄ n), memory reused at once |
 //! | `pop_due` | O(log₄ n): a sift-down of the last node from the root |
 //! | `next_deadline`, `deadline`, `len` | O(1) |
-//! | memory | per pending timer, a 24-byte heap node plus a slab entry of 12 bytes + `size_of::<Option<T>>()` rounded up to 8 (24 bytes for a `u32` id, 32 for a `Waker` or a boxed callback); nothing per fired or cancelled timer once its slot is reused |
+//! | memory | per pending timer, a 16-byte node, a 4-byte link and a slab entry of 8 bytes + `size_of::<Option<T>>()` rounded up to 8: 36 bytes in all for a `u32` id, 44 for a `Waker` or a boxed callback. A fired or cancelled timer's slot waits in the free list for the next insertion; [`shrink_to_fit`](TimerQueue::shrink_to_fit) returns the memory after a burst |
 //!
 //! ## Why this structure
 //!
 //! * **Why 4-ary rather than binary:** a pop walks down `log₄ n` levels
 //!   instead of `log₂ n` (10 instead of 20 at a million timers), and the
-//!   four children it compares at each level are 96 contiguous bytes,
+//!   four children it compares at each level are 64 contiguous bytes,
 //!   one or two cache lines. Fewer levels means fewer cache misses, which
 //!   dominate at large n; the extra comparisons are cheap.
 //! * **Why not `BTreeMap<(Instant, u64), T>`:** it gives the same order
@@ -164,15 +174,17 @@ pub struct TimerKey {
     id: u64,
 }
 
-/// One heap node: a timer's sort key and where its value lives.
+/// One heap node: a timer's sort key and where its value lives. 16 bytes,
+/// so the four children of a node span 64 bytes.
 #[derive(Copy, Clone, Debug)]
 struct Node {
     /// When the timer is due.
     deadline: Instant,
-    /// Tie-breaker: the queue's counter when the timer was inserted or last
-    /// reset. Unique within a queue.
-    seq: u64,
-    /// Index of the timer's entry in the slab.
+    /// Tie-breaker: the order in which pending timers were scheduled
+    /// (inserted or last reset). Unique among pending timers; renumbered
+    /// by [`TimerQueue::renumber`] before the counter would wrap.
+    seq: u32,
+    /// Index of the timer's slab entry.
     slot: u32,
 }
 
@@ -185,20 +197,16 @@ impl Node {
     }
 }
 
-/// One slab entry: a pending timer's value, or a link in the free list.
+/// One slab entry: a pending timer's id and value.
 ///
 /// # Invariant
 ///
-/// Occupied (`id != 0`): `value` is `Some` and `heap[link].slot` is this
-/// entry's index. Vacant (`id == 0`): `value` is `None` and `link` is the
-/// next vacant entry or [`NO_SLOT`].
+/// Occupied: `id != 0` and `value` is `Some`. Vacant: `id == 0` and
+/// `value` is `None`.
 #[derive(Debug)]
 struct Entry<T> {
     /// The id of the timer occupying the entry, or 0 when vacant.
     id: u64,
-    /// Occupied: position of the timer's node in the heap. Vacant: next
-    /// vacant entry.
-    link: u32,
     /// The caller's value (callback, waker, coroutine id).
     value: Option<T>,
 }
@@ -267,13 +275,30 @@ pub struct TimerQueue<T> {
     /// No node is [`Node::before`] its parent; each node's slot is
     /// occupied and links back to the node's position.
     heap: Vec<Node>,
-    /// Values at stable indices, plus the free list through vacant entries.
+    /// The slab's hot half, one `u32` per slot, touched on every heap
+    /// move: for an occupied slot, the position of its node in `heap`; for
+    /// a vacant one, the next vacant slot or [`NO_SLOT`]. Kept apart from
+    /// `slab` so sifting through a large heap touches 4 bytes per moved
+    /// node rather than a whole entry.
+    ///
+    /// # Invariant
+    ///
+    /// `links.len() == slab.len()`; for every position `p` in `heap`,
+    /// `links[heap[p].slot] == p`.
+    links: Vec<u32>,
+    /// The slab's cold half: ids and values at stable indices, touched
+    /// only on insert, cancel, pop and key checks.
     slab: Vec<Entry<T>>,
-    /// First vacant slab entry, or [`NO_SLOT`].
+    /// First vacant slot, or [`NO_SLOT`].
     free: u32,
-    /// Next id / sequence number to hand out; starts at 1 so that 0 can
-    /// mark vacant entries.
-    next_seq: u64,
+    /// Next timer id; starts at 1 so that 0 can mark vacant entries.
+    next_id: u64,
+    /// Next tie-breaking sequence number.
+    ///
+    /// # Invariant
+    ///
+    /// Greater than the `seq` of every node in `heap`.
+    next_seq: u32,
 }
 
 impl<T> TimerQueue<T> {
@@ -287,7 +312,14 @@ impl<T> TimerQueue<T> {
     /// assert_eq!(timers.next_deadline(), None);
     /// ```
     pub fn new() -> Self {
-        TimerQueue { heap: Vec::new(), slab: Vec::new(), free: NO_SLOT, next_seq: 1 }
+        TimerQueue {
+            heap: Vec::new(),
+            links: Vec::new(),
+            slab: Vec::new(),
+            free: NO_SLOT,
+            next_id: 1,
+            next_seq: 0,
+        }
     }
 
     /// An empty queue with room for `capacity` pending timers before it
@@ -303,9 +335,11 @@ impl<T> TimerQueue<T> {
     pub fn with_capacity(capacity: usize) -> Self {
         TimerQueue {
             heap: Vec::with_capacity(capacity),
+            links: Vec::with_capacity(capacity),
             slab: Vec::with_capacity(capacity),
             free: NO_SLOT,
-            next_seq: 1,
+            next_id: 1,
+            next_seq: 0,
         }
     }
 
@@ -335,22 +369,24 @@ impl<T> TimerQueue<T> {
     /// assert_eq!(timers.pop_due(t), Some((t, 'b')));
     /// ```
     pub fn insert(&mut self, deadline: Instant, value: T) -> TimerKey {
-        let id = self.next_seq;
-        self.next_seq += 1;
+        let id = self.next_id;
+        self.next_id += 1;
+        let seq = self.take_seq();
         let pos = self.heap.len() as u32;
         let slot = if self.free != NO_SLOT {
             let slot = self.free;
-            let entry = &mut self.slab[slot as usize];
-            self.free = entry.link;
-            *entry = Entry { id, link: pos, value: Some(value) };
+            self.free = self.links[slot as usize];
+            self.links[slot as usize] = pos;
+            self.slab[slot as usize] = Entry { id, value: Some(value) };
             slot
         } else {
             let slot = self.slab.len();
             assert!(slot < NO_SLOT as usize, "TimerQueue: more than u32::MAX - 1 pending timers");
-            self.slab.push(Entry { id, link: pos, value: Some(value) });
+            self.links.push(pos);
+            self.slab.push(Entry { id, value: Some(value) });
             slot as u32
         };
-        self.heap.push(Node { deadline, seq: id, slot });
+        self.heap.push(Node { deadline, seq, slot });
         self.sift_up(pos as usize);
         TimerKey { slot, id }
     }
@@ -404,10 +440,15 @@ impl<T> TimerQueue<T> {
     /// assert!(!timers.reset(idle, t(60))); // already fired
     /// ```
     pub fn reset(&mut self, key: TimerKey, deadline: Instant) -> bool {
-        let Some(pos) = self.position(key) else { return false };
+        if self.position(key).is_none() {
+            return false;
+        }
+        // Taking a sequence number may renumber, which moves nodes: look
+        // the position up afterwards.
+        let seq = self.take_seq();
+        let pos = self.links[key.slot as usize] as usize;
         let old = self.heap[pos];
-        let new = Node { deadline, seq: self.next_seq, slot: old.slot };
-        self.next_seq += 1;
+        let new = Node { deadline, seq, slot: old.slot };
         self.heap[pos] = new;
         if new.before(&old) {
             self.sift_up(pos)
@@ -543,6 +584,7 @@ impl<T> TimerQueue<T> {
         // Ids keep counting, so old keys cannot match timers inserted after.
         self.heap.clear();
         self.free = NO_SLOT;
+        self.links.clear();
         self.slab.clear();
     }
 
@@ -562,7 +604,7 @@ impl<T> TimerQueue<T> {
     /// assert_eq!(timers.capacity(), cap, "freed entries are reused");
     /// ```
     pub fn capacity(&self) -> usize {
-        self.heap.capacity().min(self.slab.capacity())
+        self.heap.capacity().min(self.links.capacity()).min(self.slab.capacity())
     }
 
     /// Releases memory not needed by the timers pending now, e.g. after a
@@ -589,17 +631,18 @@ impl<T> TimerQueue<T> {
         while self.slab.last().is_some_and(|entry| entry.id == 0) {
             self.slab.pop();
         }
+        self.links.truncate(self.slab.len());
         // Rebuild the free list, lowest slot first, without the dropped tail.
         self.free = NO_SLOT;
         for slot in (0..self.slab.len()).rev() {
-            let entry = &mut self.slab[slot];
-            if entry.id == 0 {
-                entry.link = self.free;
+            if self.slab[slot].id == 0 {
+                self.links[slot] = self.free;
                 self.free = slot as u32;
             }
         }
-        self.slab.shrink_to_fit();
         self.heap.shrink_to_fit();
+        self.links.shrink_to_fit();
+        self.slab.shrink_to_fit();
     }
 
     /// The heap position of the timer `key` names, if it is pending.
@@ -607,7 +650,36 @@ impl<T> TimerQueue<T> {
     fn position(&self, key: TimerKey) -> Option<usize> {
         let entry = self.slab.get(key.slot as usize)?;
         // Vacant entries have id 0, which no key carries.
-        (entry.id == key.id).then_some(entry.link as usize)
+        (entry.id == key.id).then(|| self.links[key.slot as usize] as usize)
+    }
+
+    /// Hands out the next tie-breaking sequence number, renumbering the
+    /// pending timers first if the counter has run out.
+    #[inline]
+    fn take_seq(&mut self) -> u32 {
+        if self.next_seq == u32::MAX {
+            self.renumber();
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
+    }
+
+    /// Gives the pending timers the sequence numbers `0..len` in their
+    /// current order, so the counter can continue from `len`.
+    ///
+    /// Needed once per four billion insertions and resets. Sorting the
+    /// heap array by `(deadline, seq)` keeps it a valid heap (every parent
+    /// sits before its children), so this is an O(n log n) sort and one
+    /// pass, with no heap rebuild.
+    #[cold]
+    fn renumber(&mut self) {
+        self.heap.sort_unstable_by_key(|node| (node.deadline, node.seq));
+        for (pos, node) in self.heap.iter_mut().enumerate() {
+            node.seq = pos as u32;
+            self.links[node.slot as usize] = pos as u32;
+        }
+        self.next_seq = self.heap.len() as u32;
     }
 
     /// Marks `slot` vacant, pushes it on the free list and returns its value.
@@ -615,9 +687,10 @@ impl<T> TimerQueue<T> {
     fn vacate(&mut self, slot: u32) -> T {
         let entry = &mut self.slab[slot as usize];
         entry.id = 0;
-        entry.link = self.free;
+        let value = entry.value.take();
+        self.links[slot as usize] = self.free;
         self.free = slot;
-        entry.value.take().expect("TimerQueue invariant: an occupied entry holds a value")
+        value.expect("TimerQueue invariant: an occupied entry holds a value")
     }
 
     /// Removes the node at `pos` from the heap and restores the heap order.
@@ -639,7 +712,7 @@ impl<T> TimerQueue<T> {
     }
 
     /// Moves the node at `pos` up until its parent is not after it, then
-    /// records the final positions in the slab.
+    /// records the final positions in `links`.
     fn sift_up(&mut self, mut pos: usize) {
         let node = self.heap[pos];
         while pos > 0 {
@@ -649,11 +722,11 @@ impl<T> TimerQueue<T> {
                 break;
             }
             self.heap[pos] = above;
-            self.slab[above.slot as usize].link = pos as u32;
+            self.links[above.slot as usize] = pos as u32;
             pos = parent;
         }
         self.heap[pos] = node;
-        self.slab[node.slot as usize].link = pos as u32;
+        self.links[node.slot as usize] = pos as u32;
     }
 
     /// Moves the node at `pos` down, swapping with its earliest child while
@@ -677,13 +750,12 @@ impl<T> TimerQueue<T> {
             if !child.before(&node) {
                 break;
             }
-            let child_pos = first + best;
             self.heap[pos] = child;
-            self.slab[child.slot as usize].link = pos as u32;
-            pos = child_pos;
+            self.links[child.slot as usize] = pos as u32;
+            pos = first + best;
         }
         self.heap[pos] = node;
-        self.slab[node.slot as usize].link = pos as u32;
+        self.links[node.slot as usize] = pos as u32;
     }
 }
 
@@ -719,5 +791,94 @@ impl<T> fmt::Debug for TimerQueue<T> {
             .field("len", &self.len())
             .field("next_deadline", &self.next_deadline())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(nanos: u64) -> Instant {
+        Instant::from_nanos(nanos)
+    }
+
+    /// Checks the heap order and the links between heap and slab.
+    fn check_invariants<T>(q: &TimerQueue<T>) {
+        for (pos, node) in q.heap.iter().enumerate() {
+            assert_eq!(q.links[node.slot as usize] as usize, pos);
+            assert!(q.slab[node.slot as usize].id != 0);
+            assert!(node.seq < q.next_seq);
+            if pos > 0 {
+                assert!(!node.before(&q.heap[(pos - 1) / ARITY]));
+            }
+        }
+    }
+
+    #[test]
+    fn sizes_match_the_documented_memory_cost() {
+        assert_eq!(std::mem::size_of::<Node>(), 16);
+        assert_eq!(std::mem::size_of::<Entry<u32>>(), 16);
+        assert_eq!(std::mem::size_of::<Entry<std::task::Waker>>(), 24);
+        assert_eq!(std::mem::size_of::<Entry<Box<dyn FnOnce()>>>(), 24);
+        assert_eq!(std::mem::size_of::<TimerKey>(), 16);
+    }
+
+    #[test]
+    fn running_out_of_sequence_numbers_keeps_the_order() {
+        let mut q = TimerQueue::new();
+        // Start close to the end of the counter, so that it runs out (and
+        // the queue renumbers) several times during the test.
+        let mut want = Vec::new();
+        let mut keys = Vec::new();
+        for round in 0..5u64 {
+            q.next_seq = u32::MAX - 7;
+            for i in 0..20u64 {
+                let value = round * 100 + i;
+                // Three deadlines only, so ties span the renumbering.
+                keys.push(q.insert(t(i % 3), value));
+                want.push((i % 3, want.len() as u64, value));
+                check_invariants(&q);
+            }
+        }
+        assert!(q.next_seq < 200, "the counter was renumbered");
+        // A reset that itself runs out of numbers still finds its node
+        // (renumbering moves nodes) and goes behind its new peers.
+        q.next_seq = u32::MAX;
+        assert!(q.reset(keys[0], t(1)));
+        assert!(q.next_seq < 200, "the reset renumbered");
+        check_invariants(&q);
+        want.retain(|&(_, _, v)| v != 0);
+        want.push((1, u64::MAX, 0));
+        want.sort_unstable();
+        let got: Vec<u64> =
+            std::iter::from_fn(|| q.pop_due(Instant::MAX)).map(|(_, v)| v).collect();
+        let want: Vec<u64> = want.into_iter().map(|(_, _, v)| v).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn invariants_hold_through_mixed_operations() {
+        let mut q = TimerQueue::new();
+        let mut keys = Vec::new();
+        let mut x = 1u64;
+        for step in 0..5_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            match x % 5 {
+                0 | 1 => keys.push(q.insert(t(x % 64), step)),
+                2 if !keys.is_empty() => {
+                    let k = keys.swap_remove((x >> 8) as usize % keys.len());
+                    q.cancel(k);
+                }
+                3 if !keys.is_empty() => {
+                    q.reset(keys[(x >> 8) as usize % keys.len()], t(x >> 58));
+                }
+                _ => {
+                    q.pop_due(t(x % 32));
+                }
+            }
+            check_invariants(&q);
+        }
     }
 }

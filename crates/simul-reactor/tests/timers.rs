@@ -314,6 +314,54 @@ fn hundred_thousand_timers_half_cancelled_or_reset() {
     }
 }
 
+/// Timers cancelled and reset from inside the firing loop, as callbacks
+/// do: each fired timer cancels one other timer and pushes another back.
+/// What fires must match a sorted map that received the same changes.
+#[test]
+fn timers_changed_while_others_fire() {
+    const N: usize = 20_000;
+    let mut rng = XorShift(0xD1B5_4A32_D192_ED03);
+    let mut timers = TimerQueue::new();
+    let mut model = std::collections::BTreeMap::new();
+    let mut keys = Vec::with_capacity(N);
+    let mut order = Vec::with_capacity(N);
+    let mut seq = 0u64;
+    for value in 0..N {
+        let deadline = t(rng.next() % 1_000 * 1_000);
+        keys.push(timers.insert(deadline, value));
+        model.insert((deadline, seq), value);
+        order.push((deadline, seq));
+        seq += 1;
+    }
+    let mut now = Instant::ZERO;
+    let mut fired = 0;
+    while !timers.is_empty() {
+        while let Some((deadline, value)) = timers.pop_due(now) {
+            let (want_order, want) = model.pop_first().expect("the model agrees");
+            assert_eq!((deadline, value), (want_order.0, want));
+            assert!(deadline <= now, "fired early");
+            fired += 1;
+            // The "callback": cancel one timer, push another back.
+            let victim = rng.next() as usize % N;
+            let cancelled = timers.cancel(keys[victim]);
+            assert_eq!(cancelled, model.remove(&order[victim]));
+            let moved = rng.next() as usize % N;
+            let later = now + Duration::from_micros(rng.next() % 500);
+            let was_pending = model.remove(&order[moved]).is_some();
+            assert_eq!(timers.reset(keys[moved], later), was_pending);
+            if was_pending {
+                order[moved] = (later, seq);
+                model.insert((later, seq), moved);
+                seq += 1;
+            }
+        }
+        assert_eq!(timers.next_deadline(), model.keys().next().map(|k| k.0));
+        now = now + Duration::from_micros(10);
+    }
+    assert!(model.is_empty());
+    assert!(fired > N / 4, "only {fired} fired: the test would prove little");
+}
+
 #[test]
 fn memory_is_reused_across_cycles() {
     let mut timers = TimerQueue::new();

@@ -13,6 +13,13 @@
 //! ```
 //!
 //! and never names `epoll` or `kqueue`.
+//!
+//! The other mechanisms are shared by every backend: `socket` and
+//! `sockaddr` (plain functions over borrowed descriptors, used by the
+//! public `net` types), `pipe` (non-blocking pipes), `signal` (a
+//! `sigaction` handler feeding self-pipes) and `process` (a descriptor
+//! that becomes readable when a child exits: pidfd on Linux, a private
+//! kqueue elsewhere).
 
 /// Calls a libc function and turns its `-1` into `io::Error::last_os_error()`.
 ///
@@ -31,6 +38,12 @@ macro_rules! syscall {
         }
     }};
 }
+
+pub(crate) mod pipe;
+pub(crate) mod process;
+pub(crate) mod signal;
+mod sockaddr;
+pub(crate) mod socket;
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod epoll;
