@@ -4,11 +4,13 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsRawFd, RawFd};
 use std::panic::Location;
 use std::rc::Rc;
 use std::time::Duration;
+
+use simul_reactor::net::{TcpListener, TcpStream};
 
 use crate::event_loop::{IoSource, LocalQueue, Readiness};
 use crate::runnable::Call;
@@ -98,8 +100,7 @@ impl Listener {
     }
 
     fn serve(self: &Rc<Listener>, lp: &mut EventLoop, stream: TcpStream) {
-        let prepared = stream.set_nonblocking(true).and_then(|()| stream.set_nodelay(true));
-        if let Err(e) = prepared {
+        if let Err(e) = stream.set_nodelay(true) {
             let mut ctx = ExceptionContext::new("could not prepare an accepted connection");
             ctx.error = Some(e);
             lp.call_exception_handler(ctx);
@@ -192,7 +193,8 @@ impl fmt::Debug for Server {
 }
 
 impl EventLoop {
-    /// Listens on `addr` and, for every connection, makes a protocol with
+    /// Listens on `addr` (the first address it resolves to) and, for every
+    /// connection, makes a protocol with
     /// `factory` and drives it (asyncio's `loop.create_server`).
     ///
     /// Accepting is non-blocking and bounded per iteration. When accept
@@ -203,7 +205,8 @@ impl EventLoop {
     ///
     /// # Errors
     ///
-    /// When binding or registering fails (`AddrInUse`, ...).
+    /// When resolving, binding or registering fails (`AddrInUse`, ...).
+    /// Resolving a host name blocks; pass an IP address to avoid it.
     ///
     /// # Examples
     ///
@@ -250,8 +253,10 @@ impl EventLoop {
         mut factory: impl FnMut() -> Box<dyn Protocol> + 'static,
     ) -> io::Result<Server> {
         let location = Location::caller();
+        let addr = addr.to_socket_addrs()?.next().ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "the address resolved to nothing")
+        })?;
         let listener = TcpListener::bind(addr)?;
-        listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let fd = listener.as_raw_fd();
         let listener = Rc::new(Listener {
@@ -273,16 +278,15 @@ impl EventLoop {
     /// Connects to `addr` and drives `protocol` on the connection
     /// (asyncio's `loop.create_connection`, callback style).
     ///
-    /// On success the protocol gets `connection_made` and then its data;
-    /// if the connection cannot be made, it gets only
-    /// `connection_lost(Some(error))` (for example `ConnectionRefused`).
-    ///
-    /// The connect itself runs on the executor (a blocking `connect` on a
-    /// worker thread), like asyncio's address resolution.
+    /// The connect is non-blocking. When it completes the protocol gets
+    /// `connection_made` and then its data; if it fails, the protocol gets
+    /// only `connection_lost(Some(error))` (for example
+    /// `ConnectionRefused`).
     ///
     /// # Errors
     ///
-    /// When no worker thread could be started.
+    /// When the socket cannot be created or registered, or the OS refuses
+    /// the connect at once; the protocol is dropped then, uncalled.
     ///
     /// # Examples
     ///
@@ -294,30 +298,9 @@ impl EventLoop {
         protocol: impl Protocol + 'static,
     ) -> io::Result<()> {
         let location = Location::caller();
-        let mut protocol: Box<dyn Protocol> = Box::new(protocol);
-        self.run_in_executor(
-            move || {
-                let stream = TcpStream::connect(addr)?;
-                stream.set_nonblocking(true)?;
-                stream.set_nodelay(true)?;
-                Ok::<TcpStream, io::Error>(stream)
-            },
-            move |lp, result| {
-                let connected = match result {
-                    Ok(Ok(stream)) => Ok(stream),
-                    Ok(Err(e)) => Err(e),
-                    Err(e) => Err(io::Error::other(e)),
-                };
-                match connected {
-                    Ok(stream) => {
-                        let conn = Conn::new(stream, protocol, lp.local(), location);
-                        if let Err(e) = conn.start(lp) {
-                            conn.fail_now(lp, e);
-                        }
-                    }
-                    Err(e) => protocol.connection_lost(lp, Some(e)),
-                }
-            },
-        )
+        let stream = TcpStream::connect(addr)?;
+        stream.set_nodelay(true)?;
+        let conn = Conn::new(stream, Box::new(protocol), self.local(), location);
+        conn.start_connecting(self)
     }
 }

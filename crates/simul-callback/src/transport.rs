@@ -4,10 +4,12 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsRawFd, RawFd};
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::rc::Rc;
+
+use simul_reactor::net::TcpStream;
 
 use crate::event_loop::{IoSource, LocalQueue, Readiness};
 use crate::runnable::Call;
@@ -67,6 +69,9 @@ struct ConnState {
     eof_sent: bool,
     /// The peer sent end-of-file.
     peer_eof: bool,
+    /// A non-blocking connect is in progress; the first writable event
+    /// says how it ended.
+    connecting: bool,
     /// Teardown queued or done: nothing more happens.
     lost: bool,
 }
@@ -118,12 +123,45 @@ impl Conn {
                 eof_wanted: false,
                 eof_sent: false,
                 peer_eof: false,
+                connecting: false,
                 lost: false,
             }),
             protocol: RefCell::new(Some(protocol)),
             local,
             location,
         })
+    }
+
+    /// Registers a socket whose connect is in progress; `connection_made`
+    /// (or `connection_lost(Some(error))`) follows when it completes.
+    pub(crate) fn start_connecting(self: &Rc<Conn>, lp: &mut EventLoop) -> io::Result<()> {
+        self.state.borrow_mut().connecting = true;
+        let fd = self.state.borrow().fd;
+        let slot = lp.register_stream(fd, self.clone())?;
+        self.state.borrow_mut().slot = Some(slot);
+        Ok(())
+    }
+
+    /// The first event of a connecting socket: connected, or failed?
+    fn finish_connect(self: &Rc<Conn>, lp: &mut EventLoop) {
+        let outcome = {
+            let st = self.state.borrow();
+            let Some(stream) = &st.stream else { return };
+            match stream.take_error() {
+                Ok(Some(e)) | Err(e) => Err(e),
+                Ok(None) => stream.peer_addr().map(drop),
+            }
+        };
+        match outcome {
+            Ok(()) => {
+                self.state.borrow_mut().connecting = false;
+                self.call_protocol(lp, |p, lp, t| p.connection_made(lp, t));
+            }
+            // Not connected yet and no error: a spurious wake-up; the
+            // next writable edge will tell.
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => {}
+            Err(e) => self.fail_now(lp, e),
+        }
     }
 
     /// Registers the socket in `lp` and queues `connection_made`.
@@ -331,6 +369,14 @@ impl Conn {
 
 impl IoSource for Conn {
     fn ready(self: Rc<Self>, lp: &mut EventLoop, readiness: Readiness) {
+        if self.state.borrow().connecting {
+            if readiness.writable || readiness.broken {
+                self.finish_connect(lp);
+            }
+            if self.state.borrow().connecting {
+                return;
+            }
+        }
         if readiness.readable || readiness.broken {
             self.do_read(lp);
         }
@@ -366,17 +412,18 @@ impl Transport {
     /// # Errors
     ///
     /// `NotConnected` after `close`, `abort`, `write_eof` or the end of the
-    /// connection (the bytes are not written).
+    /// connection (the bytes are not written). (A protocol only receives
+    /// its transport in `connection_made`, when the connection is up.)
     ///
     /// # Examples
     ///
     /// See [`EventLoop::create_server`].
     pub fn write(&self, data: &[u8]) -> io::Result<()> {
         let mut st = self.conn.state.borrow_mut();
-        if st.lost || st.closing || st.eof_wanted {
+        if st.lost || st.closing || st.eof_wanted || st.connecting {
             return Err(io::Error::new(
                 io::ErrorKind::NotConnected,
-                "write on a transport that is closing, closed or shut down for writing",
+                "write on a transport that is not connected yet, closing, closed or shut down for writing",
             ));
         }
         let mut data = data;
