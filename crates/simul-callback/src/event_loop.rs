@@ -14,7 +14,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use simul_reactor::{Clock, Events, Instant, Interest, Reactor, TimerKey, TimerQueue, Token};
+use std::os::fd::AsRawFd;
+
+use simul_reactor::{
+    Clock, Events, Instant, Interest, Reactor, Signal, Signals, TimerKey, TimerQueue, Token,
+};
 
 use crate::executor::{Job, Pool};
 use crate::runnable::{Call, Runnable};
@@ -314,6 +318,8 @@ pub struct EventLoop {
     fd_index: HashMap<RawFd, u32>,
     /// Transports and servers registered.
     streams: usize,
+    /// The fd of each signal's listener (its reader owns the listener).
+    signal_fds: HashMap<i32, RawFd>,
     /// Calls queued by transports and servers from methods that have no
     /// `&mut EventLoop` (`Transport::close`, ...).
     local: Rc<LocalQueue>,
@@ -433,6 +439,7 @@ impl EventLoop {
             watch_free: Vec::new(),
             fd_index: HashMap::new(),
             streams: 0,
+            signal_fds: HashMap::new(),
             local: Rc::new(LocalQueue::default()),
             io_serial: 0,
             rearm: Vec::new(),
@@ -806,6 +813,85 @@ impl EventLoop {
     /// ```
     pub fn remove_writer(&mut self, fd: RawFd) -> bool {
         self.remove_io(fd, Dir::Write)
+    }
+
+    /// Calls `f` on the loop when the process receives `signal` (asyncio's
+    /// `loop.add_signal_handler`, Unix only).
+    ///
+    /// The signal no longer has its default effect (`SIGINT` no longer
+    /// ends the process) until the handler is removed. The signal handler
+    /// itself only writes a byte to a pipe; `f` runs later, in an ordinary
+    /// iteration, so it may do anything. Signals that arrive together are
+    /// coalesced: `f` runs once for them. Adding a handler for a signal
+    /// that has one replaces it.
+    ///
+    /// # Errors
+    ///
+    /// What [`Signals::new`] says: `InvalidInput` for `SIGKILL`, `SIGSTOP`
+    /// and the fault signals; OS errors otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use simul_callback::EventLoop;
+    /// use simul_reactor::Signal;
+    ///
+    /// let mut lp = EventLoop::new()?;
+    /// lp.add_signal_handler(Signal::USR1, |lp| {
+    ///     println!("got SIGUSR1, stopping");
+    ///     lp.stop();
+    /// })?;
+    /// Signal::USR1.raise()?;
+    /// lp.run_forever()?;
+    /// assert!(lp.remove_signal_handler(Signal::USR1));
+    /// # Ok::<(), simul_callback::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn add_signal_handler(
+        &mut self,
+        signal: Signal,
+        mut f: impl FnMut(&mut EventLoop) + 'static,
+    ) -> io::Result<()> {
+        let location = Location::caller();
+        self.remove_signal_handler(signal);
+        let signals = Signals::new(&[signal])?;
+        let fd = signals.as_raw_fd();
+        let reader = move |lp: &mut EventLoop| match signals.pending() {
+            Ok(arrived) if !arrived.is_empty() => f(lp),
+            Ok(_) => {}
+            Err(e) => {
+                let mut ctx = ExceptionContext::new("reading the signal pipe failed");
+                ctx.error = Some(e);
+                lp.call_exception_handler(ctx);
+            }
+        };
+        self.add_io(fd, Dir::Read, Box::new(reader), location)?;
+        self.signal_fds.insert(signal.as_raw(), fd);
+        Ok(())
+    }
+
+    /// Removes the handler of `signal` and gives the signal its previous
+    /// effect back; returns whether there was one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use simul_callback::EventLoop;
+    /// use simul_reactor::Signal;
+    ///
+    /// let mut lp = EventLoop::new()?;
+    /// assert!(!lp.remove_signal_handler(Signal::USR2));
+    /// lp.add_signal_handler(Signal::USR2, |_| {})?;
+    /// assert!(lp.remove_signal_handler(Signal::USR2));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn remove_signal_handler(&mut self, signal: Signal) -> bool {
+        match self.signal_fds.remove(&signal.as_raw()) {
+            // Dropping the reader drops its `Signals`, which restores the
+            // previous disposition.
+            Some(fd) => self.remove_reader(fd),
+            None => false,
+        }
     }
 
     fn token(&self, slot: u32) -> Token {
