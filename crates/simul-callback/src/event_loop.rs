@@ -318,6 +318,9 @@ pub struct EventLoop {
     fd_index: HashMap<RawFd, u32>,
     /// Transports and servers registered.
     streams: usize,
+    /// The buffer transports read into, lent out for each read burst (a
+    /// fresh zeroed 64 KiB per event would cost more than the read).
+    read_buf: Vec<u8>,
     /// The fd of each signal's listener (its reader owns the listener).
     signal_fds: HashMap<i32, RawFd>,
     /// Calls queued by transports and servers from methods that have no
@@ -440,6 +443,7 @@ impl EventLoop {
             fd_index: HashMap::new(),
             streams: 0,
             signal_fds: HashMap::new(),
+            read_buf: Vec::new(),
             local: Rc::new(LocalQueue::default()),
             io_serial: 0,
             rearm: Vec::new(),
@@ -1023,6 +1027,20 @@ impl EventLoop {
         self.watch_free.push(slot);
         self.streams -= 1;
         let _ = self.reactor.deregister(fd);
+    }
+
+    /// Lends the transports' read buffer (at least `len` bytes).
+    pub(crate) fn take_read_buf(&mut self, len: usize) -> Vec<u8> {
+        let mut buf = mem::take(&mut self.read_buf);
+        if buf.len() < len {
+            buf.resize(len, 0);
+        }
+        buf
+    }
+
+    /// Takes the read buffer back.
+    pub(crate) fn give_read_buf(&mut self, buf: Vec<u8>) {
+        self.read_buf = buf;
     }
 
     /// Schedules `run` like `call_soon`, for loop-internal callers.

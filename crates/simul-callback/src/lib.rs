@@ -71,7 +71,9 @@
 //!                |                 (virtual clock: jumps to the deadline)
 //!  3. woken?  -> move calls from other threads (call_soon_threadsafe,
 //!                executor results) to the back of the ready queue
-//!  4. events  -> for each ready fd: its reader / writer to the back
+//!  4. events  -> for each ready fd: its reader / writer to the back;
+//!                for each ready socket of a transport or server: its
+//!                handler (which reads / writes / accepts until WouldBlock)
 //!  5. timers  -> every timer due now, deadline order, ties FIFO, to the back
 //!                |
 //!  6. n = len(ready queue); run exactly n callbacks from the front
@@ -109,6 +111,28 @@
 //!   callback slower than a threshold ([`SlowCallback`]) with the line
 //!   that scheduled it: how you find the blocking call that starves
 //!   everyone else.
+//! * [`EventLoop::add_signal_handler`]: a signal becomes a callback in an
+//!   ordinary iteration (a server stops cleanly on Ctrl-C).
+//!
+//! ## Transports and protocols
+//!
+//! Above raw callbacks sits asyncio's networking model. A [`Protocol`] is
+//! a set of callbacks for one connection (`connection_made`,
+//! `data_received`, `eof_received`, `connection_lost`, and
+//! `pause_writing` / `resume_writing` for flow control); a [`Transport`]
+//! is its way back to the socket (`write`, `write_eof`, `close`, `abort`,
+//! `pause_reading`, ...). [`EventLoop::create_server`] makes a protocol
+//! per accepted connection; [`EventLoop::create_connection`] connects one.
+//! The protocol never sees `WouldBlock`: the transport reads until the
+//! socket is drained, buffers what the socket will not take yet, and
+//! writes it when the socket is writable.
+//!
+//! ```text
+//!   socket readable --> transport reads --> protocol.data_received(bytes)
+//!                                                 |
+//!   socket writable <-- transport buffer <-- transport.write(reply)
+//!                       (over high water: protocol.pause_writing)
+//! ```
 //!
 //! ## What it costs
 //!

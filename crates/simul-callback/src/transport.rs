@@ -233,15 +233,26 @@ impl Conn {
 
     /// Reads until `WouldBlock`, end-of-file, an error or the budget.
     fn do_read(self: &Rc<Conn>, lp: &mut EventLoop) {
-        let mut buf = vec![0u8; READ_CHUNK];
+        let mut buf = lp.take_read_buf(READ_CHUNK);
+        let again = self.read_burst(lp, &mut buf);
+        lp.give_read_buf(buf);
+        if again {
+            // Budget spent: more may be waiting, and no new edge will say so.
+            self.queue(|conn, lp| conn.do_read(lp));
+        }
+    }
+
+    /// One burst of reads into `buf`; returns whether the budget ran out
+    /// with the socket possibly still readable.
+    fn read_burst(self: &Rc<Conn>, lp: &mut EventLoop, buf: &mut [u8]) -> bool {
         for _ in 0..READ_BUDGET {
             let result = {
                 let st = self.state.borrow();
                 if st.reading_paused || st.closing || st.peer_eof || st.lost {
-                    return;
+                    return false;
                 }
-                let Some(mut stream) = st.stream.as_ref() else { return };
-                stream.read(&mut buf)
+                let Some(mut stream) = st.stream.as_ref() else { return false };
+                stream.read(buf)
             };
             match result {
                 Ok(0) => {
@@ -250,18 +261,20 @@ impl Conn {
                     if keep != Some(true) {
                         Transport { conn: self.clone() }.close();
                     }
-                    return;
+                    return false;
                 }
                 Ok(n) => {
                     self.call_protocol(lp, |p, lp, t| p.data_received(lp, t, &buf[..n]));
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return self.fail(Some(e)),
+                Err(e) => {
+                    self.fail(Some(e));
+                    return false;
+                }
             }
         }
-        // Budget spent: more may be waiting, and no new edge will say so.
-        self.queue(|conn, lp| conn.do_read(lp));
+        true
     }
 
     /// Writes buffered bytes until the buffer is empty or `WouldBlock`.
