@@ -125,7 +125,9 @@
 //! per accepted connection; [`EventLoop::create_connection`] connects one.
 //! The protocol never sees `WouldBlock`: the transport reads until the
 //! socket is drained, buffers what the socket will not take yet, and
-//! writes it when the socket is writable.
+//! writes it when the socket is writable. UDP has the same shape:
+//! [`EventLoop::create_datagram_endpoint`], [`DatagramProtocol`],
+//! [`DatagramTransport`].
 //!
 //! ```text
 //!   socket readable --> transport reads --> protocol.data_received(bytes)
@@ -147,6 +149,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 #![doc(test(attr(deny(warnings))))]
 
+mod datagram;
 mod deferred;
 mod error;
 mod event_loop;
@@ -159,6 +162,7 @@ mod server;
 mod threadsafe;
 mod transport;
 
+pub use datagram::{DatagramProtocol, DatagramTransport};
 pub use deferred::Deferred;
 pub use error::Error;
 pub use event_loop::EventLoop;
