@@ -23,15 +23,16 @@ const MASTER_MOVE: Duration = Duration::from_secs(5);
 const OPPONENT_MOVE: Duration = Duration::from_secs(55);
 const MOVE_PAIRS: u32 = 30;
 
-/// Judit moves on `board` (blocking: she is standing there), then the
-/// opponent's reply is a wait; when it comes, she moves there again.
-fn master_move(lp: &mut EventLoop, board: usize, pair: u32, games_done: Rc<Cell<usize>>) {
+/// Judit makes her `pair`-th move on a board (blocking: she is standing
+/// there), then the opponent's reply is a wait; when it comes, she moves
+/// there again. The closure chain *is* the board: no board number needed.
+fn master_move(lp: &mut EventLoop, pair: u32, games_done: Rc<Cell<usize>>) {
     lp.clock().block_for(MASTER_MOVE);
     lp.call_later(OPPONENT_MOVE, move |lp| {
         if pair == MOVE_PAIRS {
             games_done.set(games_done.get() + 1);
         } else {
-            master_move(lp, board, pair + 1, games_done);
+            master_move(lp, pair + 1, games_done);
         }
     });
 }
@@ -47,9 +48,9 @@ fn main() -> Result<(), Error> {
 
     let mut lp = EventLoop::with_clock(Clock::new_virtual())?;
     let games_done = Rc::new(Cell::new(0));
-    for board in 0..BOARDS {
+    for _board in 0..BOARDS {
         let g = games_done.clone();
-        lp.call_soon(move |lp| master_move(lp, board, 1, g));
+        lp.call_soon(move |lp| master_move(lp, 1, g));
     }
     let g = games_done.clone();
     lp.run_until(move |_| g.get() == BOARDS)?;
