@@ -136,6 +136,14 @@
 //!                       (over high water: protocol.pause_writing)
 //! ```
 //!
+//! ## The seed scenarios
+//!
+//! `examples/` holds the seeds' programs written as a callback programmer
+//! would: `count_callback`, `cake_callback`, `chess_callback`,
+//! `nap_callback` (debug mode naming the blocking callback) and
+//! `echo_callback` (a server and a verifying load client). Run them with
+//! `cargo run -p simul-callback --example chess_callback`.
+//!
 //! ## What it costs
 //!
 //! Scheduling a callback boxes the closure and pushes it on a `VecDeque`:
