@@ -25,7 +25,8 @@ impl Protocol for Holder {
     fn data_received(&mut self, _: &mut EventLoop, _: &Transport, _: &[u8]) {}
 }
 
-struct UdpHolder(Rc<()>, Option<DatagramTransport>);
+/// Holds the marker (counted by the test) and its own transport.
+struct UdpHolder(#[allow(dead_code)] Rc<()>, Option<DatagramTransport>);
 
 impl DatagramProtocol for UdpHolder {
     fn connection_made(&mut self, _: &mut EventLoop, t: &DatagramTransport) {
