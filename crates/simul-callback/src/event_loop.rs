@@ -204,6 +204,8 @@ pub(crate) struct Readiness {
     pub(crate) readable: bool,
     /// Data can be written.
     pub(crate) writable: bool,
+    /// The peer shut down its writing side (end-of-file is coming).
+    pub(crate) read_closed: bool,
     /// An error or hang-up is pending.
     pub(crate) broken: bool,
 }
@@ -1376,6 +1378,7 @@ impl EventLoop {
                     let readiness = Readiness {
                         readable: ev.is_readable() || ev.is_read_closed(),
                         writable: ev.is_writable() || ev.is_write_closed(),
+                        read_closed: ev.is_read_closed(),
                         broken,
                     };
                     let source = source.clone();

@@ -232,19 +232,31 @@ impl Conn {
     }
 
     /// Reads until `WouldBlock`, end-of-file, an error or the budget.
-    fn do_read(self: &Rc<Conn>, lp: &mut EventLoop) {
+    ///
+    /// `short_read_drains`: a read that returns less than the buffer means
+    /// the socket is empty, so the burst may stop without the extra read
+    /// that would say `WouldBlock` (data arriving later raises a new edge:
+    /// epoll and kqueue report every arrival to an edge-triggered
+    /// registration). Not when the event said the peer shut down: its
+    /// end-of-file raises no further edge, so then we read until we see it.
+    fn do_read(self: &Rc<Conn>, lp: &mut EventLoop, short_read_drains: bool) {
         let mut buf = lp.take_read_buf(READ_CHUNK);
-        let again = self.read_burst(lp, &mut buf);
+        let again = self.read_burst(lp, &mut buf, short_read_drains);
         lp.give_read_buf(buf);
         if again {
             // Budget spent: more may be waiting, and no new edge will say so.
-            self.queue(|conn, lp| conn.do_read(lp));
+            self.queue(|conn, lp| conn.do_read(lp, false));
         }
     }
 
     /// One burst of reads into `buf`; returns whether the budget ran out
     /// with the socket possibly still readable.
-    fn read_burst(self: &Rc<Conn>, lp: &mut EventLoop, buf: &mut [u8]) -> bool {
+    fn read_burst(
+        self: &Rc<Conn>,
+        lp: &mut EventLoop,
+        buf: &mut [u8],
+        short_read_drains: bool,
+    ) -> bool {
         for _ in 0..READ_BUDGET {
             let result = {
                 let st = self.state.borrow();
@@ -265,6 +277,9 @@ impl Conn {
                 }
                 Ok(n) => {
                     self.call_protocol(lp, |p, lp, t| p.data_received(lp, t, &buf[..n]));
+                    if short_read_drains && n < buf.len() {
+                        return false;
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -391,7 +406,7 @@ impl IoSource for Conn {
             }
         }
         if readiness.readable || readiness.broken {
-            self.do_read(lp);
+            self.do_read(lp, !readiness.read_closed);
         }
         if readiness.writable || readiness.broken {
             self.flush();
@@ -545,7 +560,7 @@ impl Transport {
         let was = std::mem::replace(&mut self.conn.state.borrow_mut().reading_paused, false);
         if was {
             // Data may be waiting with no new edge to announce it.
-            self.conn.queue(|conn, lp| conn.do_read(lp));
+            self.conn.queue(|conn, lp| conn.do_read(lp, false));
         }
     }
 
