@@ -139,9 +139,11 @@
 //! ## The seed scenarios
 //!
 //! `examples/` holds the seeds' programs written as a callback programmer
-//! would: `count_callback`, `cake_callback`, `chess_callback`,
-//! `nap_callback` (debug mode naming the blocking callback) and
-//! `echo_callback` (a server and a verifying load client). Run them with
+//! would: `count_callback`, `five_waits_callback`, `cake_callback`,
+//! `chess_callback`, `nap_callback` (debug mode naming the blocking
+//! callback), `cpu_bound_callback` (on the loop, with yields, offloaded
+//! with `run_in_executor`) and `echo_callback` (a server and a verifying
+//! load client). Run them with
 //! `cargo run -p simul-callback --example chess_callback`.
 //!
 //! ## What it costs
