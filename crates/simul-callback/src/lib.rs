@@ -142,8 +142,9 @@
 //! would: `count_callback`, `five_waits_callback`, `cake_callback`,
 //! `chess_callback`, `nap_callback` (debug mode naming the blocking
 //! callback), `cpu_bound_callback` (on the loop, with yields, offloaded
-//! with `run_in_executor`) and `echo_callback` (a server and a verifying
-//! load client). Run them with
+//! with `run_in_executor`), `blocking_io_callback` (blocking `std` calls
+//! against the loop's sockets) and `echo_callback` (a server and a
+//! verifying load client). Run them with
 //! `cargo run -p simul-callback --example chess_callback`.
 //!
 //! ## What it costs
