@@ -25,15 +25,15 @@ const DOUGH_MIN: u64 = 15;
 const OVEN_MIN: u64 = 45;
 const GROCERIES_MIN: u64 = 20;
 
-struct Run {
+pub(crate) struct Run {
     lp: EventLoop,
     /// Real seconds per simulated minute.
     minute: Duration,
-    log: Rc<RefCell<Vec<(String, f64)>>>,
+    pub(crate) log: Rc<RefCell<Vec<(String, f64)>>>,
 }
 
 impl Run {
-    fn new(real: bool, scale: f64) -> Result<Run, Error> {
+    pub(crate) fn new(real: bool, scale: f64) -> Result<Run, Error> {
         let clock = if real { Clock::real() } else { Clock::new_virtual() };
         let minute = Duration::from_secs_f64(60.0 / scale);
         Ok(Run { lp: EventLoop::with_clock(clock)?, minute, log: Rc::default() })
@@ -46,7 +46,7 @@ fn log(log: &RefCell<Vec<(String, f64)>>, lp: &EventLoop, minute: Duration, what
     log.borrow_mut().push((what.to_string(), at));
 }
 
-fn sequential(mut run: Run) -> Result<f64, Error> {
+pub(crate) fn sequential(mut run: Run) -> Result<f64, Error> {
     let (m, l) = (run.minute, run.log.clone());
     run.lp.call_soon(move |lp| {
         lp.clock().block_for(m * DOUGH_MIN as u32);
@@ -61,7 +61,7 @@ fn sequential(mut run: Run) -> Result<f64, Error> {
     Ok(run.log.borrow()[2].1)
 }
 
-fn cooperative(mut run: Run) -> Result<f64, Error> {
+pub(crate) fn cooperative(mut run: Run) -> Result<f64, Error> {
     let (m, l) = (run.minute, run.log.clone());
     run.lp.call_soon(move |lp| {
         lp.clock().block_for(m * DOUGH_MIN as u32); // hands busy

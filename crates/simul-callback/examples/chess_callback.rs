@@ -37,15 +37,13 @@ fn master_move(lp: &mut EventLoop, pair: u32, games_done: Rc<Cell<usize>>) {
     });
 }
 
-fn main() -> Result<(), Error> {
-    let per_game = (MASTER_MOVE + OPPONENT_MOVE) * MOVE_PAIRS;
-    let sequential = per_game * BOARDS as u32;
-    println!(
-        "sequential: {:.1} h (24 games of {} min each)",
-        sequential.as_secs_f64() / 3600.0,
-        per_game.as_secs() / 60
-    );
+/// The sequential figure: one game after the other.
+pub(crate) fn sequential() -> Duration {
+    (MASTER_MOVE + OPPONENT_MOVE) * MOVE_PAIRS * BOARDS as u32
+}
 
+/// Plays the simul on the virtual clock; returns how long it took.
+pub(crate) fn simul() -> Result<Duration, Error> {
     let mut lp = EventLoop::with_clock(Clock::new_virtual())?;
     let games_done = Rc::new(Cell::new(0));
     for _board in 0..BOARDS {
@@ -54,7 +52,19 @@ fn main() -> Result<(), Error> {
     }
     let g = games_done.clone();
     lp.run_until(move |_| g.get() == BOARDS)?;
-    let simul = lp.time().since_origin();
+    Ok(lp.time().since_origin())
+}
+
+fn main() -> Result<(), Error> {
+    let per_game = (MASTER_MOVE + OPPONENT_MOVE) * MOVE_PAIRS;
+    let sequential = sequential();
+    println!(
+        "sequential: {:.1} h (24 games of {} min each)",
+        sequential.as_secs_f64() / 3600.0,
+        per_game.as_secs() / 60
+    );
+
+    let simul = simul()?;
     let estimate = MASTER_MOVE * BOARDS as u32 * MOVE_PAIRS;
     println!(
         "simul: {} s = {} h {} min {} s (the seeds' estimate: {} s = 1 h)",

@@ -25,7 +25,7 @@ fn new_loop(real: bool) -> Result<EventLoop, Error> {
 }
 
 /// The cooperative count: each `One` schedules its `Two`.
-fn cooperative(real: bool) -> Result<(Vec<&'static str>, Duration), Error> {
+pub(crate) fn cooperative(real: bool) -> Result<(Vec<&'static str>, Duration), Error> {
     let mut lp = new_loop(real)?;
     let start = lp.time();
     let out = Rc::new(RefCell::new(Vec::new()));
@@ -42,7 +42,7 @@ fn cooperative(real: bool) -> Result<(Vec<&'static str>, Duration), Error> {
 }
 
 /// The blocking count: the wait happens inside the callback.
-fn blocking(real: bool) -> Result<(Vec<&'static str>, Duration), Error> {
+pub(crate) fn blocking(real: bool) -> Result<(Vec<&'static str>, Duration), Error> {
     let mut lp = new_loop(real)?;
     let start = lp.time();
     let out = Rc::new(RefCell::new(Vec::new()));

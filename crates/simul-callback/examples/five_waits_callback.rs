@@ -18,7 +18,7 @@ use simul_reactor::Clock;
 const TASKS: u32 = 5;
 const WAIT: Duration = Duration::from_secs(3);
 
-fn run(blocking: bool, real: bool) -> Result<Duration, Error> {
+pub(crate) fn run(blocking: bool, real: bool) -> Result<Duration, Error> {
     let clock = if real { Clock::real() } else { Clock::new_virtual() };
     let mut lp = EventLoop::with_clock(clock)?;
     let start = lp.time();

@@ -50,7 +50,7 @@ fn friendly_part(lp: &mut EventLoop, left: u32, napping: Rc<Cell<bool>>) {
     }
 }
 
-fn run(friendly: bool, real: bool) -> Result<u32, Error> {
+pub(crate) fn run(friendly: bool, real: bool) -> Result<u32, Error> {
     let clock = if real { Clock::real() } else { Clock::new_virtual() };
     let mut lp = EventLoop::with_clock(clock)?;
     lp.set_debug(true);
