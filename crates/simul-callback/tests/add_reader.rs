@@ -1,0 +1,170 @@
+//! add_reader / add_writer: asyncio's level-triggered semantics on the
+//! edge-triggered reactor, removal, replacement and misuse.
+
+mod util;
+
+use std::cell::Cell;
+use std::io::{ErrorKind, Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::rc::Rc;
+use std::time::Duration;
+
+use simul_callback::EventLoop;
+use util::{Trace, virtual_loop};
+
+/// The reader reads one byte per call and is called again, one iteration
+/// later, as long as bytes remain; once drained it is not called at all
+/// (a call that found nothing would log "WouldBlock").
+#[test]
+fn a_reader_is_called_while_the_fd_stays_readable() {
+    let mut lp = EventLoop::new().unwrap();
+    let (mut rx, mut tx) = UnixStream::pair().unwrap();
+    rx.set_nonblocking(true).unwrap();
+    tx.write_all(b"abc").unwrap();
+    let t = Trace::new();
+    let t2 = t.clone();
+    let iteration = Rc::new(Cell::new(0u32));
+    // Counts iterations: reschedules itself once per iteration.
+    fn tick(lp: &mut EventLoop, n: Rc<Cell<u32>>) {
+        n.set(n.get() + 1);
+        let _ = lp.call_soon(move |lp| tick(lp, n));
+    }
+    let it = iteration.clone();
+    let _ = lp.call_soon(move |lp| tick(lp, it));
+    let it = iteration.clone();
+    lp.add_reader(rx.as_raw_fd(), move |_| {
+        let mut b = [0; 1];
+        match rx.read(&mut b) {
+            Ok(1) => t2.log(format!("{} in iteration {}", b[0] as char, it.get())),
+            Ok(_) => t2.log("eof"),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => t2.log("WouldBlock"),
+            Err(e) => panic!("{e}"),
+        }
+    })
+    .unwrap();
+    // Leave time for spurious calls to show up, then stop.
+    let _ = lp.call_later(Duration::from_millis(30), |lp| lp.stop());
+    lp.run_forever().unwrap();
+    assert_eq!(t.take(), ["a in iteration 1", "b in iteration 2", "c in iteration 3"]);
+    drop(tx);
+}
+
+#[test]
+fn hang_up_reaches_the_reader_as_end_of_file() {
+    let mut lp = virtual_loop();
+    let (mut rx, tx) = UnixStream::pair().unwrap();
+    rx.set_nonblocking(true).unwrap();
+    let fd = rx.as_raw_fd();
+    let t = Trace::new();
+    let t2 = t.clone();
+    lp.add_reader(fd, move |lp| {
+        let mut b = [0; 8];
+        t2.log(format!("read {:?}", rx.read(&mut b).map_err(|e| e.kind())));
+        lp.remove_reader(fd);
+        lp.stop();
+    })
+    .unwrap();
+    drop(tx);
+    lp.run_forever().unwrap();
+    assert_eq!(t.take(), ["read Ok(0)"]);
+}
+
+/// Iteration 1 makes the fd readable and schedules `remover`; in
+/// iteration 2 the queue is `[remover, reader]` (the poll saw the fd), and
+/// `remover` removes the reader before its turn: it must not run.
+#[test]
+fn remove_reader_skips_a_reader_already_queued() {
+    let mut lp = virtual_loop();
+    let (rx, tx) = UnixStream::pair().unwrap();
+    let fd = rx.as_raw_fd();
+    let t = Trace::new();
+    let t2 = t.clone();
+    lp.add_reader(fd, move |_| t2.log("reader")).unwrap();
+    let t2 = t.clone();
+    let mut tx = Some(tx);
+    let _ = lp.call_soon(move |lp| {
+        tx.as_mut().unwrap().write_all(b"x").unwrap();
+        t2.log("write");
+        let t3 = t2.clone();
+        let _ = lp.call_soon(move |lp| {
+            t3.log("remover");
+            assert!(lp.remove_reader(fd));
+            assert!(!lp.remove_reader(fd));
+        });
+        // Keep the writer open until well after.
+        let _ = lp.call_later(Duration::from_secs(1), move |lp| {
+            drop(tx.take());
+            lp.stop();
+        });
+    });
+    lp.run_forever().unwrap();
+    assert_eq!(t.take(), ["write", "remover"]);
+}
+
+#[test]
+fn replacing_a_reader_and_reader_plus_writer_on_one_fd() {
+    let mut lp = virtual_loop();
+    let (mut rx, mut tx) = UnixStream::pair().unwrap();
+    rx.set_nonblocking(true).unwrap();
+    tx.write_all(b"x").unwrap();
+    let fd = rx.as_raw_fd();
+    let t = Trace::new();
+    lp.add_reader(fd, |_| unreachable!("replaced")).unwrap();
+    let t2 = t.clone();
+    lp.add_reader(fd, move |lp| {
+        let mut b = [0; 1];
+        rx.read_exact(&mut b).unwrap();
+        t2.log("new reader");
+        lp.remove_reader(fd);
+    })
+    .unwrap();
+    let t2 = t.clone();
+    lp.add_writer(fd, move |lp| {
+        t2.log("writer");
+        lp.remove_writer(fd);
+        lp.stop();
+    })
+    .unwrap();
+    lp.run_forever().unwrap();
+    assert_eq!(t.take(), ["new reader", "writer"]);
+    assert!(!lp.remove_writer(fd));
+    drop(tx);
+}
+
+#[test]
+fn misuse_is_an_error_and_changes_nothing() {
+    let mut lp = virtual_loop();
+    assert_eq!(lp.add_reader(-1, |_| {}).unwrap_err().kind(), ErrorKind::InvalidInput);
+    #[cfg(target_os = "linux")]
+    {
+        let file = std::fs::File::open("/proc/self/status").unwrap();
+        assert!(lp.add_reader(file.as_raw_fd(), |_| {}).is_err());
+    }
+    assert!(!lp.remove_reader(12345));
+    // Nothing was left watched: the loop knows nothing can happen.
+    assert!(matches!(lp.run_forever(), Err(simul_callback::Error::Stalled)));
+}
+
+/// An fd closed while still watched: the loop reports it through the
+/// exception handler, forgets it, and does not spin.
+#[test]
+fn an_fd_closed_while_watched_is_reported_and_dropped() {
+    let mut lp = virtual_loop();
+    let seen = Rc::new(Cell::new(0));
+    let s = seen.clone();
+    lp.set_exception_handler(move |_, _| s.set(s.get() + 1));
+    let (rx, mut tx) = UnixStream::pair().unwrap();
+    tx.write_all(b"x").unwrap();
+    let calls = Rc::new(Cell::new(0));
+    let c = calls.clone();
+    let mut rx = Some(rx);
+    lp.add_reader(rx.as_ref().unwrap().as_raw_fd(), move |_| {
+        c.set(c.get() + 1);
+        drop(rx.take()); // closed without remove_reader: a user mistake
+    })
+    .unwrap();
+    assert!(matches!(lp.run_forever(), Err(simul_callback::Error::Stalled)));
+    assert_eq!(calls.get(), 1);
+    assert_eq!(seen.get(), 1);
+}

@@ -1,0 +1,106 @@
+//! UDP endpoints: round trips (zero-length too), errors as
+//! error_received without closing, close and connection_lost.
+
+mod util;
+
+use std::io;
+use std::net::{SocketAddr, UdpSocket};
+
+use simul_callback::{DatagramProtocol, DatagramTransport, EventLoop};
+use util::Trace;
+
+fn any() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+struct Logger(Trace);
+
+impl DatagramProtocol for Logger {
+    fn connection_made(&mut self, _: &mut EventLoop, _: &DatagramTransport) {
+        self.0.log("made");
+    }
+    fn datagram_received(
+        &mut self,
+        _: &mut EventLoop,
+        _: &DatagramTransport,
+        data: &[u8],
+        _: SocketAddr,
+    ) {
+        self.0.log(format!("got {:?}", String::from_utf8_lossy(data)));
+    }
+    fn error_received(&mut self, _: &mut EventLoop, error: io::Error) {
+        self.0.log(format!("error {:?}", error.kind()));
+    }
+    fn connection_lost(&mut self, _: &mut EventLoop, error: Option<io::Error>) {
+        self.0.log(format!("lost {:?}", error.map(|e| e.kind())));
+    }
+}
+
+#[test]
+fn datagrams_arrive_whole_and_in_order_including_empty_ones() {
+    let mut lp = EventLoop::new().unwrap();
+    let trace = Trace::new();
+    let ep = lp.create_datagram_endpoint(any(), None, Logger(trace.clone())).unwrap();
+    let peer = UdpSocket::bind(any()).unwrap();
+    let to = ep.local_addr().unwrap();
+    for msg in ["one", "", "three"] {
+        peer.send_to(msg.as_bytes(), to).unwrap();
+    }
+    let t = trace.clone();
+    lp.run_until(move |_| t.len() == 4).unwrap();
+    assert_eq!(trace.take(), ["made", "got \"one\"", "got \"\"", "got \"three\""]);
+
+    // And back out, to the peer.
+    ep.sendto(b"reply", Some(peer.local_addr().unwrap())).unwrap();
+    let mut buf = [0; 16];
+    let (n, from) = peer.recv_from(&mut buf).unwrap();
+    assert_eq!((&buf[..n], from), (&b"reply"[..], to));
+
+    ep.close();
+    assert!(ep.sendto(b"late", Some(to)).is_err());
+    let t = trace.clone();
+    lp.run_until(move |_| t.len() == 1).unwrap();
+    assert_eq!(trace.take(), ["lost None"]);
+}
+
+/// Sending to a closed port: the ICMP reply surfaces as ConnectionRefused
+/// in error_received, once, and the endpoint keeps receiving.
+#[test]
+fn a_closed_port_is_an_error_received_not_the_end() {
+    let mut lp = EventLoop::new().unwrap();
+    let closed = UdpSocket::bind(any()).unwrap().local_addr().unwrap(); // closed again
+    let trace = Trace::new();
+    let ep = lp.create_datagram_endpoint(any(), Some(closed), Logger(trace.clone())).unwrap();
+    let t = trace.clone();
+    lp.run_until(move |_| t.len() == 1).unwrap();
+    ep.sendto(b"anyone?", None).unwrap();
+    let t = trace.clone();
+    lp.run_until(move |_| t.len() == 2).unwrap();
+    assert_eq!(trace.take(), ["made", "error ConnectionRefused"]);
+
+    // Still open, and (being connected) still able to receive from its peer.
+    let peer = UdpSocket::bind(closed).unwrap();
+    peer.send_to(b"late", ep.local_addr().unwrap()).unwrap();
+    let t = trace.clone();
+    lp.run_until(move |_| t.len() == 1).unwrap();
+    assert_eq!(trace.take(), ["got \"late\""]);
+}
+
+#[test]
+fn an_oversize_datagram_is_reported_and_misuse_refused() {
+    let mut lp = EventLoop::new().unwrap();
+    let trace = Trace::new();
+    let ep = lp.create_datagram_endpoint(any(), None, Logger(trace.clone())).unwrap();
+    let to = ep.local_addr().unwrap();
+    assert_eq!(ep.sendto(b"x", None).unwrap_err().kind(), io::ErrorKind::InvalidInput);
+    ep.sendto(&vec![0u8; 70_000], Some(to)).unwrap();
+    let t = trace.clone();
+    lp.run_until(move |_| t.len() == 2).unwrap();
+    let got = trace.take();
+    assert_eq!(got[0], "made");
+    assert!(got[1].starts_with("error"), "{got:?}");
+    ep.abort();
+    let t = trace.clone();
+    lp.run_until(move |_| t.len() == 1).unwrap();
+    assert_eq!(trace.take(), ["lost None"]);
+}
