@@ -12,6 +12,7 @@
 //! | [`callback`] | callbacks | asyncio's low-level loop: `call_soon`, `call_later`, transports and protocols |
 //! | [`coro`] | generators | hand-rolled coroutines, `yield from`, a trampoline answering yielded commands |
 //! | [`future`] | futures, async/await | `poll`, wakers built by hand, pinning, an executor; `async fn` on the same executor |
+//! | [`green`] | greenlets | stackful green threads: blocking-looking code that parks on the reactor |
 //!
 //! Each module is the crate of that style, re-exported; its documentation
 //! is a chapter of the tutorial.
@@ -45,4 +46,5 @@
 pub use simul_callback as callback;
 pub use simul_coro as coro;
 pub use simul_future as future;
+pub use simul_green as green;
 pub use simul_reactor as reactor;
