@@ -511,9 +511,13 @@ child_pipe! {
     ChildStderr
 }
 
+// The three impls below go through `sys::fd` rather than `File`'s own
+// `read`/`write`: those hand `EINTR` straight back, and a user of these
+// pipes must never see `Interrupted` (found by `scripts/eintr.sh`, guarded
+// by `tests/process.rs`).
 impl Write for ChildStdin {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.file.write(buf)
+        sys::fd::write(self.file.as_fd(), buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -524,13 +528,13 @@ impl Write for ChildStdin {
 
 impl Read for ChildStdout {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.file.read(buf)
+        sys::fd::read(self.file.as_fd(), buf)
     }
 }
 
 impl Read for ChildStderr {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.file.read(buf)
+        sys::fd::read(self.file.as_fd(), buf)
     }
 }
 

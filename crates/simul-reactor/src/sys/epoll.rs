@@ -12,6 +12,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use super::socket::retry;
 use crate::{Interest, Token};
 
 /// One entry filled in by `epoll_wait`.
@@ -65,15 +66,21 @@ impl Selector {
         // Kernels before 2.6.9 demanded a non-null event even for DEL, so
         // one is passed (see `epoll_ctl(2)`, BUGS).
         let mut ev = libc::epoll_event { events: 0, u64: 0 };
+        // `epoll_ctl(2)` lists no `EINTR`, but a call that fails with it
+        // has done nothing (seccomp filters and tracers can inject it), so
+        // it is made again rather than handed to a caller who was promised
+        // never to see `Interrupted`: `scripts/eintr.sh` checks this.
         // SAFETY: `ev` is a valid epoll_event for the duration of the call.
-        syscall!(epoll_ctl(self.ep.as_raw_fd(), libc::EPOLL_CTL_DEL, fd, &mut ev)).map(drop)
+        retry(|| syscall!(epoll_ctl(self.ep.as_raw_fd(), libc::EPOLL_CTL_DEL, fd, &mut ev)))
+            .map(drop)
     }
 
+    /// One `epoll_ctl` ADD or MOD, retried on `EINTR` like `deregister`.
     fn ctl(&self, op: libc::c_int, fd: RawFd, token: Token, interest: Interest) -> io::Result<()> {
         let mut ev = libc::epoll_event { events: interest_to_epoll(interest), u64: token.0 as u64 };
         // SAFETY: `ev` is a valid epoll_event for the duration of the call;
         // the kernel validates `fd` and reports a bad one as an error.
-        syscall!(epoll_ctl(self.ep.as_raw_fd(), op, fd, &mut ev)).map(drop)
+        retry(|| syscall!(epoll_ctl(self.ep.as_raw_fd(), op, fd, &mut ev))).map(drop)
     }
 
     /// Waits for events, at most `timeout` (`None`: until one arrives).

@@ -127,12 +127,23 @@ extern "C" fn on_signal(signo: libc::c_int) {
             slot.pending.store(true, Ordering::SeqCst);
             let fd = slot.fd.load(Ordering::SeqCst);
             // A full pipe (EAGAIN) is fine: it is readable already and
-            // `pending` is set. Nothing else can go wrong that the handler
-            // could act on, so the result is ignored.
-            // SAFETY: by the `Slot` invariant `fd` is an open write end
-            // while `signo` matched, and the listener cannot close it until
-            // IN_HANDLER drops back to zero; one byte from a live local.
-            unsafe { libc::write(fd, (&byte as *const u8).cast(), 1) };
+            // `pending` is set. An interrupted write (EINTR, from a nested
+            // signal or a tracer) wrote nothing and is made again, or the
+            // listener would miss this signal. Nothing else can go wrong
+            // that the handler could act on, so other results are ignored.
+            // `sys::fd::write` is not used: `io::Error` is not promised to
+            // be async-signal-safe, and the raw errno is all we need.
+            loop {
+                // SAFETY: by the `Slot` invariant `fd` is an open write end
+                // while `signo` matched, and the listener cannot close it
+                // until IN_HANDLER drops back to zero; one byte from a live
+                // local.
+                let n = unsafe { libc::write(fd, (&byte as *const u8).cast(), 1) };
+                // SAFETY: `errno` points at this thread's errno (above).
+                if n != -1 || unsafe { *errno } != libc::EINTR {
+                    break;
+                }
+            }
         }
     }
     IN_HANDLER.fetch_sub(1, Ordering::SeqCst);
