@@ -15,6 +15,8 @@ fn read_some(s: &mut UnixStream, buf: &mut [u8]) -> std::io::Result<usize> {
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
                 simul_green::wait_fd(s.as_raw_fd(), Interest::READABLE)?
             }
+            // std's sockets hand EINTR back (simul's retry it); so must we.
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
             other => return other,
         }
     }
@@ -27,6 +29,7 @@ fn write_all(s: &mut UnixStream, mut data: &[u8]) -> std::io::Result<()> {
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
                 simul_green::wait_fd(s.as_raw_fd(), Interest::WRITABLE)?
             }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
     }
