@@ -198,6 +198,19 @@
 //! [`WriteAll`]) are written over simul's own [`AsyncRead`] and
 //! [`AsyncWrite`] traits.
 //!
+//! ## 8. Synchronisation between tasks
+//!
+//! [`Lock`], [`Semaphore`] and [`Queue`] are asyncio's, as leaf futures
+//! ([`AcquireLock`], [`AcquirePermit`], [`Get`], [`Put`]) each drawn as a
+//! state machine beside the `async fn` it stands for. Two promises hold
+//! for all of them. *First come, first served*: what is released is
+//! handed straight to the oldest waiter, so a newcomer cannot take it
+//! between the wake and the waiter's next poll. *Cancellation-safe*:
+//! dropping a waiting future (a lost [`select`], a [`timeout`]) at any
+//! point neither loses nor duplicates a permit or an item; something
+//! handed to a future that is then dropped goes on to the next waiter.
+//! They live on the runtime's thread (`!Send`), so they need no atomics.
+//!
 //! ## Map of the crate
 //!
 //! | asyncio | here | kind |
@@ -211,6 +224,7 @@
 //! | `wait(FIRST_COMPLETED)` | [`select`] | combinator |
 //! | `TaskGroup` | [`JoinSet`] | task set |
 //! | `Future` as a result slot, `Event` | [`oneshot`], [`Event`] | loop-local sync |
+//! | `Lock`, `Semaphore`, `Queue` | [`Lock`], [`Semaphore`], [`Queue`] | loop-local sync, fair and cancellation-safe |
 //! | `to_thread(f)` | [`spawn_blocking`] → [`BlockingHandle`] | worker pool (≤ 4 threads) |
 //! | `start_server`, `open_connection` | [`TcpListener::accept`], [`TcpStream::connect`] | leaf futures on the reactor |
 //! | `reader.read`, `readexactly`, `writer.write` + `drain` | [`AsyncReadExt`], [`AsyncWriteExt`] | leaf futures |
@@ -219,6 +233,8 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 #![doc(test(attr(deny(warnings))))]
 
+mod acquire_lock;
+mod acquire_permit;
 mod async_read;
 mod async_write;
 mod blocking;
@@ -231,12 +247,17 @@ mod join3;
 mod join_all;
 mod join_handle;
 mod join_set;
+mod lock;
 mod maybe_done;
 mod oneshot;
+mod queue;
+mod queue_get;
+mod queue_put;
 mod read;
 mod read_exact;
 mod runtime;
 mod select;
+mod semaphore;
 mod sleep;
 mod spawn;
 mod task;
@@ -248,6 +269,8 @@ mod write;
 mod write_all;
 mod yield_now;
 
+pub use acquire_lock::AcquireLock;
+pub use acquire_permit::AcquirePermit;
 pub use async_read::{AsyncRead, AsyncReadExt};
 pub use async_write::{AsyncWrite, AsyncWriteExt};
 pub use blocking::{BlockingHandle, MAX_BLOCKING_THREADS, spawn_blocking};
@@ -259,11 +282,16 @@ pub use join_all::{JoinAll, join_all};
 pub use join_handle::JoinHandle;
 pub use join_set::{JoinNext, JoinSet};
 pub use join3::{Join3, join3};
+pub use lock::{Lock, LockGuard};
 pub use oneshot::{Receiver, RecvError, Sender, oneshot};
+pub use queue::{Queue, QueueEmpty, QueueFull};
+pub use queue_get::Get;
+pub use queue_put::Put;
 pub use read::Read;
 pub use read_exact::ReadExact;
 pub use runtime::{BUDGET, Diagnostics, Runtime};
 pub use select::{Either, Select, select};
+pub use semaphore::{Permit, Semaphore};
 pub use sleep::{Sleep, now, sleep, sleep_until};
 pub use spawn::spawn;
 pub use tcp_listener::{Accept, TcpListener};
