@@ -186,8 +186,9 @@
 //!
 //! ## 7. Async I/O
 //!
-//! [`TcpListener`] and [`TcpStream`] wrap the reactor's non-blocking
-//! sockets. Each registers its descriptor once, edge-triggered; the
+//! [`TcpListener`] and [`TcpStream`] (and, in the same way,
+//! [`UdpSocket`], [`UnixListener`] and [`UnixStream`]) wrap the reactor's
+//! non-blocking sockets. Each registers its descriptor once, edge-triggered; the
 //! runtime remembers, per descriptor, whether it may be readable or
 //! writable and which task waits. A read tries the system call; on
 //! `WouldBlock` it clears the flag, keeps the task, and returns
@@ -227,6 +228,8 @@
 //! | `Lock`, `Semaphore`, `Queue` | [`Lock`], [`Semaphore`], [`Queue`] | loop-local sync, fair and cancellation-safe |
 //! | `to_thread(f)` | [`spawn_blocking`] → [`BlockingHandle`] | worker pool (≤ 4 threads) |
 //! | `start_server`, `open_connection` | [`TcpListener::accept`], [`TcpStream::connect`] | leaf futures on the reactor |
+//! | `create_datagram_endpoint` | [`UdpSocket`] (`send_to`, `recv_from`, `send`, `recv`) | leaf futures on the reactor |
+//! | `start_unix_server`, `open_unix_connection` | [`UnixListener::accept`], [`UnixStream::connect`], [`UnixStream::pair`] | leaf futures on the reactor |
 //! | `reader.read`, `readexactly`, `writer.write` + `drain` | [`AsyncReadExt`], [`AsyncWriteExt`] | leaf futures |
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -264,6 +267,9 @@ mod task;
 mod tcp_listener;
 mod tcp_stream;
 mod timeout;
+mod udp_socket;
+mod unix_listener;
+mod unix_stream;
 mod waker;
 mod write;
 mod write_all;
@@ -297,6 +303,9 @@ pub use spawn::spawn;
 pub use tcp_listener::{Accept, TcpListener};
 pub use tcp_stream::{Connect, TcpStream};
 pub use timeout::{Elapsed, Timeout, timeout};
+pub use udp_socket::{Recv, RecvFrom, SendTo, UdpSocket};
+pub use unix_listener::{UnixAccept, UnixListener};
+pub use unix_stream::{UnixConnect, UnixStream};
 pub use write::Write;
 pub use write_all::WriteAll;
 pub use yield_now::{YieldNow, yield_now};
