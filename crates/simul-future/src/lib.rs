@@ -229,6 +229,8 @@
 //! | `to_thread(f)` | [`spawn_blocking`] → [`BlockingHandle`] | worker pool (≤ 4 threads) |
 //! | `start_server`, `open_connection` | [`TcpListener::accept`], [`TcpStream::connect`] | leaf futures on the reactor |
 //! | `create_datagram_endpoint` | [`UdpSocket`] (`send_to`, `recv_from`, `send`, `recv`) | leaf futures on the reactor |
+//! | `create_subprocess_exec`, `proc.wait()` | [`Child::spawn`], [`Child::wait`], [`ChildStdin`], [`ChildStdout`] | leaf futures on the reactor |
+//! | `add_signal_handler` | [`signal`] → [`SignalStream`], [`ctrl_c`] | leaf futures on the reactor |
 //! | `start_unix_server`, `open_unix_connection` | [`UnixListener::accept`], [`UnixStream::connect`], [`UnixStream::pair`] | leaf futures on the reactor |
 //! | `reader.read`, `readexactly`, `writer.write` + `drain` | [`AsyncReadExt`], [`AsyncWriteExt`] | leaf futures |
 #![deny(missing_docs)]
@@ -241,6 +243,9 @@ mod acquire_permit;
 mod async_read;
 mod async_write;
 mod blocking;
+mod child;
+mod child_pipes;
+mod ctrl_c;
 mod error;
 mod event;
 mod interval;
@@ -261,6 +266,7 @@ mod read_exact;
 mod runtime;
 mod select;
 mod semaphore;
+mod signal_stream;
 mod sleep;
 mod spawn;
 mod task;
@@ -280,6 +286,9 @@ pub use acquire_permit::AcquirePermit;
 pub use async_read::{AsyncRead, AsyncReadExt};
 pub use async_write::{AsyncWrite, AsyncWriteExt};
 pub use blocking::{BlockingHandle, MAX_BLOCKING_THREADS, spawn_blocking};
+pub use child::{Child, ChildWait};
+pub use child_pipes::{ChildStderr, ChildStdin, ChildStdout};
+pub use ctrl_c::{CtrlC, ctrl_c};
 pub use error::{Deadlock, JoinError, RuntimeError, StuckTask};
 pub use event::{Event, Wait};
 pub use interval::{Interval, Tick, interval};
@@ -298,6 +307,7 @@ pub use read_exact::ReadExact;
 pub use runtime::{BUDGET, Diagnostics, Runtime};
 pub use select::{Either, Select, select};
 pub use semaphore::{Permit, Semaphore};
+pub use signal_stream::{RecvSignal, SignalStream, signal};
 pub use sleep::{Sleep, now, sleep, sleep_until};
 pub use spawn::spawn;
 pub use tcp_listener::{Accept, TcpListener};
