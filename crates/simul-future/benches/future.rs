@@ -9,6 +9,9 @@
 //! * `sleepers/<rt>/N`: N tasks sleeping at once (1 to 10 ms), all joined.
 //! * `echo_round_trips/<rt>/N`: N 64-byte round trips over one loopback
 //!   TCP connection to an echo task on the same runtime.
+//! * `sleep_lateness/<rt>/<µs>`: one sleep of 1000 µs or 100 µs, with
+//!   `std::thread::sleep` as the floor (`thread`). The time per iteration
+//!   minus the duration asked for is the lateness; compare the medians.
 
 use std::cell::{Cell, RefCell};
 use std::future::{Future, poll_fn};
@@ -288,5 +291,35 @@ fn echo_round_trips(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, spawn_join, yield_many, handoff, sleepers, echo_round_trips);
+fn sleep_lateness(c: &mut Criterion) {
+    let mut g = c.benchmark_group("sleep_lateness");
+    g.sample_size(30)
+        .measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(300));
+    let mut simul = simul_future::Runtime::new().unwrap();
+    let tokio = tokio_rt();
+    for micros in [1000u64, 100] {
+        let d = Duration::from_micros(micros);
+        g.bench_function(BenchmarkId::new("thread", micros), |b| {
+            b.iter(|| std::thread::sleep(black_box(d)))
+        });
+        g.bench_function(BenchmarkId::new("simul", micros), |b| {
+            b.iter(|| simul.block_on(simul_future::sleep(black_box(d))).unwrap())
+        });
+        g.bench_function(BenchmarkId::new("tokio", micros), |b| {
+            b.iter(|| tokio.block_on(async { tokio::time::sleep(black_box(d)).await }))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    spawn_join,
+    yield_many,
+    handoff,
+    sleepers,
+    echo_round_trips,
+    sleep_lateness
+);
 criterion_main!(benches);

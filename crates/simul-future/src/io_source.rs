@@ -124,6 +124,18 @@ impl Registration {
     ///
     /// `Other` when called outside a runtime; what the reactor says.
     pub(crate) fn new(fd: RawFd) -> io::Result<Registration> {
+        Registration::with_interest(fd, Interest::BOTH)
+    }
+
+    /// Registers `fd` with the current runtime, edge-triggered, for
+    /// `interest` only: for descriptors that go one way (a pipe end, a
+    /// process's exit descriptor, a signal pipe), where kqueue would
+    /// refuse a filter for the other way.
+    ///
+    /// # Errors
+    ///
+    /// As [`Registration::new`].
+    pub(crate) fn with_interest(fd: RawFd, interest: Interest) -> io::Result<Registration> {
         let Some(core) = current() else {
             return Err(io::Error::other(
                 "simul_future I/O needs a runtime: create sockets inside Runtime::block_on or a task",
@@ -140,7 +152,7 @@ impl Registration {
             }
         };
         let token = Token(((u64::from(generation) << 32) | slot as u64) as usize);
-        if let Err(e) = core.reactor.borrow().register(fd, token, Interest::BOTH) {
+        if let Err(e) = core.reactor.borrow().register(fd, token, interest) {
             io.free.push(slot);
             return Err(e);
         }

@@ -186,8 +186,9 @@
 //!
 //! ## 7. Async I/O
 //!
-//! [`TcpListener`] and [`TcpStream`] wrap the reactor's non-blocking
-//! sockets. Each registers its descriptor once, edge-triggered; the
+//! [`TcpListener`] and [`TcpStream`] (and, in the same way,
+//! [`UdpSocket`], [`UnixListener`] and [`UnixStream`]) wrap the reactor's
+//! non-blocking sockets. Each registers its descriptor once, edge-triggered; the
 //! runtime remembers, per descriptor, whether it may be readable or
 //! writable and which task waits. A read tries the system call; on
 //! `WouldBlock` it clears the flag, keeps the task, and returns
@@ -197,6 +198,19 @@
 //! The byte-level futures ([`Read`], [`ReadExact`], [`Write`],
 //! [`WriteAll`]) are written over simul's own [`AsyncRead`] and
 //! [`AsyncWrite`] traits.
+//!
+//! ## 8. Synchronisation between tasks
+//!
+//! [`Lock`], [`Semaphore`] and [`Queue`] are asyncio's, as leaf futures
+//! ([`AcquireLock`], [`AcquirePermit`], [`Get`], [`Put`]) each drawn as a
+//! state machine beside the `async fn` it stands for. Two promises hold
+//! for all of them. *First come, first served*: what is released is
+//! handed straight to the oldest waiter, so a newcomer cannot take it
+//! between the wake and the waiter's next poll. *Cancellation-safe*:
+//! dropping a waiting future (a lost [`select`], a [`timeout`]) at any
+//! point neither loses nor duplicates a permit or an item; something
+//! handed to a future that is then dropped goes on to the next waiter.
+//! They live on the runtime's thread (`!Send`), so they need no atomics.
 //!
 //! ## Map of the crate
 //!
@@ -211,17 +225,27 @@
 //! | `wait(FIRST_COMPLETED)` | [`select`] | combinator |
 //! | `TaskGroup` | [`JoinSet`] | task set |
 //! | `Future` as a result slot, `Event` | [`oneshot`], [`Event`] | loop-local sync |
+//! | `Lock`, `Semaphore`, `Queue` | [`Lock`], [`Semaphore`], [`Queue`] | loop-local sync, fair and cancellation-safe |
 //! | `to_thread(f)` | [`spawn_blocking`] → [`BlockingHandle`] | worker pool (≤ 4 threads) |
 //! | `start_server`, `open_connection` | [`TcpListener::accept`], [`TcpStream::connect`] | leaf futures on the reactor |
+//! | `create_datagram_endpoint` | [`UdpSocket`] (`send_to`, `recv_from`, `send`, `recv`) | leaf futures on the reactor |
+//! | `create_subprocess_exec`, `proc.wait()` | [`Child::spawn`], [`Child::wait`], [`ChildStdin`], [`ChildStdout`] | leaf futures on the reactor |
+//! | `add_signal_handler` | [`signal`] → [`SignalStream`], [`ctrl_c`] | leaf futures on the reactor |
+//! | `start_unix_server`, `open_unix_connection` | [`UnixListener::accept`], [`UnixStream::connect`], [`UnixStream::pair`] | leaf futures on the reactor |
 //! | `reader.read`, `readexactly`, `writer.write` + `drain` | [`AsyncReadExt`], [`AsyncWriteExt`] | leaf futures |
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 #![doc(test(attr(deny(warnings))))]
 
+mod acquire_lock;
+mod acquire_permit;
 mod async_read;
 mod async_write;
 mod blocking;
+mod child;
+mod child_pipes;
+mod ctrl_c;
 mod error;
 mod event;
 mod interval;
@@ -231,26 +255,40 @@ mod join3;
 mod join_all;
 mod join_handle;
 mod join_set;
+mod lock;
 mod maybe_done;
 mod oneshot;
+mod queue;
+mod queue_get;
+mod queue_put;
 mod read;
 mod read_exact;
 mod runtime;
 mod select;
+mod semaphore;
+mod signal_stream;
 mod sleep;
 mod spawn;
 mod task;
 mod tcp_listener;
 mod tcp_stream;
 mod timeout;
+mod udp_socket;
+mod unix_listener;
+mod unix_stream;
 mod waker;
 mod write;
 mod write_all;
 mod yield_now;
 
+pub use acquire_lock::AcquireLock;
+pub use acquire_permit::AcquirePermit;
 pub use async_read::{AsyncRead, AsyncReadExt};
 pub use async_write::{AsyncWrite, AsyncWriteExt};
 pub use blocking::{BlockingHandle, MAX_BLOCKING_THREADS, spawn_blocking};
+pub use child::{Child, ChildWait};
+pub use child_pipes::{ChildStderr, ChildStdin, ChildStdout};
+pub use ctrl_c::{CtrlC, ctrl_c};
 pub use error::{Deadlock, JoinError, RuntimeError, StuckTask};
 pub use event::{Event, Wait};
 pub use interval::{Interval, Tick, interval};
@@ -259,16 +297,25 @@ pub use join_all::{JoinAll, join_all};
 pub use join_handle::JoinHandle;
 pub use join_set::{JoinNext, JoinSet};
 pub use join3::{Join3, join3};
+pub use lock::{Lock, LockGuard};
 pub use oneshot::{Receiver, RecvError, Sender, oneshot};
+pub use queue::{Queue, QueueEmpty, QueueFull};
+pub use queue_get::Get;
+pub use queue_put::Put;
 pub use read::Read;
 pub use read_exact::ReadExact;
 pub use runtime::{BUDGET, Diagnostics, Runtime};
 pub use select::{Either, Select, select};
+pub use semaphore::{Permit, Semaphore};
+pub use signal_stream::{RecvSignal, SignalStream, signal};
 pub use sleep::{Sleep, now, sleep, sleep_until};
 pub use spawn::spawn;
 pub use tcp_listener::{Accept, TcpListener};
 pub use tcp_stream::{Connect, TcpStream};
 pub use timeout::{Elapsed, Timeout, timeout};
+pub use udp_socket::{Recv, RecvFrom, SendTo, UdpSocket};
+pub use unix_listener::{UnixAccept, UnixListener};
+pub use unix_stream::{UnixConnect, UnixStream};
 pub use write::Write;
 pub use write_all::WriteAll;
 pub use yield_now::{YieldNow, yield_now};

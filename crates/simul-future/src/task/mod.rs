@@ -71,6 +71,14 @@ pub(crate) enum WaitReason {
     JoinSet(usize),
     /// `yield_now`: scheduled again already, so never stuck.
     Yield,
+    /// `Lock::acquire`.
+    Lock,
+    /// `Semaphore::acquire`.
+    Semaphore,
+    /// `Queue::get` on an empty queue.
+    QueueGet,
+    /// `Queue::put` on a full queue.
+    QueuePut,
 }
 
 impl fmt::Display for WaitReason {
@@ -87,6 +95,10 @@ impl fmt::Display for WaitReason {
             WaitReason::Event => f.write_str("an Event to be set"),
             WaitReason::JoinSet(n) => write!(f, "JoinSet::join_next ({n} tasks in the set)"),
             WaitReason::Yield => f.write_str("yield_now"),
+            WaitReason::Lock => f.write_str("a Lock held by another task"),
+            WaitReason::Semaphore => f.write_str("a Semaphore permit"),
+            WaitReason::QueueGet => f.write_str("an item from an empty Queue"),
+            WaitReason::QueuePut => f.write_str("room in a full Queue"),
         }
     }
 }

@@ -51,3 +51,9 @@ impl Future for Parked {
         Poll::Pending
     }
 }
+
+/// Polls `f` once with a waker that does nothing (for stepping a leaf
+/// future through its states by hand, outside any runtime).
+pub fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
+    Pin::new(f).poll(&mut Context::from_waker(Waker::noop()))
+}

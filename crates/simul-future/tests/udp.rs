@@ -1,0 +1,124 @@
+//! UdpSocket: datagrams on loopback, waiting for one, connected sockets,
+//! zero-length and truncated datagrams, a closed peer port.
+
+use std::io::ErrorKind;
+use std::time::Duration;
+
+use simul_future::{Runtime, UdpSocket, join, sleep, timeout};
+
+fn any_port() -> std::net::SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+#[test]
+fn recv_from_waits_for_a_datagram_that_comes_later() {
+    let mut rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let server = UdpSocket::bind(any_port())?;
+        let client = UdpSocket::bind(any_port())?;
+        let to = server.local_addr()?;
+        let sender = async {
+            sleep(Duration::from_millis(20)).await;
+            for i in 0..3u8 {
+                client.send_to(&[i; 10], to).await?;
+            }
+            Ok::<_, std::io::Error>(())
+        };
+        let receiver = async {
+            let mut got = Vec::new();
+            let mut buf = [0u8; 64];
+            for _ in 0..3 {
+                let (n, from) = server.recv_from(&mut buf).await?;
+                got.push((buf[..n].to_vec(), from));
+            }
+            Ok::<_, std::io::Error>(got)
+        };
+        let (sent, got) = join(sender, receiver).await;
+        sent?;
+        let got = got?;
+        let from = client.local_addr()?;
+        assert_eq!(got, (0..3u8).map(|i| (vec![i; 10], from)).collect::<Vec<_>>());
+        Ok::<_, std::io::Error>(())
+    })
+    .unwrap()
+    .unwrap();
+}
+
+#[test]
+fn connected_sockets_send_and_recv_and_keep_datagram_boundaries() {
+    let mut rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let a = UdpSocket::bind(any_port())?;
+        let b = UdpSocket::bind(any_port())?;
+        a.connect(b.local_addr()?)?;
+        b.connect(a.local_addr()?)?;
+        assert_eq!(a.send(b"").await?, 0);
+        assert_eq!(a.send(b"abcdef").await?, 6);
+        let mut buf = [0u8; 4];
+        assert_eq!(b.recv(&mut buf).await?, 0, "a zero-length datagram round-trips");
+        assert_eq!(b.recv(&mut buf).await?, 4, "a long datagram is cut to the buffer");
+        assert_eq!(&buf, b"abcd");
+        b.send(b"back").await?;
+        let n = a.recv(&mut buf).await?;
+        assert_eq!(&buf[..n], b"back");
+        Ok::<_, std::io::Error>(())
+    })
+    .unwrap()
+    .unwrap();
+}
+
+#[test]
+fn a_closed_peer_port_is_an_error_and_the_socket_keeps_working() {
+    let mut rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let closed = UdpSocket::bind(any_port())?.local_addr()?; // bound, then dropped
+        let a = UdpSocket::bind(any_port())?;
+        a.connect(closed)?;
+        a.send(b"anyone?").await?;
+        let mut buf = [0u8; 8];
+        // Linux reports the ICMP port-unreachable on the next call; other
+        // systems may stay silent, so allow a timeout too.
+        match timeout(Duration::from_millis(200), a.recv(&mut buf)).await {
+            Ok(Err(e)) => assert_eq!(e.kind(), ErrorKind::ConnectionRefused),
+            Ok(Ok(n)) => panic!("nobody could have answered, got {n} bytes"),
+            Err(_) => {}
+        }
+        let b = UdpSocket::bind(any_port())?;
+        a.connect(b.local_addr()?)?;
+        b.connect(a.local_addr()?)?;
+        b.send(b"here").await?;
+        let n = timeout(Duration::from_secs(5), a.recv(&mut buf)).await.expect("no stall")?;
+        assert_eq!(&buf[..n], b"here");
+        Ok::<_, std::io::Error>(())
+    })
+    .unwrap()
+    .unwrap();
+}
+
+#[test]
+fn binding_a_used_port_is_addr_in_use_and_an_oversize_datagram_fails() {
+    let mut rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let a = UdpSocket::bind(any_port())?;
+        let err = UdpSocket::bind(a.local_addr()?).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AddrInUse);
+        let huge = vec![0u8; 70_000];
+        let err = a.send_to(&huge, a.local_addr()?).await.unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc_emsgsize()));
+        Ok::<_, std::io::Error>(())
+    })
+    .unwrap()
+    .unwrap();
+}
+
+/// `EMSGSIZE` without depending on libc in a test: 90 on Linux, 40 on
+/// the BSDs and macOS.
+fn libc_emsgsize() -> i32 {
+    if cfg!(target_os = "linux") { 90 } else { 40 }
+}
+
+#[test]
+fn sockets_outside_a_runtime_are_refused() {
+    let err = UdpSocket::bind(any_port()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Other);
+}
