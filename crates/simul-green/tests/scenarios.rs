@@ -7,11 +7,22 @@
 
 use std::time::Duration;
 
+use simul_reactor::{Clock, Instant};
+
 #[path = "../examples/count_green.rs"]
 mod count;
 
 #[path = "../examples/five_waits_green.rs"]
 mod five_waits;
+
+#[path = "../examples/nap_green.rs"]
+mod nap;
+
+#[path = "../examples/cake_green.rs"]
+mod cake;
+
+#[path = "../examples/chess_green.rs"]
+mod chess;
 
 #[test]
 fn count_one_one_one_two_two_two_in_one_second() {
@@ -32,4 +43,55 @@ fn five_waits_three_seconds_versus_fifteen() {
     let three_apart: Vec<Duration> = (0..5).map(|i| Duration::from_secs(3 * i)).collect();
     assert_eq!(blocking.iters, three_apart);
     assert_eq!(blocking.total, Duration::from_secs(15));
+}
+
+#[test]
+fn nap_blocking_starves_the_notifier_friendly_does_not() {
+    // Blocking: one Notify! at 0 s before the nap, none during it, then
+    // 4.0 .. 4.8 s: 6 in all.
+    assert_eq!(nap::run(false, false).unwrap(), nap::Counts { notifies: 6, during_nap: 0 });
+    // Friendly: one after each of the ten 0.2 s parts (each part ends
+    // with a 1 ms pause); 25 in all, since the pauses shift the beat.
+    assert_eq!(nap::run(true, false).unwrap(), nap::Counts { notifies: 25, during_nap: 10 });
+}
+
+#[test]
+fn cake_eighty_minutes_versus_sixty_groceries_at_thirty_five() {
+    let seq = cake::run(false, false, 1.0).unwrap();
+    let words: Vec<&str> = seq.iter().map(|(w, _)| *w).collect();
+    assert_eq!(
+        words,
+        [
+            "preparing the dough",
+            "dough ready, cake in the oven",
+            "cake baked",
+            "off to the shop",
+            "groceries bought"
+        ]
+    );
+    assert_eq!(cake::at(&seq, "groceries bought"), Some(80.0));
+    let coop = cake::run(true, false, 1.0).unwrap();
+    let expected = [
+        ("preparing the dough", 0.0),
+        ("dough ready, cake in the oven", 15.0),
+        ("off to the shop", 15.0),
+        ("groceries bought", 35.0),
+        ("cake baked", 60.0),
+    ];
+    assert_eq!(coop, expected);
+}
+
+#[test]
+fn chess_twelve_hours_versus_one_hour_fifty_five_seconds() {
+    let seq = chess::sequential(Clock::new_virtual(), chess::SEED).unwrap();
+    assert_eq!(seq, Duration::from_secs(12 * 3600));
+    let (simul, ends) = chess::simul(Clock::new_virtual(), chess::SEED).unwrap();
+    // Judit's 720 moves end at 30 rounds x 120 s = 3600 s (the seeds'
+    // 1 h); the last board's opponent then answers her last move: + 55 s.
+    assert_eq!(simul, Duration::from_secs(3655));
+    // Board b gets its last answer at 3540 + 5 b s, but its green thread
+    // runs only once Judit is free, at 3600 s at the earliest.
+    let expected: Vec<Instant> =
+        (0..24u64).map(|b| Instant::ZERO + Duration::from_secs((3540 + 5 * b).max(3600))).collect();
+    assert_eq!(ends, expected);
 }
