@@ -95,3 +95,25 @@ fn chess_twelve_hours_versus_one_hour_fifty_five_seconds() {
         (0..24u64).map(|b| Instant::ZERO + Duration::from_secs((3540 + 5 * b).max(3600))).collect();
     assert_eq!(ends, expected);
 }
+
+#[path = "../examples/cpu_bound_green.rs"]
+mod cpu_bound;
+
+#[test]
+fn cpu_bound_every_mode_finishes_every_job_with_the_same_result() {
+    let (units, slices) = (200_000, 20);
+    let mut expected = 0;
+    for _ in 0..slices {
+        expected = cpu_bound::work(expected, units / slices);
+    }
+    for mode in [
+        cpu_bound::Mode::OnTheHub,
+        cpu_bound::Mode::YieldNow,
+        cpu_bound::Mode::SleepZero,
+        cpu_bound::Mode::Offloaded,
+    ] {
+        let f = cpu_bound::run(mode, units, slices).unwrap();
+        assert_eq!(f.results, [expected; 4], "{mode:?}");
+        assert!(f.beats >= 1, "{mode:?}: the heartbeat ran");
+    }
+}
