@@ -117,3 +117,20 @@ fn cpu_bound_every_mode_finishes_every_job_with_the_same_result() {
         assert!(f.beats >= 1, "{mode:?}: the heartbeat ran");
     }
 }
+
+#[path = "../examples/blocking_io_green.rs"]
+mod blocking_io;
+
+#[test]
+fn blocking_io_every_reply_comes_back_and_blocking_serialises() {
+    let (k, d) = (3, Duration::from_millis(30));
+    let (addrs, servers) = blocking_io::start_servers(k, 2, d).unwrap();
+    let blocking = blocking_io::run(&addrs, true).unwrap();
+    assert_eq!(blocking.replies, vec![b"reply".to_vec(); k]);
+    // The blocking fetches cannot overlap: each waited its d in turn.
+    assert!(blocking.elapsed >= d * k as u32, "{blocking:?}");
+    let green = blocking_io::run(&addrs, false).unwrap();
+    assert_eq!(green.replies, vec![b"reply".to_vec(); k]);
+    assert!(green.elapsed >= d, "{green:?}");
+    servers.join().unwrap().unwrap();
+}
