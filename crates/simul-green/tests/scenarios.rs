@@ -134,3 +134,21 @@ fn blocking_io_every_reply_comes_back_and_blocking_serialises() {
     assert!(green.elapsed >= d, "{green:?}");
     servers.join().unwrap().unwrap();
 }
+
+#[path = "../examples/echo_green.rs"]
+mod echo;
+
+#[test]
+fn echo_every_byte_comes_back() {
+    let f = echo::run(20, 30).unwrap();
+    assert_eq!(f.round_trips, 600);
+    // Line `seq` of a connection is "connection {id} line {seq} " plus
+    // seq % 50 x's and a newline.
+    let expected: u64 = (0..20u64)
+        .flat_map(|id| (0..30u64).map(move |seq| (id, seq)))
+        .map(|(id, seq)| format!("connection {id} line {seq} ").len() as u64 + seq % 50 + 1)
+        .sum();
+    assert_eq!(f.bytes_verified, expected);
+    assert_eq!(f.bytes_echoed, expected);
+    assert!(f.held >= 1 && f.held <= 20, "{f:?}");
+}
