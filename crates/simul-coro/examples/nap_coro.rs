@@ -23,7 +23,9 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
-use simul_coro::{Coroutine, CoroutineState, Reply, Resume, ResumeError, RunError, Scheduler, Trap};
+use simul_coro::{
+    Coroutine, CoroutineState, Reply, Resume, ResumeError, RunError, Scheduler, Trap,
+};
 use simul_reactor::Clock;
 
 /// `notify_every(.2)`.
