@@ -67,6 +67,17 @@ fn resume(c: &mut Criterion) {
         let mut cx = Context::from_waker(Waker::noop());
         b.iter(|| black_box(Pin::new(black_box(&mut fut)).poll(&mut cx)))
     });
+    // The compiler-made coroutine: an `async` block suspended at
+    // simul-future's `yield_now`; each poll is one resume (one Pending).
+    g.bench_function("async_block_simul_future_poll", |b| {
+        let mut fut = Box::pin(async {
+            loop {
+                simul_future::yield_now().await;
+            }
+        });
+        let mut cx = Context::from_waker(Waker::noop());
+        b.iter(|| black_box(fut.as_mut().poll(&mut cx)))
+    });
     g.finish();
 }
 
@@ -120,6 +131,37 @@ fn scheduler_round(c: &mut Criterion) {
                     let start = Instant::now();
                     s.run_all().expect("run");
                     total += start.elapsed();
+                }
+                total
+            })
+        });
+        g.bench_with_input(BenchmarkId::new("simul_future", n), &n, |b, &n| {
+            let mut rt = simul_future::Runtime::new().expect("runtime");
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let elapsed = rt
+                        .block_on(async {
+                            let handles: Vec<_> = (0..n)
+                                .map(|_| {
+                                    simul_future::spawn(async {
+                                        // Park until timing starts, like the
+                                        // spawned-but-not-run coroutines.
+                                        simul_future::yield_now().await;
+                                        for _ in 0..ROUNDS {
+                                            simul_future::yield_now().await;
+                                        }
+                                    })
+                                })
+                                .collect();
+                            let start = Instant::now();
+                            for h in handles {
+                                h.await.expect("join");
+                            }
+                            start.elapsed()
+                        })
+                        .expect("run");
+                    total += elapsed;
                 }
                 total
             })
@@ -195,6 +237,21 @@ fn spawn_join(c: &mut Criterion) {
             b.iter(|| {
                 let mut s = Scheduler::<u64>::new().expect("scheduler");
                 black_box(s.run(spawn_join_main(n)).expect("run"))
+            })
+        });
+        g.bench_with_input(BenchmarkId::new("simul_future", n), &n, |b, &n| {
+            let mut rt = simul_future::Runtime::new().expect("runtime");
+            b.iter(|| {
+                rt.block_on(async {
+                    let handles: Vec<_> =
+                        (0..n).map(|i| simul_future::spawn(async move { i })).collect();
+                    let mut sum = 0;
+                    for h in handles {
+                        sum += h.await.expect("join");
+                    }
+                    black_box(sum)
+                })
+                .expect("run")
             })
         });
         g.bench_with_input(BenchmarkId::new("tokio_current_thread", n), &n, |b, &n| {
@@ -301,6 +358,33 @@ fn echo_round_trip(c: &mut Criterion) {
             let mut s = Scheduler::<u64>::new().expect("scheduler");
             s.spawn(PingPong::new(server, false, 0));
             black_box(s.run(PingPong::new(client, true, n)).expect("run"))
+        })
+    });
+    g.bench_with_input(BenchmarkId::new("simul_future", n), &n, |b, &n| {
+        use simul_future::{AsyncReadExt, AsyncWriteExt};
+        let mut rt = simul_future::Runtime::new().expect("runtime");
+        b.iter(|| {
+            rt.block_on(async {
+                let any = "127.0.0.1:0".parse().expect("addr");
+                let listener = simul_future::TcpListener::bind(any).expect("bind");
+                let addr = listener.local_addr().expect("addr");
+                let server = simul_future::spawn(async move {
+                    let (mut s, _) = listener.accept().await.expect("accept");
+                    let mut buf = [0u8; MSG];
+                    while s.read_exact(&mut buf).await.is_ok() {
+                        s.write_all(&buf).await.expect("write");
+                    }
+                });
+                let mut c = simul_future::TcpStream::connect(addr).await.expect("connect");
+                let mut buf = [7u8; MSG];
+                for _ in 0..n {
+                    c.write_all(&buf).await.expect("write");
+                    c.read_exact(&mut buf).await.expect("read");
+                }
+                drop(c);
+                server.await.expect("server");
+            })
+            .expect("run")
         })
     });
     g.bench_with_input(BenchmarkId::new("tokio_current_thread", n), &n, |b, &n| {
