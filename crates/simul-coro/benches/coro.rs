@@ -1,28 +1,34 @@
-//! What a resume, a scheduler round and a spawn+join cost, beside the
-//! closest equivalent measured in the same run: a hand-written `Future`
-//! polled by hand, and tokio's current-thread runtime.
+//! What a resume, a scheduler round, a spawn+join and an echo round trip
+//! cost, beside the closest equivalents measured in the same run: a
+//! hand-written `Future` polled by hand, an `async` block on simul-future's
+//! `yield_now`, simul-future's executor, and tokio's current-thread runtime.
 //!
 //! ```text
 //! cargo bench -p simul-coro --bench coro
 //! ```
 //!
-//! Measured once on the noisy 2-core development VM (medians; tokio
-//! 1.54 current-thread in the same run):
+//! Measured once on the 2-core development VM while other builds were
+//! running (medians, per element; absolute figures are 2-4x the quiet
+//! ones, read the ratios within a row):
 //!
-//! | bench | simul-coro | comparison |
-//! | --- | --- | --- |
-//! | `resume` (one step) | 6.8 ns | `Future::poll` by hand: 19.9 ns |
-//! | `scheduler_round/1000` (per round) | 101 ns | tokio `yield_now`: 441 ns |
-//! | `scheduler_round/1000000` | 92 ns | tokio: 602 ns |
-//! | `spawn_join/1000` (per task) | 265 ns | tokio: 794 ns |
-//! | `spawn_join/1000000` | 384 ns | tokio: 848 ns |
-//! | `echo_round_trip/2000` (64 B, loopback) | 11.0 µs | tokio: 15.7 µs |
+//! | bench | simul-coro | simul-future | tokio 1.54 current-thread |
+//! | --- | --- | --- | --- |
+//! | `resume` (one step) | 17.9 ns | 64.9 ns (`async` block poll); hand-written `Future::poll`: 53.4 ns | |
+//! | `scheduler_round/1000` (per round) | 369 ns | 599 ns | 1.16 µs |
+//! | `scheduler_round/1000000` | 341 ns | 511 ns | 2.31 µs |
+//! | `spawn_join/1000` (per task) | 1.06 µs | 0.67 µs | 2.98 µs |
+//! | `spawn_join/1000000` | 1.82 µs | 1.86 µs | 3.28 µs |
+//! | `echo_round_trip/2000` (64 B, loopback) | 57.8 µs | 41.4 µs | 38.3 µs |
 //!
-//! tokio's tasks carry what the trampoline does not: `Send` wakers usable
-//! from any thread, cooperative budgeting, and a `yield_now` that defers
-//! the task until the driver has been polled. The trampoline's echo pays
-//! two `epoll_ctl` per wait (register, deregister) and is still the
-//! quicker here.
+//! The trampoline's round is the cheapest: a `YieldNow` is a value
+//! returned and a queue push, where a future's yield is a `wake_by_ref`
+//! through the waker and a re-poll. Spawn+join is a tie with simul-future
+//! at scale (both allocate a task and a result slot). The echo ping-pong
+//! is where the trampoline pays for its simplicity: every `Readable` /
+//! `Writable` wait registers and deregisters the descriptor (two
+//! `epoll_ctl` calls), while the future executors keep it registered.
+//! tokio's tasks also carry what neither simul executor does: `Send`
+//! wakers usable from any thread and cooperative budgeting.
 
 use std::future::Future;
 use std::hint::black_box;
