@@ -1,28 +1,34 @@
-//! What a resume, a scheduler round and a spawn+join cost, beside the
-//! closest equivalent measured in the same run: a hand-written `Future`
-//! polled by hand, and tokio's current-thread runtime.
+//! What a resume, a scheduler round, a spawn+join and an echo round trip
+//! cost, beside the closest equivalents measured in the same run: a
+//! hand-written `Future` polled by hand, an `async` block on simul-future's
+//! `yield_now`, simul-future's executor, and tokio's current-thread runtime.
 //!
 //! ```text
 //! cargo bench -p simul-coro --bench coro
 //! ```
 //!
-//! Measured once on the noisy 2-core development VM (medians; tokio
-//! 1.54 current-thread in the same run):
+//! Measured once on the 2-core development VM while other builds were
+//! running (medians, per element; absolute figures are 2-4x the quiet
+//! ones, read the ratios within a row):
 //!
-//! | bench | simul-coro | comparison |
-//! | --- | --- | --- |
-//! | `resume` (one step) | 6.8 ns | `Future::poll` by hand: 19.9 ns |
-//! | `scheduler_round/1000` (per round) | 101 ns | tokio `yield_now`: 441 ns |
-//! | `scheduler_round/1000000` | 92 ns | tokio: 602 ns |
-//! | `spawn_join/1000` (per task) | 265 ns | tokio: 794 ns |
-//! | `spawn_join/1000000` | 384 ns | tokio: 848 ns |
-//! | `echo_round_trip/2000` (64 B, loopback) | 11.0 µs | tokio: 15.7 µs |
+//! | bench | simul-coro | simul-future | tokio 1.54 current-thread |
+//! | --- | --- | --- | --- |
+//! | `resume` (one step) | 17.9 ns | 64.9 ns (`async` block poll); hand-written `Future::poll`: 53.4 ns | |
+//! | `scheduler_round/1000` (per round) | 369 ns | 599 ns | 1.16 µs |
+//! | `scheduler_round/1000000` | 341 ns | 511 ns | 2.31 µs |
+//! | `spawn_join/1000` (per task) | 1.06 µs | 0.67 µs | 2.98 µs |
+//! | `spawn_join/1000000` | 1.82 µs | 1.86 µs | 3.28 µs |
+//! | `echo_round_trip/2000` (64 B, loopback) | 57.8 µs | 41.4 µs | 38.3 µs |
 //!
-//! tokio's tasks carry what the trampoline does not: `Send` wakers usable
-//! from any thread, cooperative budgeting, and a `yield_now` that defers
-//! the task until the driver has been polled. The trampoline's echo pays
-//! two `epoll_ctl` per wait (register, deregister) and is still the
-//! quicker here.
+//! The trampoline's round is the cheapest: a `YieldNow` is a value
+//! returned and a queue push, where a future's yield is a `wake_by_ref`
+//! through the waker and a re-poll. Spawn+join is a tie with simul-future
+//! at scale (both allocate a task and a result slot). The echo ping-pong
+//! is where the trampoline pays for its simplicity: every `Readable` /
+//! `Writable` wait registers and deregisters the descriptor (two
+//! `epoll_ctl` calls), while the future executors keep it registered.
+//! tokio's tasks also carry what neither simul executor does: `Send`
+//! wakers usable from any thread and cooperative budgeting.
 
 use std::future::Future;
 use std::hint::black_box;
@@ -66,6 +72,17 @@ fn resume(c: &mut Criterion) {
         let mut fut = PendingCountdown { n: u64::MAX };
         let mut cx = Context::from_waker(Waker::noop());
         b.iter(|| black_box(Pin::new(black_box(&mut fut)).poll(&mut cx)))
+    });
+    // The compiler-made coroutine: an `async` block suspended at
+    // simul-future's `yield_now`; each poll is one resume (one Pending).
+    g.bench_function("async_block_simul_future_poll", |b| {
+        let mut fut = Box::pin(async {
+            loop {
+                simul_future::yield_now().await;
+            }
+        });
+        let mut cx = Context::from_waker(Waker::noop());
+        b.iter(|| black_box(fut.as_mut().poll(&mut cx)))
     });
     g.finish();
 }
@@ -120,6 +137,37 @@ fn scheduler_round(c: &mut Criterion) {
                     let start = Instant::now();
                     s.run_all().expect("run");
                     total += start.elapsed();
+                }
+                total
+            })
+        });
+        g.bench_with_input(BenchmarkId::new("simul_future", n), &n, |b, &n| {
+            let mut rt = simul_future::Runtime::new().expect("runtime");
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let elapsed = rt
+                        .block_on(async {
+                            let handles: Vec<_> = (0..n)
+                                .map(|_| {
+                                    simul_future::spawn(async {
+                                        // Park until timing starts, like the
+                                        // spawned-but-not-run coroutines.
+                                        simul_future::yield_now().await;
+                                        for _ in 0..ROUNDS {
+                                            simul_future::yield_now().await;
+                                        }
+                                    })
+                                })
+                                .collect();
+                            let start = Instant::now();
+                            for h in handles {
+                                h.await.expect("join");
+                            }
+                            start.elapsed()
+                        })
+                        .expect("run");
+                    total += elapsed;
                 }
                 total
             })
@@ -195,6 +243,21 @@ fn spawn_join(c: &mut Criterion) {
             b.iter(|| {
                 let mut s = Scheduler::<u64>::new().expect("scheduler");
                 black_box(s.run(spawn_join_main(n)).expect("run"))
+            })
+        });
+        g.bench_with_input(BenchmarkId::new("simul_future", n), &n, |b, &n| {
+            let mut rt = simul_future::Runtime::new().expect("runtime");
+            b.iter(|| {
+                rt.block_on(async {
+                    let handles: Vec<_> =
+                        (0..n).map(|i| simul_future::spawn(async move { i })).collect();
+                    let mut sum = 0;
+                    for h in handles {
+                        sum += h.await.expect("join");
+                    }
+                    black_box(sum)
+                })
+                .expect("run")
             })
         });
         g.bench_with_input(BenchmarkId::new("tokio_current_thread", n), &n, |b, &n| {
@@ -301,6 +364,33 @@ fn echo_round_trip(c: &mut Criterion) {
             let mut s = Scheduler::<u64>::new().expect("scheduler");
             s.spawn(PingPong::new(server, false, 0));
             black_box(s.run(PingPong::new(client, true, n)).expect("run"))
+        })
+    });
+    g.bench_with_input(BenchmarkId::new("simul_future", n), &n, |b, &n| {
+        use simul_future::{AsyncReadExt, AsyncWriteExt};
+        let mut rt = simul_future::Runtime::new().expect("runtime");
+        b.iter(|| {
+            rt.block_on(async {
+                let any = "127.0.0.1:0".parse().expect("addr");
+                let listener = simul_future::TcpListener::bind(any).expect("bind");
+                let addr = listener.local_addr().expect("addr");
+                let server = simul_future::spawn(async move {
+                    let (mut s, _) = listener.accept().await.expect("accept");
+                    let mut buf = [0u8; MSG];
+                    while s.read_exact(&mut buf).await.is_ok() {
+                        s.write_all(&buf).await.expect("write");
+                    }
+                });
+                let mut c = simul_future::TcpStream::connect(addr).await.expect("connect");
+                let mut buf = [7u8; MSG];
+                for _ in 0..n {
+                    c.write_all(&buf).await.expect("write");
+                    c.read_exact(&mut buf).await.expect("read");
+                }
+                drop(c);
+                server.await.expect("server");
+            })
+            .expect("run")
         })
     });
     g.bench_with_input(BenchmarkId::new("tokio_current_thread", n), &n, |b, &n| {

@@ -133,8 +133,11 @@
 //! The traps are `Sleep`, `YieldNow`, `Readable(fd)`, `Writable(fd)`,
 //! `Spawn`, `Join`, `Cancel`, `Detach`, `Now`, `CurrentTask`, `Park` and `Unpark`;
 //! see [`Trap`] for what each is answered with, and when. The examples
-//! `count_coro`, `five_waits_coro`, `cake_coro` and `chess_coro` run the
-//! seed scenarios this way, and the [`net`] module does sockets.
+//! run all eight seed scenarios this way: `count_coro`, `five_waits_coro`,
+//! `nap_coro`, `cake_coro` and `chess_coro` on the virtual clock (or the
+//! real one, scaled), `cpu_bound_coro` with real CPU work (and worker
+//! threads answering through a socket), `blocking_io_coro` and `echo_coro`
+//! with real loopback sockets through the [`net`] module.
 //!
 //! ## 5. Pulling commands versus wakers
 //!

@@ -87,6 +87,37 @@ use crate::{
 /// [`run`](Scheduler::run) returns [`RunError::Deadlock`] listing who
 /// waits to join whom, instead of sleeping forever.
 ///
+/// **One result type per scheduler.** Every task of a `Scheduler<T>`
+/// returns a `T`, because a joiner is resumed with
+/// [`Reply::Joined`]`(Result<T, _>)` and a coroutine's input type is fixed
+/// when it is written. Python has no such limit (a generator returns any
+/// object); the future style has none either, because its `JoinHandle<R>`
+/// carries each task's type and the executor stores results type-erased.
+/// The trampoline keeps the simpler table and leaves three ways around it:
+///
+/// * an enum of the results the program has (`enum Out { Count(u64),
+///   Name(String) }`): typed, and a `match` at each join;
+/// * `T = ()`, the tasks reporting through shared state (`Rc<RefCell<_>>`),
+///   as the examples do;
+/// * `T = Box<dyn Any>`: any result, recovered with `downcast` where it
+///   is joined (below); a wrong guess is a `downcast` error, not a
+///   compile error, which is exactly Python's deal.
+///
+/// ```
+/// use simul_coro::{CoroutineState::*, Reply, Scheduler, from_fn};
+/// use std::any::Any;
+///
+/// type AnyResult = Box<dyn Any>;
+/// let mut s = Scheduler::<AnyResult>::with_clock(simul_reactor::Clock::new_virtual())?;
+/// let count = s.spawn(from_fn(|_: Reply<AnyResult>| Ok(Complete(Box::new(3_u64) as AnyResult))));
+/// let name = s.spawn(from_fn(|_: Reply<AnyResult>| Ok(Complete(Box::new("Judit") as AnyResult))));
+/// s.run_all()?;
+/// let count = s.take_result(count).expect("finished")?.downcast::<u64>().expect("a u64");
+/// let name = s.take_result(name).expect("finished")?.downcast::<&str>().expect("a &str");
+/// assert_eq!((*count, *name), (3, "Judit"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// # Examples
 ///
 /// Two tasks taking turns, on the virtual clock:
