@@ -11,6 +11,10 @@ use std::time::Duration;
 mod count_future;
 #[path = "../examples/count_async.rs"]
 mod count_async;
+#[path = "../examples/five_waits_future.rs"]
+mod five_waits_future;
+#[path = "../examples/five_waits_async.rs"]
+mod five_waits_async;
 
 /// Runs the same assertions on a scenario's two forms: `$body` sees the
 /// example module as `$m` (each form has its own `Figures` type).
@@ -36,5 +40,18 @@ fn count_one_one_one_two_two_two_in_one_second() {
         let blocking = m::run(true, false).unwrap();
         assert_eq!(blocking.words, ["One", "Two", "One", "Two", "One", "Two"]);
         assert_eq!(blocking.took, Duration::from_secs(3));
+    });
+}
+
+#[test]
+fn five_waits_three_seconds_versus_fifteen() {
+    both_forms!(five_waits_future, five_waits_async, |m| {
+        let coop = m::run(false, false).unwrap();
+        assert_eq!(coop.starts, [Duration::ZERO; 5]);
+        assert_eq!(coop.total, Duration::from_secs(3));
+        let blocking = m::run(true, false).unwrap();
+        let three = |n: u64| Duration::from_secs(3 * n);
+        assert_eq!(blocking.starts, [three(0), three(1), three(2), three(3), three(4)]);
+        assert_eq!(blocking.total, Duration::from_secs(15));
     });
 }
