@@ -15,6 +15,10 @@ mod count_async;
 mod five_waits_future;
 #[path = "../examples/five_waits_async.rs"]
 mod five_waits_async;
+#[path = "../examples/chess_future.rs"]
+mod chess_future;
+#[path = "../examples/chess_async.rs"]
+mod chess_async;
 
 /// Runs the same assertions on a scenario's two forms: `$body` sees the
 /// example module as `$m` (each form has its own `Figures` type).
@@ -53,5 +57,14 @@ fn five_waits_three_seconds_versus_fifteen() {
         let three = |n: u64| Duration::from_secs(3 * n);
         assert_eq!(blocking.starts, [three(0), three(1), three(2), three(3), three(4)]);
         assert_eq!(blocking.total, Duration::from_secs(15));
+    });
+}
+
+#[test]
+fn chess_twelve_hours_versus_3655_seconds() {
+    both_forms!(chess_future, chess_async, |m| {
+        let f = m::run(false, 1).unwrap();
+        assert_eq!(f.sequential, Duration::from_secs(12 * 3600));
+        assert_eq!(f.simul, Duration::from_secs(3655));
     });
 }
