@@ -19,6 +19,10 @@ mod five_waits_async;
 mod chess_future;
 #[path = "../examples/chess_async.rs"]
 mod chess_async;
+#[path = "../examples/cake_future.rs"]
+mod cake_future;
+#[path = "../examples/cake_async.rs"]
+mod cake_async;
 
 /// Runs the same assertions on a scenario's two forms: `$body` sees the
 /// example module as `$m` (each form has its own `Figures` type).
@@ -66,5 +70,33 @@ fn chess_twelve_hours_versus_3655_seconds() {
         let f = m::run(false, 1).unwrap();
         assert_eq!(f.sequential, Duration::from_secs(12 * 3600));
         assert_eq!(f.simul, Duration::from_secs(3655));
+    });
+}
+
+#[test]
+fn cake_eighty_minutes_versus_sixty_groceries_at_thirty_five() {
+    both_forms!(cake_future, cake_async, |m| {
+        let seq = m::run(false, false, 1.0).unwrap();
+        assert_eq!(
+            seq.log,
+            [
+                ("dough ready, cake in the oven", 15.0),
+                ("cake baked", 60.0),
+                ("off to the shop", 60.0),
+                ("groceries bought", 80.0)
+            ]
+        );
+        assert_eq!(seq.total, 80.0);
+        let coop = m::run(true, false, 1.0).unwrap();
+        assert_eq!(
+            coop.log,
+            [
+                ("dough ready, cake in the oven", 15.0),
+                ("off to the shop", 15.0),
+                ("groceries bought", 35.0),
+                ("cake baked", 60.0)
+            ]
+        );
+        assert_eq!(coop.total, 60.0);
     });
 }
