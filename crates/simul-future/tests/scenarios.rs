@@ -23,6 +23,10 @@ mod chess_async;
 mod cake_future;
 #[path = "../examples/cake_async.rs"]
 mod cake_async;
+#[path = "../examples/nap_future.rs"]
+mod nap_future;
+#[path = "../examples/nap_async.rs"]
+mod nap_async;
 
 /// Runs the same assertions on a scenario's two forms: `$body` sees the
 /// example module as `$m` (each form has its own `Figures` type).
@@ -98,5 +102,21 @@ fn cake_eighty_minutes_versus_sixty_groceries_at_thirty_five() {
             ]
         );
         assert_eq!(coop.total, 60.0);
+    });
+}
+
+#[test]
+fn nap_blocking_starves_the_notifier_friendly_does_not() {
+    both_forms!(nap_future, nap_async, |m| {
+        // Blocking: one Notify! at 0 s, none during the 4 s nap, then the
+        // late timer fires at 4.0 s and every 0.2 s until exit at 5 s.
+        let blocking = m::run(false, false).unwrap();
+        assert_eq!((blocking.during_nap, blocking.total), (0, 6));
+        assert_eq!(blocking.slept, Duration::from_secs(4));
+        // Friendly: one Notify! after each of the ten parts; the nap takes
+        // its 2 s plus ten 1 ms pauses.
+        let friendly = m::run(true, false).unwrap();
+        assert_eq!((friendly.during_nap, friendly.total), (10, 25));
+        assert_eq!(friendly.slept, Duration::from_millis(2010));
     });
 }
