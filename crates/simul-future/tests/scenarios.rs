@@ -7,26 +7,26 @@
 
 use std::time::Duration;
 
-#[path = "../examples/count_future.rs"]
-mod count_future;
-#[path = "../examples/count_async.rs"]
-mod count_async;
-#[path = "../examples/five_waits_future.rs"]
-mod five_waits_future;
-#[path = "../examples/five_waits_async.rs"]
-mod five_waits_async;
-#[path = "../examples/chess_future.rs"]
-mod chess_future;
-#[path = "../examples/chess_async.rs"]
-mod chess_async;
-#[path = "../examples/cake_future.rs"]
-mod cake_future;
 #[path = "../examples/cake_async.rs"]
 mod cake_async;
-#[path = "../examples/nap_future.rs"]
-mod nap_future;
+#[path = "../examples/cake_future.rs"]
+mod cake_future;
+#[path = "../examples/chess_async.rs"]
+mod chess_async;
+#[path = "../examples/chess_future.rs"]
+mod chess_future;
+#[path = "../examples/count_async.rs"]
+mod count_async;
+#[path = "../examples/count_future.rs"]
+mod count_future;
+#[path = "../examples/five_waits_async.rs"]
+mod five_waits_async;
+#[path = "../examples/five_waits_future.rs"]
+mod five_waits_future;
 #[path = "../examples/nap_async.rs"]
 mod nap_async;
+#[path = "../examples/nap_future.rs"]
+mod nap_future;
 
 /// Runs the same assertions on a scenario's two forms: `$body` sees the
 /// example module as `$m` (each form has its own `Figures` type).
