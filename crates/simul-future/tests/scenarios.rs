@@ -3,10 +3,14 @@
 //! examples' own `run` functions (the example files are included as
 //! modules), not a copy of them; the real-clock scenarios run with small
 //! sizes and are checked for completion, byte-exactness and wide margins.
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::time::Duration;
 
+#[path = "../examples/blocking_io_async.rs"]
+mod blocking_io_async;
+#[path = "../examples/blocking_io_future.rs"]
+mod blocking_io_future;
 #[path = "../examples/cake_async.rs"]
 mod cake_async;
 #[path = "../examples/cake_future.rs"]
@@ -19,6 +23,14 @@ mod chess_future;
 mod count_async;
 #[path = "../examples/count_future.rs"]
 mod count_future;
+#[path = "../examples/cpu_bound_async.rs"]
+mod cpu_bound_async;
+#[path = "../examples/cpu_bound_future.rs"]
+mod cpu_bound_future;
+#[path = "../examples/echo_async.rs"]
+mod echo_async;
+#[path = "../examples/echo_future.rs"]
+mod echo_future;
 #[path = "../examples/five_waits_async.rs"]
 mod five_waits_async;
 #[path = "../examples/five_waits_future.rs"]
@@ -118,5 +130,54 @@ fn nap_blocking_starves_the_notifier_friendly_does_not() {
         let friendly = m::run(true, false).unwrap();
         assert_eq!((friendly.during_nap, friendly.total), (10, 25));
         assert_eq!(friendly.slept, Duration::from_millis(2010));
+    });
+}
+
+#[test]
+fn cpu_bound_on_the_loop_starves_the_heartbeat_for_the_whole_run() {
+    both_forms!(cpu_bound_future, cpu_bound_async, |m| {
+        // Small jobs (tens of ms each in debug builds); real clock.
+        const UNITS: u64 = 4_000_000;
+        for mode in m::Mode::ALL {
+            let f = m::run(mode, UNITS).unwrap();
+            assert_eq!(f.results.len(), 4, "{mode:?}: every job finished");
+            assert!(f.results.windows(2).all(|w| w[0] == w[1]), "{mode:?}: same work each");
+            if mode == m::Mode::OnTheLoop {
+                // Nothing polls the heartbeat while the four jobs run back
+                // to back: it is late by about all of them (wide margin).
+                // (The first beat was armed before the jobs began: allow it.)
+                assert!(f.starved + Duration::from_millis(20) >= f.elapsed / 2, "{f:?}");
+            }
+        }
+    });
+}
+
+#[test]
+fn blocking_io_takes_k_times_d_blocking_and_about_d_not() {
+    both_forms!(blocking_io_future, blocking_io_async, |m| {
+        let delay = Duration::from_millis(100);
+        let addrs = m::start_servers(3, delay).unwrap();
+        let blocking = m::run(&addrs, true).unwrap();
+        assert_eq!(blocking.ok, 3);
+        // Each reply waited for in turn: at least K x d, and the heartbeat
+        // stalled for about as long.
+        assert!(blocking.elapsed >= delay * 3, "{blocking:?}");
+        assert!(blocking.gap >= delay * 2, "{blocking:?}");
+        let nonblocking = m::run(&addrs, false).unwrap();
+        assert_eq!(nonblocking.ok, 3);
+        // All in flight together: at least d, and (wide margin) well under K x d.
+        assert!(nonblocking.elapsed >= delay, "{nonblocking:?}");
+        assert!(nonblocking.elapsed < delay * 5 / 2, "{nonblocking:?}");
+    });
+}
+
+#[test]
+fn echo_every_byte_comes_back() {
+    both_forms!(echo_future, echo_async, |m| {
+        let load = m::Load { conns: 20, rounds: 10, size: 3000 };
+        let f = m::run(load).unwrap();
+        assert_eq!(f.conns, 20);
+        assert_eq!(f.round_trips, 200);
+        assert_eq!(f.bytes, 200 * 3000);
     });
 }
