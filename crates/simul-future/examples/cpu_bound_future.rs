@@ -27,10 +27,11 @@
 //! ```
 //!
 //! Real clock only: the work is real CPU work. `--units N` sets the work
-//! per job (default 40 M steps, about 0.1-0.3 s on a typical core).
+//! per job (default 10 M steps: tens of ms in release builds,
+//! a few hundred in debug ones).
 //!
 //! ```text
-//! cargo run --release -p simul-future --example cpu_bound_future [-- --units 40000000]
+//! cargo run --release -p simul-future --example cpu_bound_future [-- --units 10000000]
 //! ```
 
 use std::cell::Cell;
@@ -48,7 +49,7 @@ use simul_future::{
 
 const JOBS: u32 = 4;
 const SLICES: u64 = 400;
-const UNITS: u64 = 40_000_000;
+const UNITS: u64 = 10_000_000;
 const BEAT: Duration = Duration::from_millis(10);
 
 /// The three ways to run the jobs.
