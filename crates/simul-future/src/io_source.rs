@@ -153,8 +153,7 @@ impl Registration {
             io.free.push(slot);
             return Err(e);
         }
-        io.slots[slot] =
-            Some(Source {
+        io.slots[slot] = Some(Source {
             generation,
             readable: true,
             writable: true,

@@ -1,7 +1,8 @@
 //! A short TCP read ends the wait for readiness (no extra read that would
 //! return `WouldBlock`), and no edge is lost by it: bytes trickling in
 //! among reads of every size arrive byte-exact, ping-pong never stalls,
-//! and end-of-stream queued behind a short read is still seen.
+//! end-of-stream queued behind a short read is still seen, and a *full*
+//! read (which says nothing) leaves the rest readable.
 //!
 //! A lost edge shows up as a stall; every test is bounded by a generous
 //! timeout (on the runtime, and a read timeout on the blocking peer), so a
@@ -33,12 +34,20 @@ fn connect(addr: SocketAddr) -> StdStream {
     s
 }
 
-/// Reads to end of stream with a buffer whose size cycles through
-/// `sizes`, so reads are short, exact and partial in turn.
-async fn read_all_varying(conn: &mut TcpStream, sizes: &[usize]) -> std::io::Result<Vec<u8>> {
+/// Reads to end of stream, or until `until` bytes arrived, with a buffer
+/// whose size cycles through `sizes`, so reads are short, exact and
+/// partial in turn.
+async fn read_all_varying(
+    conn: &mut TcpStream,
+    sizes: &[usize],
+    until: usize,
+) -> std::io::Result<Vec<u8>> {
     let mut got = Vec::new();
     let mut buf = vec![0u8; *sizes.iter().max().unwrap()];
     for round in 0.. {
+        if got.len() >= until {
+            break;
+        }
         let size = sizes[round % sizes.len()];
         let n = conn.read(&mut buf[..size]).await?;
         if n == 0 {
@@ -74,9 +83,15 @@ fn trickled_bytes_arrive_exact_through_reads_of_every_size() {
                         thread::yield_now();
                     }
                 }
+                // Stay open (no FIN, whose edge would rescue a reader that
+                // gave up too early) until the reader has everything.
+                let mut rest = [0u8; 1];
+                let _ = s.read(&mut rest);
             });
             let (mut conn, _) = listener.accept().await?;
-            let got = timeout(LIMIT, read_all_varying(&mut conn, &[1, 5, 13, 64, 4096, 3])).await;
+            let sizes = [1, 5, 13, 64, 4096, 3];
+            let got = timeout(LIMIT, read_all_varying(&mut conn, &sizes, LEN)).await;
+            drop(conn);
             writer.join().unwrap();
             got.map_err(|_| std::io::Error::new(ErrorKind::TimedOut, "reader stalled"))?
         })
@@ -157,7 +172,7 @@ fn end_of_stream_behind_a_short_read_is_seen() {
             go_tx.send(()).unwrap();
             // Block the loop (deliberately) while "abc" and the FIN land.
             thread::sleep(Duration::from_millis(100));
-            let rest = timeout(LIMIT, read_all_varying(&mut conn, &[64])).await;
+            let rest = timeout(LIMIT, read_all_varying(&mut conn, &[64], usize::MAX)).await;
             drop(conn);
             peer.join().unwrap();
             rest.map_err(|_| std::io::Error::new(ErrorKind::TimedOut, "end of stream lost"))?
@@ -165,4 +180,31 @@ fn end_of_stream_behind_a_short_read_is_seen() {
         .unwrap()
         .unwrap();
     assert_eq!(got, b"abc");
+}
+
+#[test]
+fn a_full_read_leaves_the_rest_readable() {
+    // 100 bytes in one write, then silence (no FIN): one edge in all. A
+    // read that fills its 1-byte buffer says nothing about what is left,
+    // so the other 99 must be read without any further edge.
+    let mut rt = Runtime::new().unwrap();
+    let got = rt
+        .block_on(async {
+            let listener = TcpListener::bind(any_port())?;
+            let addr = listener.local_addr()?;
+            let peer = thread::spawn(move || {
+                let mut s = connect(addr);
+                s.write_all(&pattern(100)).unwrap();
+                let mut rest = [0u8; 1];
+                let _ = s.read(&mut rest); // until the reader closes
+            });
+            let (mut conn, _) = listener.accept().await?;
+            let got = timeout(LIMIT, read_all_varying(&mut conn, &[1], 100)).await;
+            drop(conn);
+            peer.join().unwrap();
+            got.map_err(|_| std::io::Error::new(ErrorKind::TimedOut, "rest never read"))?
+        })
+        .unwrap()
+        .unwrap();
+    assert!(got == pattern(100), "bytes differ");
 }
