@@ -24,6 +24,15 @@
 //!
 //! Throughput is in round trips ("elements") per second. Linux only: the
 //! client and the floor are epoll loops.
+//!
+//! Syscalls per round trip are steadier than times on a shared machine;
+//! count them with `strace -ff -o t -e trace=recvfrom,sendto,epoll_wait
+//! <bench binary> --bench --profile-time 3 '^echo/1conn/simul_future$'`
+//! (each `t.<tid>` file is one thread; the client is the first). Every
+//! server here, raw floor included, should show one `recvfrom`, one
+//! `sendto` and at most one `epoll_wait` per round trip, and no
+//! `epoll_ctl`: a `recvfrom` returning `EAGAIN` per round trip means a
+//! reader is not using the short-read rule (simul-reactor, *Triggering*).
 #![allow(missing_docs)]
 
 #[cfg(target_os = "linux")]
