@@ -204,8 +204,10 @@ pub(crate) struct Readiness {
     pub(crate) readable: bool,
     /// Data can be written.
     pub(crate) writable: bool,
-    /// The peer shut down its writing side (end-of-file is coming).
-    pub(crate) read_closed: bool,
+    /// A read that returns less than its buffer means the socket is empty
+    /// ([`Event::short_read_drains`](simul_reactor::Event::short_read_drains):
+    /// false once the peer shut down, on urgent data, and on kqueue).
+    pub(crate) short_read_drains: bool,
     /// An error or hang-up is pending.
     pub(crate) broken: bool,
 }
@@ -1378,7 +1380,7 @@ impl EventLoop {
                     let readiness = Readiness {
                         readable: ev.is_readable() || ev.is_read_closed(),
                         writable: ev.is_writable() || ev.is_write_closed(),
-                        read_closed: ev.is_read_closed(),
+                        short_read_drains: ev.short_read_drains(),
                         broken,
                     };
                     let source = source.clone();

@@ -233,12 +233,15 @@ impl Conn {
 
     /// Reads until `WouldBlock`, end-of-file, an error or the budget.
     ///
-    /// `short_read_drains`: a read that returns less than the buffer means
-    /// the socket is empty, so the burst may stop without the extra read
-    /// that would say `WouldBlock` (data arriving later raises a new edge:
-    /// epoll and kqueue report every arrival to an edge-triggered
-    /// registration). Not when the event said the peer shut down: its
-    /// end-of-file raises no further edge, so then we read until we see it.
+    /// `short_read_drains` (from the event, see
+    /// [`Event::short_read_drains`](simul_reactor::Event::short_read_drains)
+    /// and the reactor's [Triggering](simul_reactor#triggering) docs): a
+    /// read that returns less than the buffer means the socket was empty,
+    /// so the burst may stop without the extra read that would say
+    /// `WouldBlock`; anything arriving later raises a new edge. It is false
+    /// when the event announced end-of-file, an error or urgent data (no
+    /// later edge would come for what is already queued), and for bursts
+    /// not started by an event (budget spent, reading resumed).
     fn do_read(self: &Rc<Conn>, lp: &mut EventLoop, short_read_drains: bool) {
         let mut buf = lp.take_read_buf(READ_CHUNK);
         let again = self.read_burst(lp, &mut buf, short_read_drains);
@@ -406,7 +409,7 @@ impl IoSource for Conn {
             }
         }
         if readiness.readable || readiness.broken {
-            self.do_read(lp, !readiness.read_closed);
+            self.do_read(lp, readiness.short_read_drains);
         }
         if readiness.writable || readiness.broken {
             self.flush();

@@ -12,6 +12,9 @@
 //!        v                                         wake the kept waiters
 //!   try the syscall
 //!     ok          --> Ready
+//!     short read  --> clear the flag, Ready    (stream reads only: the
+//!                                               socket is empty; see
+//!                                               `poll_read_stream`)
 //!     WouldBlock  --> clear the flag, keep waker, Pending
 //! ```
 //!
@@ -48,6 +51,11 @@ pub(crate) struct Source {
     readable: bool,
     /// Writable since the last `WouldBlock`.
     writable: bool,
+    /// Some event said end-of-file, an error or urgent data is pending
+    /// (or the backend cannot tell): from then on only `WouldBlock`
+    /// clears `readable`, never a short read. Sticky, because end-of-file
+    /// and errors are final and raise no later edge.
+    reads_to_would_block: bool,
     /// Who waits to read.
     reader: Option<Waiter>,
     /// Who waits to write.
@@ -88,6 +96,7 @@ impl IoSources {
         let failed = event.is_error();
         if event.is_readable() || event.is_read_closed() || failed {
             source.readable = true;
+            source.reads_to_would_block |= !event.short_read_drains();
             woken.extend(source.reader.take());
         }
         if event.is_writable() || event.is_write_closed() || failed {
@@ -156,8 +165,14 @@ impl Registration {
             io.free.push(slot);
             return Err(e);
         }
-        io.slots[slot] =
-            Some(Source { generation, readable: true, writable: true, reader: None, writer: None });
+        io.slots[slot] = Some(Source {
+            generation,
+            readable: true,
+            writable: true,
+            reads_to_would_block: false,
+            reader: None,
+            writer: None,
+        });
         Ok(Registration { core, shared: core.shared.clone(), fd, slot, generation })
     }
 
@@ -220,6 +235,40 @@ impl Registration {
                 result => return Poll::Ready(result),
             }
         }
+    }
+}
+
+impl Registration {
+    /// [`poll_io`](Registration::poll_io) for a read of a **stream**
+    /// socket into `len` bytes: a read that returns fewer (but some) bytes
+    /// means the socket was empty, so the readiness flag is cleared and
+    /// the next read parks at once instead of making the syscall that
+    /// would return `WouldBlock`. Data arriving after the read raises a new
+    /// edge, which sets the flag again; see the reactor's
+    /// [Triggering](simul_reactor#triggering) docs for why, and for the
+    /// cases (end-of-file, errors, urgent data, kqueue) in which the
+    /// shortcut is not taken.
+    ///
+    /// # Errors
+    ///
+    /// As [`poll_io`](Registration::poll_io).
+    pub(crate) fn poll_read_stream(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let result = self.poll_io(cx, Direction::Read, op);
+        if let Poll::Ready(Ok(n)) = result
+            && n > 0
+            && n < len
+            && let Some(core) = self.core()
+            && let Some(Some(source)) = core.io.borrow_mut().slots.get_mut(self.slot)
+            && !source.reads_to_would_block
+        {
+            source.readable = false;
+        }
+        result
     }
 }
 

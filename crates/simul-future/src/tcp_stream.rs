@@ -156,8 +156,8 @@ impl AsyncRead for TcpStream {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        let inner = &this.inner;
-        this.registration.poll_io(cx, Direction::Read, || (&*inner).read(buf))
+        let (inner, len) = (&this.inner, buf.len());
+        this.registration.poll_read_stream(cx, len, || (&*inner).read(buf))
     }
 }
 

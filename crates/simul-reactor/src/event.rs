@@ -38,7 +38,8 @@ use crate::sys::{self, RawEvent, event};
 pub struct Event {
     /// The token given at registration.
     token: Token,
-    /// `READABLE | WRITABLE | ERROR | READ_CLOSED | WRITE_CLOSED` bits.
+    /// `READABLE | WRITABLE | ERROR | READ_CLOSED | WRITE_CLOSED |
+    /// SHORT_READ_DRAINS` bits.
     flags: u8,
 }
 
@@ -47,6 +48,7 @@ const WRITABLE: u8 = 2;
 const ERROR: u8 = 4;
 const READ_CLOSED: u8 = 8;
 const WRITE_CLOSED: u8 = 16;
+const SHORT_READ_DRAINS: u8 = 32;
 
 impl Event {
     pub(crate) fn from_raw(raw: &RawEvent) -> Event {
@@ -65,6 +67,9 @@ impl Event {
         }
         if event::is_write_closed(raw) {
             flags |= WRITE_CLOSED;
+        }
+        if event::short_read_drains(raw) {
+            flags |= SHORT_READ_DRAINS;
         }
         Event { token: event::token(raw), flags }
     }
@@ -112,6 +117,68 @@ impl Event {
     pub fn is_write_closed(&self) -> bool {
         self.flags & WRITE_CLOSED != 0
     }
+    /// Whether, after this event, a read from a **stream socket** that
+    /// returns fewer bytes than its buffer holds may be taken to mean
+    /// "drained", so the reader can wait again without the extra read that
+    /// would return `WouldBlock` (see [Triggering](crate#triggering) for
+    /// why this is sound and when it is not).
+    ///
+    /// `false` when the event also says the peer shut down or failed (the
+    /// end-of-file or error raises no later edge, so read until you see
+    /// it), when urgent (out-of-band) data is pending (a TCP read stops
+    /// short at the urgent mark with data queued behind it), and always on
+    /// kqueue, whose read filter does not report urgent data. When it is
+    /// `false`, read until `WouldBlock` (or `Ok(0)`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use simul_reactor::{Events, Interest, Reactor, Token};
+    /// use std::io::{Read, Write};
+    /// use std::net::{Shutdown, TcpListener, TcpStream};
+    /// use std::os::fd::AsRawFd;
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let mut client = TcpStream::connect(listener.local_addr()?)?;
+    /// let (mut server, _) = listener.accept()?;
+    /// server.set_nonblocking(true)?;
+    /// let mut reactor = Reactor::new()?;
+    /// reactor.register(server.as_raw_fd(), Token(7), Interest::READABLE)?;
+    /// client.write_all(b"ping")?;
+    /// client.shutdown(Shutdown::Write)?;
+    /// let mut events = Events::with_capacity(8);
+    /// let mut buf = [0u8; 64];
+    /// let mut got = Vec::new();
+    /// loop {
+    ///     reactor.poll(&mut events, None)?;
+    ///     let Some(ev) = events.iter().next() else { continue };
+    ///     if ev.short_read_drains() {
+    ///         // Only data so far: one read, and a short one means empty.
+    ///         let n = server.read(&mut buf)?;
+    ///         got.extend_from_slice(&buf[..n]);
+    ///         if n > 0 && n < buf.len() {
+    ///             continue;
+    ///         }
+    ///     }
+    ///     // End-of-file announced (or no shortcut here): read until it shows.
+    ///     loop {
+    ///         match server.read(&mut buf) {
+    ///             Ok(0) => break,
+    ///             Ok(n) => got.extend_from_slice(&buf[..n]),
+    ///             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+    ///             Err(e) => return Err(e),
+    ///         }
+    ///     }
+    ///     if ev.is_read_closed() {
+    ///         break;
+    ///     }
+    /// }
+    /// assert_eq!(got, b"ping");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn short_read_drains(&self) -> bool {
+        self.flags & SHORT_READ_DRAINS != 0
+    }
 }
 
 impl fmt::Debug for Event {
@@ -123,6 +190,7 @@ impl fmt::Debug for Event {
             .field("error", &self.is_error())
             .field("read_closed", &self.is_read_closed())
             .field("write_closed", &self.is_write_closed())
+            .field("short_read_drains", &self.short_read_drains())
             .finish()
     }
 }

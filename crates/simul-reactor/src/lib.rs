@@ -106,6 +106,76 @@
 //! an event: re-registration re-arms the descriptor, and one that is still
 //! ready is reported again by the next poll.
 //!
+//! ### A refinement: a short read means drained
+//!
+//! "Until `WouldBlock`" costs one extra read per event: the last one,
+//! which finds nothing. For a **stream socket** (TCP, Unix stream) that
+//! read can be skipped when the one before it was *short*, returning
+//! fewer bytes than the buffer holds, and [`Event::short_read_drains`]
+//! says so for the event that woke you. Why that is sound:
+//!
+//! 1. A stream read copies from the receive queue until the buffer is
+//!    full or the queue is empty. So a short read means the queue was
+//!    empty at that moment: nothing was left behind.
+//! 2. Every arrival after that moment (data, end-of-file, a reset) wakes
+//!    the socket's wait queue, and an edge-triggered registration is
+//!    queued for reporting on *every* such wake-up since it was last
+//!    reported, not only when the socket goes from empty to non-empty
+//!    (epoll(7): each wake-up runs epoll's callback, which puts the item
+//!    back on the ready list; kqueue: each arrival re-runs the read
+//!    filter, and `EV_CLEAR` only resets what was already retrieved). The
+//!    read came after the report that woke the reader, so the arrival
+//!    comes after it too, and the next poll reports it.
+//!
+//! Where point 1 fails, the refinement is wrong, and
+//! [`Event::short_read_drains`] is `false`:
+//!
+//! * **End-of-file and errors.** When the event already says the peer
+//!   shut down (`EPOLLRDHUP`, `EPOLLHUP`, `EV_EOF`) or failed, the `0`
+//!   or the error is already queued and raises no later edge: read until
+//!   you see it.
+//! * **TCP urgent data.** A TCP read stops short at the urgent
+//!   (out-of-band) mark with data queued behind it. epoll reports a
+//!   pending urgent byte as `EPOLLPRI` (registered with every readable
+//!   interest), so those events say `false`; an urgent byte that arrives
+//!   after the report raises its own edge. kqueue's read filter does not
+//!   report urgent data, so on kqueue it is always `false`.
+//! * **Anything but a byte stream.** A datagram socket returns one
+//!   datagram per read, however short; a Unix stream read also stops
+//!   short at a message carrying descriptors or credentials. Read those
+//!   until `WouldBlock`.
+//! * **A full read** says nothing: more may be queued. Read again.
+//! * **A burst not started by an event** (a reader that stopped early,
+//!   for fairness, and resumes later) must read until `WouldBlock`: the
+//!   edge that would announce the rest has been consumed.
+//!
+//! ```
+//! use simul_reactor::{Events, Interest, Reactor, Token};
+//! use std::io::{Read, Write};
+//! use std::net::{TcpListener, TcpStream};
+//! use std::os::fd::AsRawFd;
+//!
+//! let listener = TcpListener::bind("127.0.0.1:0")?;
+//! let mut client = TcpStream::connect(listener.local_addr()?)?;
+//! let (mut server, _) = listener.accept()?;
+//! server.set_nonblocking(true)?;
+//! let mut reactor = Reactor::new()?;
+//! reactor.register(server.as_raw_fd(), Token(0), Interest::READABLE)?;
+//!
+//! let mut events = Events::with_capacity(8);
+//! let mut buf = [0u8; 1024];
+//! for word in [&b"e2e4"[..], b"e7e5", b"g1f3"] {
+//!     client.write_all(word)?;
+//!     reactor.poll(&mut events, None)?; // one edge per arrival
+//!     let ev = events.iter().next().unwrap();
+//!     assert!(ev.short_read_drains() || cfg!(not(target_os = "linux")));
+//!     let n = server.read(&mut buf)?; // short: 4 < 1024, so drained
+//!     assert_eq!(&buf[..n], word);
+//!     // No second read: the next word raises a new edge.
+//! }
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
 //! ## Processes and signals
 //!
 //! A blocking call on the loop's thread stops *everything*: while

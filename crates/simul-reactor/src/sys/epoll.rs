@@ -210,4 +210,10 @@ pub(crate) mod event {
         let e = ev.events;
         e & HUP != 0 || (e & OUT != 0 && e & ERR != 0) || e == ERR
     }
+    /// Plain data only: no end-of-file, hang-up, error or urgent data
+    /// (`EPOLLPRI`, which TCP raises while an urgent byte is pending: a
+    /// read stops short at its mark).
+    pub(crate) fn short_read_drains(ev: &RawEvent) -> bool {
+        ev.events & (PRI | ERR | HUP | RDHUP) == 0
+    }
 }

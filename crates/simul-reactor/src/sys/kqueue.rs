@@ -651,6 +651,13 @@ pub(crate) mod event {
     pub(crate) fn is_write_closed(ev: &RawEvent) -> bool {
         ev.filter == libc::EVFILT_WRITE && ev.flags & libc::EV_EOF != 0
     }
+    /// Never: `EVFILT_READ` does not say whether TCP urgent data is
+    /// pending (FreeBSD's `soreceive` stops short at the out-of-band mark
+    /// with data queued behind it), and this backend is compiled, not run,
+    /// in CI. Readers here always read until `WouldBlock`.
+    pub(crate) fn short_read_drains(_: &RawEvent) -> bool {
+        false
+    }
 }
 
 /// The notifier on kqueue: a user event (`EVFILT_USER`), no descriptor.
