@@ -5,7 +5,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::task::{WaitReason, Waiter, note_wait};
+use crate::fair_line::Place;
+use crate::task::WaitReason;
 use crate::{Lock, LockGuard};
 
 /// The future of [`Lock::acquire`]: a leaf future.
@@ -41,25 +42,15 @@ use crate::{Lock, LockGuard};
 pub struct AcquireLock<'a> {
     /// The lock.
     lock: &'a Lock,
-    /// Where the acquisition stands.
-    state: State,
-}
-
-/// The states of [`AcquireLock`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum State {
-    /// Not polled yet.
-    Start,
-    /// In the line with this ticket.
-    Waiting(u64),
-    /// Returned its guard.
-    Done,
+    /// Our place in its line (leaves it, or hands a granted permit on, when
+    /// dropped: 6, 7).
+    place: Place<'a>,
 }
 
 impl<'a> AcquireLock<'a> {
     /// A future that has not asked yet.
     pub(crate) fn new(lock: &'a Lock) -> AcquireLock<'a> {
-        AcquireLock { lock, state: State::Start }
+        AcquireLock { lock, place: Place::new(&lock.line) }
     }
 }
 
@@ -68,71 +59,12 @@ impl<'a> Future for AcquireLock<'a> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<LockGuard<'a>> {
         let lock = self.lock;
-        let mut inner = lock.inner.borrow_mut();
-        match self.state {
-            State::Start => {
-                // 1: unlocked implies nobody waits (the invariant).
-                if !inner.locked {
-                    inner.locked = true;
-                    drop(inner);
-                    self.state = State::Done;
-                    return Poll::Ready(LockGuard { lock });
-                }
-                // 2
-                let ticket = inner.next_ticket;
-                inner.next_ticket += 1;
-                inner.waiting.insert(ticket, Waiter::from_cx(cx));
-                drop(inner);
-                self.state = State::Waiting(ticket);
-            }
-            State::Waiting(ticket) => {
-                // 5
-                if inner.granted == Some(ticket) {
-                    inner.granted = None;
-                    drop(inner);
-                    self.state = State::Done;
-                    return Poll::Ready(LockGuard { lock });
-                }
-                // 4
-                let stale = match inner.waiting.get_mut(&ticket) {
-                    Some(w) if !w.will_wake(cx) => Some(std::mem::replace(w, Waiter::from_cx(cx))),
-                    _ => None,
-                };
-                drop(inner);
-                drop(stale);
-            }
-            State::Done => panic!("AcquireLock polled after it returned Ready"),
-        }
-        note_wait(cx, WaitReason::Lock);
-        Poll::Pending
-    }
-}
-
-impl Drop for AcquireLock<'_> {
-    fn drop(&mut self) {
-        let State::Waiting(ticket) = self.state else { return };
-        let (left, woken) = {
-            let mut inner = self.lock.inner.borrow_mut();
-            match inner.waiting.remove(&ticket) {
-                // 6
-                Some(w) => (Some(w), None),
-                // 7: we own the lock without a guard; release it.
-                None if inner.granted == Some(ticket) => {
-                    inner.granted = None;
-                    (None, inner.release())
-                }
-                None => (None, None),
-            }
-        };
-        drop(left);
-        if let Some(w) = woken {
-            w.wake();
-        }
+        self.place.poll(cx, "AcquireLock", WaitReason::Lock).map(|()| LockGuard { lock })
     }
 }
 
 impl fmt::Debug for AcquireLock<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AcquireLock").field("state", &self.state).finish_non_exhaustive()
+        f.debug_struct("AcquireLock").field("state", &self.place.state).finish_non_exhaustive()
     }
 }

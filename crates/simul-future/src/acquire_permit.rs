@@ -5,7 +5,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::task::{WaitReason, Waiter, note_wait};
+use crate::fair_line::Place;
+use crate::task::WaitReason;
 use crate::{Permit, Semaphore};
 
 /// The future of [`Semaphore::acquire`]: a leaf future.
@@ -43,25 +44,15 @@ use crate::{Permit, Semaphore};
 pub struct AcquirePermit<'a> {
     /// The semaphore.
     semaphore: &'a Semaphore,
-    /// Where the acquisition stands.
-    state: State,
-}
-
-/// The states of [`AcquirePermit`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum State {
-    /// Not polled yet.
-    Start,
-    /// In the line with this ticket.
-    Waiting(u64),
-    /// Returned its permit.
-    Done,
+    /// Our place in its line (leaves it, or hands a granted permit on, when
+    /// dropped: 6, 7).
+    place: Place<'a>,
 }
 
 impl<'a> AcquirePermit<'a> {
     /// A future that has not asked yet.
     pub(crate) fn new(semaphore: &'a Semaphore) -> AcquirePermit<'a> {
-        AcquirePermit { semaphore, state: State::Start }
+        AcquirePermit { semaphore, place: Place::new(&semaphore.line) }
     }
 }
 
@@ -70,68 +61,12 @@ impl<'a> Future for AcquirePermit<'a> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Permit<'a>> {
         let semaphore = self.semaphore;
-        let mut inner = semaphore.inner.borrow_mut();
-        match self.state {
-            State::Start => {
-                // 1: free permits imply an empty line (the invariant).
-                if inner.permits > 0 {
-                    inner.permits -= 1;
-                    drop(inner);
-                    self.state = State::Done;
-                    return Poll::Ready(Permit { semaphore });
-                }
-                // 2
-                let ticket = inner.next_ticket;
-                inner.next_ticket += 1;
-                inner.waiting.insert(ticket, Waiter::from_cx(cx));
-                drop(inner);
-                self.state = State::Waiting(ticket);
-            }
-            State::Waiting(ticket) => {
-                // 5
-                if inner.granted.remove(&ticket) {
-                    drop(inner);
-                    self.state = State::Done;
-                    return Poll::Ready(Permit { semaphore });
-                }
-                // 4: polled by someone else (a select, a join) or a
-                // spurious wake: keep the newest waker.
-                let stale = match inner.waiting.get_mut(&ticket) {
-                    Some(w) if !w.will_wake(cx) => Some(std::mem::replace(w, Waiter::from_cx(cx))),
-                    _ => None,
-                };
-                drop(inner);
-                drop(stale);
-            }
-            State::Done => panic!("AcquirePermit polled after it returned Ready"),
-        }
-        note_wait(cx, WaitReason::Semaphore);
-        Poll::Pending
-    }
-}
-
-impl Drop for AcquirePermit<'_> {
-    fn drop(&mut self) {
-        let State::Waiting(ticket) = self.state else { return };
-        let (left, woken) = {
-            let mut inner = self.semaphore.inner.borrow_mut();
-            match inner.waiting.remove(&ticket) {
-                // 6
-                Some(w) => (Some(w), None),
-                // 7
-                None if inner.granted.remove(&ticket) => (None, inner.release()),
-                None => (None, None),
-            }
-        };
-        drop(left);
-        if let Some(w) = woken {
-            w.wake();
-        }
+        self.place.poll(cx, "AcquirePermit", WaitReason::Semaphore).map(|()| Permit { semaphore })
     }
 }
 
 impl fmt::Debug for AcquirePermit<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AcquirePermit").field("state", &self.state).finish_non_exhaustive()
+        f.debug_struct("AcquirePermit").field("state", &self.place.state).finish_non_exhaustive()
     }
 }

@@ -248,6 +248,7 @@ mod child_pipes;
 mod ctrl_c;
 mod error;
 mod event;
+mod fair_line;
 mod interval;
 mod io_source;
 mod join;

@@ -2,12 +2,11 @@
 //! (asyncio's `Lock`, made fair).
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
 
 use crate::AcquireLock;
-use crate::task::Waiter;
+use crate::fair_line::{self, Line};
 
 /// A lock that one task holds at a time; [`acquire`](Lock::acquire) waits
 /// for it and gives a [`LockGuard`] that releases it when dropped.
@@ -54,42 +53,8 @@ use crate::task::Waiter;
 /// # Ok::<(), simul_future::RuntimeError>(())
 /// ```
 pub struct Lock {
-    /// Shared by clones.
-    pub(crate) inner: Rc<RefCell<Inner>>,
-}
-
-/// The state behind a [`Lock`].
-///
-/// # Invariant
-///
-/// `!locked` implies `waiting` is empty and `granted` is `None`.
-pub(crate) struct Inner {
-    /// Someone holds the lock, or it was handed to `granted`.
-    pub(crate) locked: bool,
-    /// Waiting acquirers by ticket; the first entry is the oldest.
-    pub(crate) waiting: BTreeMap<u64, Waiter>,
-    /// The acquirer the lock was handed to, not polled since.
-    pub(crate) granted: Option<u64>,
-    /// The next ticket.
-    pub(crate) next_ticket: u64,
-}
-
-impl Inner {
-    /// Releases the lock: hands it to the oldest waiter, whose waker is
-    /// given back to be woken once the borrow is over, or frees it.
-    #[must_use]
-    pub(crate) fn release(&mut self) -> Option<Waiter> {
-        match self.waiting.pop_first() {
-            Some((ticket, waiter)) => {
-                self.granted = Some(ticket);
-                Some(waiter)
-            }
-            None => {
-                self.locked = false;
-                None
-            }
-        }
-    }
+    /// A line with one permit: free when unlocked. Shared by clones.
+    pub(crate) line: Rc<RefCell<Line>>,
 }
 
 impl Lock {
@@ -101,9 +66,7 @@ impl Lock {
     /// assert!(!simul_future::Lock::new().is_locked());
     /// ```
     pub fn new() -> Lock {
-        let inner =
-            Inner { locked: false, waiting: BTreeMap::new(), granted: None, next_ticket: 0 };
-        Lock { inner: Rc::new(RefCell::new(inner)) }
+        Lock { line: Rc::new(Line::new(1)) }
     }
 
     /// Waits for the lock (at once if it is free).
@@ -126,12 +89,8 @@ impl Lock {
     /// assert!(!lock.is_locked());
     /// ```
     pub fn try_acquire(&self) -> Option<LockGuard<'_>> {
-        let mut inner = self.inner.borrow_mut();
-        if inner.locked {
-            return None;
-        }
-        inner.locked = true;
-        Some(LockGuard { lock: self })
+        // Not `then_some`: a guard built and dropped would release the lock.
+        if self.line.borrow_mut().try_take() { Some(LockGuard { lock: self }) } else { None }
     }
 
     /// Whether someone holds the lock (or it was handed to a waiter that
@@ -140,7 +99,7 @@ impl Lock {
     /// # Examples
     /// See [`Lock::try_acquire`].
     pub fn is_locked(&self) -> bool {
-        self.inner.borrow().locked
+        self.line.borrow().permits == 0
     }
 
     /// How many acquirers wait.
@@ -151,7 +110,7 @@ impl Lock {
     /// assert_eq!(simul_future::Lock::new().waiters(), 0);
     /// ```
     pub fn waiters(&self) -> usize {
-        self.inner.borrow().waiting.len()
+        self.line.borrow().waiting.len()
     }
 }
 
@@ -163,16 +122,16 @@ impl Default for Lock {
 
 impl Clone for Lock {
     fn clone(&self) -> Lock {
-        Lock { inner: self.inner.clone() }
+        Lock { line: self.line.clone() }
     }
 }
 
 impl fmt::Debug for Lock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let inner = self.inner.borrow();
+        let line = self.line.borrow();
         f.debug_struct("Lock")
-            .field("locked", &inner.locked)
-            .field("waiters", &inner.waiting.len())
+            .field("locked", &(line.permits == 0))
+            .field("waiters", &line.waiting.len())
             .finish_non_exhaustive()
     }
 }
@@ -190,10 +149,7 @@ pub struct LockGuard<'a> {
 
 impl Drop for LockGuard<'_> {
     fn drop(&mut self) {
-        let woken = self.lock.inner.borrow_mut().release();
-        if let Some(w) = woken {
-            w.wake();
-        }
+        fair_line::release(&self.lock.line);
     }
 }
 

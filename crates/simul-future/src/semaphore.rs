@@ -2,12 +2,11 @@
 //! they asked (asyncio's `Semaphore`, made fair).
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::rc::Rc;
 
 use crate::AcquirePermit;
-use crate::task::Waiter;
+use crate::fair_line::{self, Line};
 
 /// A number of permits; [`acquire`](Semaphore::acquire) waits for one and
 /// gives a [`Permit`] that returns it when dropped.
@@ -50,45 +49,8 @@ use crate::task::Waiter;
 /// # Ok::<(), simul_future::RuntimeError>(())
 /// ```
 pub struct Semaphore {
-    /// Shared by clones.
-    pub(crate) inner: Rc<RefCell<Inner>>,
-}
-
-/// The state behind a [`Semaphore`].
-///
-/// # Invariant
-///
-/// `permits > 0` implies `waiting` is empty: a released permit goes to
-/// the oldest waiter before it can rest in `permits`.
-pub(crate) struct Inner {
-    /// Permits nobody holds or has been handed.
-    pub(crate) permits: usize,
-    /// Waiting acquirers by ticket; tickets grow, so the first entry is
-    /// the oldest waiter.
-    pub(crate) waiting: BTreeMap<u64, Waiter>,
-    /// Acquirers that were handed a permit but have not been polled since:
-    /// the permit is theirs (and goes back if they are dropped).
-    pub(crate) granted: BTreeSet<u64>,
-    /// The next ticket.
-    pub(crate) next_ticket: u64,
-}
-
-impl Inner {
-    /// Returns one permit: hands it to the oldest waiter, if any, whose
-    /// waker is given back to be woken once the borrow is over.
-    #[must_use]
-    pub(crate) fn release(&mut self) -> Option<Waiter> {
-        match self.waiting.pop_first() {
-            Some((ticket, waiter)) => {
-                self.granted.insert(ticket);
-                Some(waiter)
-            }
-            None => {
-                self.permits += 1;
-                None
-            }
-        }
-    }
+    /// The permits and their waiters. Shared by clones.
+    pub(crate) line: Rc<RefCell<Line>>,
 }
 
 impl Semaphore {
@@ -100,9 +62,7 @@ impl Semaphore {
     /// assert_eq!(simul_future::Semaphore::new(3).available_permits(), 3);
     /// ```
     pub fn new(permits: usize) -> Semaphore {
-        let inner =
-            Inner { permits, waiting: BTreeMap::new(), granted: BTreeSet::new(), next_ticket: 0 };
-        Semaphore { inner: Rc::new(RefCell::new(inner)) }
+        Semaphore { line: Rc::new(Line::new(permits)) }
     }
 
     /// Waits for a permit (at once if one is free and nobody waits).
@@ -125,13 +85,9 @@ impl Semaphore {
     /// assert!(s.try_acquire().is_some());
     /// ```
     pub fn try_acquire(&self) -> Option<Permit<'_>> {
-        let mut inner = self.inner.borrow_mut();
-        // By the invariant, free permits mean nobody waits.
-        if inner.permits == 0 {
-            return None;
-        }
-        inner.permits -= 1;
-        Some(Permit { semaphore: self })
+        // By the line's invariant, free permits mean nobody waits.
+        // Not `then_some`: a permit built and dropped would be released.
+        if self.line.borrow_mut().try_take() { Some(Permit { semaphore: self }) } else { None }
     }
 
     /// Adds `n` permits, handing them to waiters first.
@@ -145,10 +101,7 @@ impl Semaphore {
     /// ```
     pub fn add_permits(&self, n: usize) {
         for _ in 0..n {
-            let woken = self.inner.borrow_mut().release();
-            if let Some(w) = woken {
-                w.wake();
-            }
+            fair_line::release(&self.line);
         }
     }
 
@@ -158,7 +111,7 @@ impl Semaphore {
     /// # Examples
     /// See [`Semaphore::new`].
     pub fn available_permits(&self) -> usize {
-        self.inner.borrow().permits
+        self.line.borrow().permits
     }
 
     /// How many acquirers wait for a permit.
@@ -169,22 +122,22 @@ impl Semaphore {
     /// assert_eq!(simul_future::Semaphore::new(1).waiters(), 0);
     /// ```
     pub fn waiters(&self) -> usize {
-        self.inner.borrow().waiting.len()
+        self.line.borrow().waiting.len()
     }
 }
 
 impl Clone for Semaphore {
     fn clone(&self) -> Semaphore {
-        Semaphore { inner: self.inner.clone() }
+        Semaphore { line: self.line.clone() }
     }
 }
 
 impl fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let inner = self.inner.borrow();
+        let line = self.line.borrow();
         f.debug_struct("Semaphore")
-            .field("permits", &inner.permits)
-            .field("waiters", &inner.waiting.len())
+            .field("permits", &line.permits)
+            .field("waiters", &line.waiting.len())
             .finish_non_exhaustive()
     }
 }
@@ -202,10 +155,7 @@ pub struct Permit<'a> {
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        let woken = self.semaphore.inner.borrow_mut().release();
-        if let Some(w) = woken {
-            w.wake();
-        }
+        fair_line::release(&self.semaphore.line);
     }
 }
 
