@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use simul_reactor::Interest;
 
-use crate::io_source::{Direction, Registration};
+use crate::io_source::Registration;
 use crate::{AsyncRead, AsyncWrite};
 
 /// The write end of a child's standard input, registered with the
@@ -42,11 +42,8 @@ impl AsyncWrite for ChildStdin {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
         let inner = &mut this.inner;
-        this.registration.poll_io(cx, Direction::Write, || inner.write(buf))
+        this.registration.poll_write_buf(cx, buf, |buf| inner.write(buf))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -94,11 +91,8 @@ macro_rules! child_reader {
                 buf: &mut [u8],
             ) -> Poll<io::Result<usize>> {
                 let this = self.get_mut();
-                if buf.is_empty() {
-                    return Poll::Ready(Ok(0));
-                }
                 let inner = &mut this.inner;
-                this.registration.poll_io(cx, Direction::Read, || inner.read(buf))
+                this.registration.poll_read_buf(cx, buf, |buf| inner.read(buf))
             }
         }
     };

@@ -272,6 +272,46 @@ impl Registration {
     }
 }
 
+impl Registration {
+    /// [`poll_io`](Registration::poll_io) for a read into `buf`, as
+    /// [`AsyncRead::poll_read`](crate::AsyncRead::poll_read) wants it: an
+    /// empty `buf` gives `Ok(0)` at once, without waiting.
+    ///
+    /// # Errors
+    ///
+    /// As [`poll_io`](Registration::poll_io).
+    pub(crate) fn poll_read_buf(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+        mut read: impl FnMut(&mut [u8]) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        self.poll_io(cx, Direction::Read, || read(buf))
+    }
+
+    /// [`poll_io`](Registration::poll_io) for a write of `buf`, as
+    /// [`AsyncWrite::poll_write`](crate::AsyncWrite::poll_write) wants it:
+    /// an empty `buf` gives `Ok(0)` at once, without waiting.
+    ///
+    /// # Errors
+    ///
+    /// As [`poll_io`](Registration::poll_io).
+    pub(crate) fn poll_write_buf(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+        mut write: impl FnMut(&[u8]) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        self.poll_io(cx, Direction::Write, || write(buf))
+    }
+}
+
 impl Drop for Registration {
     fn drop(&mut self) {
         let Some(core) = self.core() else { return };

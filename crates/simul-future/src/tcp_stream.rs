@@ -168,11 +168,7 @@ impl AsyncWrite for TcpStream {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        let inner = &this.inner;
-        this.registration.poll_io(cx, Direction::Write, || (&*inner).write(buf))
+        this.registration.poll_write_buf(cx, buf, |buf| (&this.inner).write(buf))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
