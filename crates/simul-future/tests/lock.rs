@@ -119,3 +119,13 @@ fn waiting_for_a_lock_held_by_yourself_is_a_deadlock() {
     let Err(RuntimeError::Deadlock(d)) = r else { panic!("expected a deadlock, got {r:?}") };
     assert_eq!(d.stuck[0].waiting_on, "a Lock held by another task");
 }
+
+#[test]
+fn a_failed_try_acquire_leaves_the_lock_held() {
+    let lock = Lock::new();
+    let guard = lock.try_acquire().expect("free");
+    assert!(lock.try_acquire().is_none());
+    assert!(lock.is_locked(), "a refused try_acquire must not release the holder's lock");
+    drop(guard);
+    assert!(!lock.is_locked());
+}

@@ -123,3 +123,13 @@ fn timeouts_under_load_never_lose_a_permit() {
     })
     .unwrap();
 }
+
+#[test]
+fn a_failed_try_acquire_returns_no_permit() {
+    let s = Semaphore::new(1);
+    let permit = s.try_acquire().expect("one is free");
+    assert!(s.try_acquire().is_none());
+    assert_eq!(s.available_permits(), 0, "a refused try_acquire must not add a permit");
+    drop(permit);
+    assert_eq!(s.available_permits(), 1);
+}
