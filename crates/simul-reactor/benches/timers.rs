@@ -41,118 +41,102 @@ fn deadlines(n: usize) -> Vec<u64> {
         .collect()
 }
 
-fn configure<'a>(
-    c: &'a mut Criterion,
-    name: &str,
-) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
+/// Runs `workload` as `name/n` for every size in [`SIZES`], per timer.
+///
+/// `workload(n)` builds the structure once (reused across iterations, as a
+/// scheduler reuses its queue) and returns the closure one iteration runs
+/// over the deadlines.
+fn bench_sizes<W, F>(c: &mut Criterion, name: &str, mut workload: W)
+where
+    W: FnMut(usize) -> F,
+    F: FnMut(&[u64]),
+{
     let mut group = c.benchmark_group(name);
     group
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))
         .sampling_mode(SamplingMode::Flat);
-    group
+    for n in SIZES {
+        let due = deadlines(n);
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &due, |b, due| {
+            let mut one_iteration = workload(n);
+            b.iter(|| one_iteration(due));
+        });
+    }
+    group.finish();
 }
 
 fn insert_fire(c: &mut Criterion) {
-    let mut group = configure(c, "timer_insert_fire");
-    for n in SIZES {
-        let due = deadlines(n);
-        group.throughput(Throughput::Elements(n as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(n), &due, |b, due| {
-            let mut timers = TimerQueue::with_capacity(n);
-            b.iter(|| {
-                for (i, &d) in due.iter().enumerate() {
-                    timers.insert(Instant::from_nanos(d), i as u32);
-                }
-                while let Some(fired) = timers.pop_due(Instant::MAX) {
-                    black_box(fired);
-                }
-            });
-        });
-    }
-    group.finish();
+    bench_sizes(c, "timer_insert_fire", |n| {
+        let mut timers = TimerQueue::with_capacity(n);
+        move |due| {
+            for (i, &d) in due.iter().enumerate() {
+                timers.insert(Instant::from_nanos(d), i as u32);
+            }
+            while let Some(fired) = timers.pop_due(Instant::MAX) {
+                black_box(fired);
+            }
+        }
+    });
 }
 
 fn insert_cancel(c: &mut Criterion) {
-    let mut group = configure(c, "timer_insert_cancel");
-    for n in SIZES {
-        let due = deadlines(n);
-        group.throughput(Throughput::Elements(n as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(n), &due, |b, due| {
-            let mut timers = TimerQueue::with_capacity(n);
-            let mut keys: Vec<TimerKey> = Vec::with_capacity(n);
-            b.iter(|| {
-                for (i, &d) in due.iter().enumerate() {
-                    keys.push(timers.insert(Instant::from_nanos(d), i as u32));
-                }
-                for key in keys.drain(..) {
-                    black_box(timers.cancel(key));
-                }
-            });
-        });
-    }
-    group.finish();
+    bench_sizes(c, "timer_insert_cancel", |n| {
+        let mut timers = TimerQueue::with_capacity(n);
+        let mut keys: Vec<TimerKey> = Vec::with_capacity(n);
+        move |due| {
+            for (i, &d) in due.iter().enumerate() {
+                keys.push(timers.insert(Instant::from_nanos(d), i as u32));
+            }
+            for key in keys.drain(..) {
+                black_box(timers.cancel(key));
+            }
+        }
+    });
 }
 
 fn binary_heap_insert_pop(c: &mut Criterion) {
-    let mut group = configure(c, "binaryheap_insert_pop");
-    for n in SIZES {
-        let due = deadlines(n);
-        group.throughput(Throughput::Elements(n as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(n), &due, |b, due| {
-            let mut heap = BinaryHeap::with_capacity(n);
-            b.iter(|| {
-                for (i, &d) in due.iter().enumerate() {
-                    heap.push(Reverse((d, i as u64)));
-                }
-                while let Some(fired) = heap.pop() {
-                    black_box(fired);
-                }
-            });
-        });
-    }
-    group.finish();
+    bench_sizes(c, "binaryheap_insert_pop", |n| {
+        let mut heap = BinaryHeap::with_capacity(n);
+        move |due| {
+            for (i, &d) in due.iter().enumerate() {
+                heap.push(Reverse((d, i as u64)));
+            }
+            while let Some(fired) = heap.pop() {
+                black_box(fired);
+            }
+        }
+    });
 }
 
 fn btree_insert_fire(c: &mut Criterion) {
-    let mut group = configure(c, "btreemap_insert_fire");
-    for n in SIZES {
-        let due = deadlines(n);
-        group.throughput(Throughput::Elements(n as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(n), &due, |b, due| {
-            let mut map = BTreeMap::new();
-            b.iter(|| {
-                for (i, &d) in due.iter().enumerate() {
-                    map.insert((d, i as u64), i as u32);
-                }
-                while let Some(fired) = map.pop_first() {
-                    black_box(fired);
-                }
-            });
-        });
-    }
-    group.finish();
+    bench_sizes(c, "btreemap_insert_fire", |_| {
+        let mut map = BTreeMap::new();
+        move |due| {
+            for (i, &d) in due.iter().enumerate() {
+                map.insert((d, i as u64), i as u32);
+            }
+            while let Some(fired) = map.pop_first() {
+                black_box(fired);
+            }
+        }
+    });
 }
 
 fn btree_insert_cancel(c: &mut Criterion) {
-    let mut group = configure(c, "btreemap_insert_cancel");
-    for n in SIZES {
-        let due = deadlines(n);
-        group.throughput(Throughput::Elements(n as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(n), &due, |b, due| {
-            let mut map = BTreeMap::new();
-            b.iter(|| {
-                for (i, &d) in due.iter().enumerate() {
-                    map.insert((d, i as u64), i as u32);
-                }
-                for (i, &d) in due.iter().enumerate() {
-                    black_box(map.remove(&(d, i as u64)));
-                }
-            });
-        });
-    }
-    group.finish();
+    bench_sizes(c, "btreemap_insert_cancel", |_| {
+        let mut map = BTreeMap::new();
+        move |due| {
+            for (i, &d) in due.iter().enumerate() {
+                map.insert((d, i as u64), i as u32);
+            }
+            for (i, &d) in due.iter().enumerate() {
+                black_box(map.remove(&(d, i as u64)));
+            }
+        }
+    });
 }
 
 criterion_group!(
