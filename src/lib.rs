@@ -48,3 +48,4 @@ pub use simul_coro as coro;
 pub use simul_future as future;
 pub use simul_green as green;
 pub use simul_reactor as reactor;
+pub use simul_scenario as scenario;

@@ -172,6 +172,8 @@ impl Clock {
     /// Does `d` of blocking work: the calling thread sleeps for `d` on the
     /// real clock; on the virtual clock `d` is charged to the clock at
     /// once. Either way nothing else on this thread's loop runs meanwhile.
+    /// A running [trace recording](crate::trace) charges `d` to the unit
+    /// that runs ([`TraceKind::Blocked`](crate::trace::TraceKind::Blocked)).
     ///
     /// # Examples
     ///
@@ -184,6 +186,7 @@ impl Clock {
     /// assert_eq!(c.now().since_origin(), Duration::from_secs(3600));
     /// ```
     pub fn block_for(&self, d: Duration) {
+        crate::trace::blocked(self, d);
         match &self.kind {
             Kind::Real { .. } => std::thread::sleep(d),
             Kind::Virtual(now) => {

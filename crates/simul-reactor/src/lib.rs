@@ -265,6 +265,7 @@ mod stack;
 mod sys;
 mod timer;
 mod token;
+pub mod trace;
 #[cfg(all(
     target_os = "linux",
     target_env = "gnu",

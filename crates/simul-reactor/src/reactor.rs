@@ -5,6 +5,7 @@ use std::io;
 use std::os::fd::RawFd;
 use std::time::Duration;
 
+use crate::trace::{self, TraceKind, Unit, Wait};
 use crate::{Clock, Events, Instant, Interest, Notifier, Token, sys};
 
 /// The reactor: the one place where a simul program waits.
@@ -284,6 +285,30 @@ impl Reactor {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn poll(&mut self, events: &mut Events, deadline: Option<Instant>) -> io::Result<()> {
+        if trace::enabled() {
+            return self.poll_traced(events, deadline);
+        }
+        self.poll_inner(events, deadline)
+    }
+
+    /// [`poll`](Reactor::poll) while a trace recording runs: a poll that
+    /// took time (a wait, or a virtual jump) is drawn on the loop's lane
+    /// as [`Wait::Poll`]; an instant non-blocking look is not recorded.
+    #[cold]
+    fn poll_traced(&mut self, events: &mut Events, deadline: Option<Instant>) -> io::Result<()> {
+        let start = self.clock.now();
+        let result = self.poll_inner(events, deadline);
+        let end = self.clock.now();
+        let could_wait = self.clock.is_virtual() || deadline.is_none_or(|d| d > start);
+        if end > start && could_wait {
+            trace::record_at(start, Unit::LOOP, TraceKind::Suspended(Wait::Poll(deadline)));
+            trace::record_at(end, Unit::LOOP, TraceKind::Running);
+        }
+        result
+    }
+
+    /// The wait itself.
+    fn poll_inner(&mut self, events: &mut Events, deadline: Option<Instant>) -> io::Result<()> {
         let is_virtual = self.clock.is_virtual();
         // Under the virtual clock the first look at the OS never blocks.
         let mut block_virtual = false;
