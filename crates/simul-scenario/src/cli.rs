@@ -25,8 +25,43 @@ impl Exports {
     }
 }
 
+/// An option of one example's own, beyond the shared ones: `--conns N`
+/// for `echo`, say. Its value lands in [`Options::extra`].
+///
+/// # Examples
+///
+/// ```
+/// use simul_scenario::{Extra, Scenario, parse_args_with};
+/// const EXTRAS: &[Extra] = &[
+///     Extra { name: "--conns", value: Some("N"), help: "connections (default 100)" },
+///     Extra { name: "--serve", value: None, help: "only run the server" },
+/// ];
+/// let args = ["--conns", "7", "--serve"].map(String::from);
+/// let (opts, _) = parse_args_with(Scenario::Echo, EXTRAS, args)?.unwrap();
+/// assert_eq!(opts.extra_or("--conns", 100usize)?, 7);
+/// assert!(opts.flag("--serve"));
+/// # Ok::<(), String>(())
+/// ```
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Extra {
+    /// The option, with its dashes: `--conns`.
+    pub name: &'static str,
+    /// The value's placeholder in the usage (`N`), or `None` for a flag.
+    pub value: Option<&'static str>,
+    /// One line of help.
+    pub help: &'static str,
+}
+
 /// The usage text of a scenario example.
-fn usage(scenario: Scenario, style: Style) -> String {
+fn usage(scenario: Scenario, style: Style, extras: &[Extra]) -> String {
+    let mut own = String::new();
+    for e in extras {
+        let left = match e.value {
+            Some(v) => format!("{} {v}", e.name),
+            None => e.name.to_string(),
+        };
+        own.push_str(&format!("\n  {left:<17} {}", e.help));
+    }
     format!(
         "usage: cargo run --release -p {} --example {scenario}_{style} -- [options]\n\
          \n\
@@ -37,7 +72,7 @@ fn usage(scenario: Scenario, style: Style) -> String {
          \x20 --board           draw each variant's timeline in the terminal\n\
          \x20 --trace FILE.json write Chrome trace-event JSON (open in Perfetto)\n\
          \x20 --svg FILE.svg    write an SVG timeline\n\
-         \x20 --help            this text",
+         \x20 --help            this text{own}",
         style.crate_name(),
         scenario.real_scale()
     )
@@ -66,6 +101,22 @@ pub fn parse_args(
     scenario: Scenario,
     args: impl IntoIterator<Item = String>,
 ) -> Result<Option<(Options, Exports)>, String> {
+    parse_args_with(scenario, &[], args)
+}
+
+/// [`parse_args`] that also accepts an example's own options.
+///
+/// # Errors
+///
+/// A message naming the bad option.
+///
+/// # Examples
+/// See [`Extra`].
+pub fn parse_args_with(
+    scenario: Scenario,
+    extras: &[Extra],
+    args: impl IntoIterator<Item = String>,
+) -> Result<Option<(Options, Exports)>, String> {
     let mut opts = Options::new(scenario);
     let mut exports = Exports::default();
     let mut args = args.into_iter();
@@ -87,7 +138,13 @@ pub fn parse_args(
             "--trace" => exports.trace = Some(value("--trace")?.into()),
             "--svg" => exports.svg = Some(value("--svg")?.into()),
             "--help" | "-h" => return Ok(None),
-            other => return Err(format!("unknown option {other:?} (try --help)")),
+            other => match extras.iter().find(|e| e.name == other) {
+                Some(e) => {
+                    let v = if e.value.is_some() { value(e.name)? } else { String::new() };
+                    opts.extra.push((e.name, v));
+                }
+                None => return Err(format!("unknown option {other:?} (try --help)")),
+            },
         }
     }
     opts.trace = exports.any();
@@ -119,14 +176,50 @@ pub fn main(
     style: Style,
     run: impl FnOnce(&Options) -> Result<Outcome, Box<dyn Error>>,
 ) -> ExitCode {
-    let (opts, exports) = match parse_args(scenario, std::env::args().skip(1)) {
+    main_with(scenario, style, &[], run)
+}
+
+/// [`main`] for an example with options of its own ([`Extra`]), read in
+/// `run` with [`Options::extra_or`] and [`Options::flag`].
+///
+/// # Examples
+///
+/// ```no_run
+/// use simul_scenario::{Extra, Figures, Options, Outcome, Scenario, Style, Traces};
+/// use std::time::Duration;
+///
+/// fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
+///     let connections = opts.extra_or("--conns", 100)?;
+///     let figures = Figures::Echo {
+///         connections,
+///         held: connections,
+///         round_trips: 0,
+///         bytes: 0,
+///         mismatches: 0,
+///         took: Duration::ZERO,
+///     };
+///     Ok(Outcome { style: Style::Green, exact: false, figures, traces: Traces::default() })
+/// }
+///
+/// const EXTRAS: &[Extra] = &[Extra { name: "--conns", value: Some("N"), help: "connections" }];
+/// fn main() -> std::process::ExitCode {
+///     simul_scenario::main_with(Scenario::Echo, Style::Green, EXTRAS, scenario)
+/// }
+/// ```
+pub fn main_with(
+    scenario: Scenario,
+    style: Style,
+    extras: &[Extra],
+    run: impl FnOnce(&Options) -> Result<Outcome, Box<dyn Error>>,
+) -> ExitCode {
+    let (opts, exports) = match parse_args_with(scenario, extras, std::env::args().skip(1)) {
         Ok(Some(parsed)) => parsed,
         Ok(None) => {
-            println!("{}", usage(scenario, style));
+            println!("{}", usage(scenario, style, extras));
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            eprintln!("{scenario}_{style}: {e}\n\n{}", usage(scenario, style));
+            eprintln!("{scenario}_{style}: {e}\n\n{}", usage(scenario, style, extras));
             return ExitCode::from(2);
         }
     };

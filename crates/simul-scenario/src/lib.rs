@@ -66,7 +66,7 @@ mod svg;
 mod timeline;
 
 pub use board::{MAX_LANES, terminal_width};
-pub use cli::{Exports, main, parse_args};
+pub use cli::{Exports, Extra, main, main_with, parse_args, parse_args_with};
 pub use figures::{CpuRun, Figures, IoRun, NapRun, Row, Starts, Transcript};
 pub use options::{Options, Traces};
 pub use outcome::Outcome;

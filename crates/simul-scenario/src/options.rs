@@ -35,6 +35,9 @@ pub struct Options {
     pub trace: bool,
     /// Smaller sizes for the real-clock scenarios (the tour, tests).
     pub quick: bool,
+    /// The example's own options ([`Extra`](crate::Extra)) given on the
+    /// command line, with their values (empty for a flag).
+    pub extra: Vec<(&'static str, String)>,
 }
 
 impl Options {
@@ -43,7 +46,14 @@ impl Options {
     /// # Examples
     /// See [`Options`].
     pub fn new(scenario: Scenario) -> Options {
-        Options { scenario, real: false, scale: None, trace: false, quick: false }
+        Options {
+            scenario,
+            real: false,
+            scale: None,
+            trace: false,
+            quick: false,
+            extra: Vec::new(),
+        }
     }
 
     /// Whether the scenario runs on the virtual clock.
@@ -101,6 +111,30 @@ impl Options {
     /// ```
     pub fn unscaled(&self, d: Duration) -> Duration {
         d.saturating_mul(self.scale())
+    }
+
+    /// The value of the example's own option `name`, parsed, or `default`
+    /// when it was not given.
+    ///
+    /// # Errors
+    ///
+    /// A message when the value does not parse.
+    ///
+    /// # Examples
+    /// See [`Extra`](crate::Extra).
+    pub fn extra_or<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T, String> {
+        match self.extra.iter().rev().find(|(n, _)| *n == name) {
+            Some((_, v)) => v.parse().map_err(|_| format!("{name}: cannot use {v:?}")),
+            None => Ok(default),
+        }
+    }
+
+    /// Whether the example's own flag `name` was given.
+    ///
+    /// # Examples
+    /// See [`Extra`](crate::Extra).
+    pub fn flag(&self, name: &str) -> bool {
+        self.extra.iter().any(|(n, _)| *n == name)
     }
 
     /// Runs `f` (one variant of the scenario: "cooperative", "blocking",
