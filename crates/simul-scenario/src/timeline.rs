@@ -192,7 +192,8 @@ impl Lane {
 /// let tl = Timeline::from_trace(&trace);
 /// assert_eq!(tl.duration(), Duration::from_secs(1));
 /// let states: Vec<State> = tl.lanes[0].segments.iter().map(|s| s.state).collect();
-/// assert_eq!(states, [State::Waiting(Wait::Timer(at(1)))]);
+/// // Running takes no time on the virtual clock, but still shows.
+/// assert_eq!(states, [State::Running, State::Waiting(Wait::Timer(at(1))), State::Running]);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Timeline {
@@ -216,12 +217,13 @@ struct Open {
 
 impl Open {
     /// Closes the current segment at `at` and opens `next` (or ends the
-    /// lane). Empty segments are dropped, except that nothing is lost:
-    /// zero-length steps do not draw.
+    /// lane). Zero-length waits are dropped; zero-length runs are kept.
     fn go(&mut self, at: Duration, next: Option<State>) {
         let at = at.max(self.since);
+        // A zero-length run is kept: on the virtual clock running takes no
+        // time, and the board must still show that the unit ran then.
         if let Some(state) = self.state
-            && at > self.since
+            && (at > self.since || matches!(state, State::Running | State::Blocked))
         {
             match self.segments.last_mut() {
                 // Two adjacent segments in one state are one.
