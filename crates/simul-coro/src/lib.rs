@@ -201,6 +201,64 @@
 //! * When nothing can ever resume anyone, [`Scheduler::run`] returns
 //!   [`RunError::Deadlock`] naming who waits on what.
 //!
+//! ## 8. Tracing
+//!
+//! The [`Scheduler`] reports every task's life to the shared
+//! [`simul_reactor::trace`] model, the one every simul style uses, so a
+//! [`Recording`](simul_reactor::trace::Recording) turns a run into a
+//! timeline. Each scheduler is one [`Source`](simul_reactor::trace::Source);
+//! a task is the [`Unit`](simul_reactor::trace::Unit) of its
+//! [`TaskId::number`], named `task 3` by default (rename it from inside
+//! with [`name_current`](simul_reactor::trace::name_current)). Because the
+//! task *says* what it waits for, the wait is always known:
+//!
+//! | the scheduler | shared trace event |
+//! | --- | --- |
+//! | [`spawn`](Scheduler::spawn), [`Trap::Spawn`] | `Created` |
+//! | before resuming (once per turn, however many immediate traps follow) | `Running` |
+//! | [`Trap::Sleep`] | `Suspended(Timer(deadline))` |
+//! | [`Trap::YieldNow`] | `Suspended(Yield)`, then at once `Woken` |
+//! | [`Trap::Readable`] / [`Trap::Writable`] | `Suspended(Readable(fd))` / `Suspended(Writable(fd))` |
+//! | [`Trap::Join`] of a live task | `Suspended(Join)` |
+//! | [`Trap::Park`] | `Suspended(Sync)` |
+//! | a timer fires, a descriptor is ready, a joined task ends, [`Trap::Unpark`] | `Woken` |
+//! | it returns / is cancelled / panics or fails with a [`ResumeError`] | `Finished` / `Cancelled` / `Panicked` |
+//!
+//! [`Clock::block_for`](simul_reactor::Clock::block_for) inside a task
+//! adds `Blocked(d)` to its lane by itself. With no recording running,
+//! each of these is one relaxed atomic load and a branch. The scheduler's
+//! own [`TraceEvent`] list ([`Scheduler::record_trace`]) stays beside it:
+//! it keeps every trap, for tests of the trampoline itself.
+//!
+//! ```
+//! use simul_coro::{CoroutineState::*, Reply, Scheduler, Trap, from_fn};
+//! use simul_reactor::trace::{Recording, TraceKind, Wait};
+//! use simul_reactor::{Clock, Instant};
+//! use std::time::Duration;
+//!
+//! let mut s = Scheduler::<()>::with_clock(Clock::new_virtual())?;
+//! let recording = Recording::start()?;
+//! let id = s.spawn(from_fn(|r: Reply<()>| match r {
+//!     Reply::Start => Ok(Yielded(Trap::Sleep(Duration::from_secs(1)))),
+//!     _ => Ok(Complete(())),
+//! }));
+//! s.run_all()?;
+//! let trace = recording.finish();
+//! // The loop's own lane (the reactor's polls) is in the trace too.
+//! let task = trace.events().iter().filter(|e| e.unit == s.unit(id));
+//! let kinds: Vec<TraceKind> = task.map(|e| e.kind).collect();
+//! let second = Instant::ZERO + Duration::from_secs(1);
+//! assert_eq!(kinds, [
+//!     TraceKind::Created,
+//!     TraceKind::Running,
+//!     TraceKind::Suspended(Wait::Timer(second)),
+//!     TraceKind::Woken,
+//!     TraceKind::Running,
+//!     TraceKind::Finished,
+//! ]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! ## Map of the crate
 //!
 //! | concept | items |

@@ -7,6 +7,7 @@ use std::mem;
 use std::os::fd::RawFd;
 use std::panic::{self, AssertUnwindSafe};
 
+use simul_reactor::trace::{self as shared, Source, Unit};
 use simul_reactor::{
     Clock, Event, Events, Instant, Interest, Reactor, TimerKey, TimerQueue, Token,
 };
@@ -181,6 +182,9 @@ pub struct Scheduler<T = ()> {
     main_result: Option<Result<T, JoinError>>,
     /// Recorded events, when tracing is on.
     trace: Option<Vec<TraceEvent>>,
+    /// This scheduler in the shared trace: a task's [`Unit`] is this and
+    /// its [`TaskId::number`].
+    source: Source,
 }
 
 /// One entry of the task table.
@@ -323,6 +327,7 @@ impl<T: 'static> Scheduler<T> {
             alive: 0,
             main_result: None,
             trace: None,
+            source: Source::next(),
         }
     }
 
@@ -376,6 +381,28 @@ impl<T: 'static> Scheduler<T> {
     /// ```
     pub fn trace(&self) -> &[TraceEvent] {
         self.trace.as_deref().unwrap_or(&[])
+    }
+
+    /// Task `id` as the shared [trace](simul_reactor::trace) knows it: this
+    /// scheduler's [`Source`] and the id's [`number`](TaskId::number).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use simul_coro::{CoroutineState::Complete, Reply, Scheduler, from_fn};
+    /// use simul_reactor::trace::Recording;
+    ///
+    /// let mut s = Scheduler::<()>::with_clock(simul_reactor::Clock::new_virtual())?;
+    /// let recording = Recording::start()?;
+    /// let id = s.spawn(from_fn(|_: Reply<()>| Ok(Complete(()))));
+    /// s.run_all()?;
+    /// let trace = recording.finish();
+    /// assert!(trace.events().iter().all(|e| e.unit == s.unit(id)));
+    /// assert_eq!(trace.name(s.unit(id)), "task 0");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn unit(&self, id: TaskId) -> Unit {
+        Unit::new(self.source, id.number())
     }
 
     /// How many tasks have been spawned and not finished.
@@ -547,6 +574,8 @@ impl<T: 'static> Scheduler<T> {
     /// Resumes `coroutine` (task `id`) with `input`, and again for as long
     /// as its traps are answered at once.
     fn resume(&mut self, id: TaskId, mut coroutine: Task<T>, mut input: Reply<T>) {
+        // Once per turn: traps answered at once keep the task running.
+        self.note(id, shared::TraceKind::Running);
         loop {
             self.record(id, TraceKind::Resumed);
             // AssertUnwindSafe: after a panic the coroutine is dropped
@@ -593,11 +622,16 @@ impl<T: 'static> Scheduler<T> {
     fn trap(&mut self, id: TaskId, trap: Trap<T>) -> Next<T> {
         match trap {
             Trap::Sleep(d) => {
-                let key = self.timers.insert(self.now().saturating_add(d), id);
+                let deadline = self.now().saturating_add(d);
+                let key = self.timers.insert(deadline, id);
                 self.set_state(id, State::Sleeping { key });
+                self.note(id, shared::TraceKind::Suspended(shared::Wait::Timer(deadline)));
                 Next::Suspend
             }
             Trap::YieldNow => {
+                // Suspended before Woken: the lane shows the yield, then
+                // the wait in the run queue.
+                self.note(id, shared::TraceKind::Suspended(shared::Wait::Yield));
                 self.wake(id, Reply::Woke);
                 Next::Suspend
             }
@@ -611,6 +645,7 @@ impl<T: 'static> Scheduler<T> {
             Trap::CurrentTask => Next::Again(Reply::CurrentTask(id)),
             Trap::Park => {
                 self.set_state(id, State::Parked);
+                self.note(id, shared::TraceKind::Suspended(shared::Wait::Sync));
                 Next::Suspend
             }
             Trap::Detach(target) => Next::Again(Reply::Detached(self.detach(target))),
@@ -645,6 +680,7 @@ impl<T: 'static> Scheduler<T> {
         }
         entry.joiner = Joiner::Task(id);
         self.set_state(id, State::Joining(target));
+        self.note(id, shared::TraceKind::Suspended(shared::Wait::Join));
         Next::Suspend
     }
 
@@ -674,6 +710,8 @@ impl<T: 'static> Scheduler<T> {
             return Next::Again(Reply::Io(Err(e)));
         }
         self.set_state(id, State::Io { fd });
+        let wait = if read { shared::Wait::Readable(fd) } else { shared::Wait::Writable(fd) };
+        self.note(id, shared::TraceKind::Suspended(wait));
         Next::Suspend
     }
 
@@ -788,6 +826,14 @@ impl<T: 'static> Scheduler<T> {
             Err(_) => TraceKind::Failed,
         };
         self.record(id, kind);
+        // A coroutine that failed (a `ResumeError`, or lost) ended abnormally
+        // like a panic; the shared model has no other abnormal end.
+        let end = match kind {
+            TraceKind::Completed => shared::TraceKind::Finished,
+            TraceKind::Cancelled => shared::TraceKind::Cancelled,
+            _ => shared::TraceKind::Panicked,
+        };
+        self.note(id, end);
         self.alive -= 1;
         let Some(entry) = self.entry_mut(id) else { return };
         match mem::replace(&mut entry.joiner, Joiner::Nobody) {
@@ -854,7 +900,12 @@ impl<T: 'static> Scheduler<T> {
         };
         self.alive += 1;
         self.record(id, TraceKind::Spawned);
-        self.wake(id, Reply::Start);
+        self.note(id, shared::TraceKind::Created);
+        if shared::enabled() {
+            shared::name(self.unit(id), id.to_string());
+        }
+        // Created already says it is ready: no Woken for the first run.
+        self.make_ready(id, Reply::Start);
         id
     }
 
@@ -866,11 +917,22 @@ impl<T: 'static> Scheduler<T> {
         }
     }
 
-    /// Makes task `id` ready with `reply`, at the back of the run queue.
+    /// Makes task `id` ready with `reply`, at the back of the run queue,
+    /// and records that it was woken.
     fn wake(&mut self, id: TaskId, reply: Reply<T>) {
-        if self.set_state(id, State::Ready(reply)) {
+        if self.make_ready(id, reply) {
+            self.note(id, shared::TraceKind::Woken);
+        }
+    }
+
+    /// Makes task `id` ready with `reply`, at the back of the run queue.
+    /// Returns whether the task exists.
+    fn make_ready(&mut self, id: TaskId, reply: Reply<T>) -> bool {
+        let live = self.set_state(id, State::Ready(reply));
+        if live {
             self.ready.push_back(id);
         }
+        live
     }
 
     fn set_state(&mut self, id: TaskId, state: State<T>) -> bool {
@@ -899,10 +961,18 @@ impl<T: 'static> Scheduler<T> {
         s.task.as_mut()
     }
 
+    /// Records into the scheduler's own test trace, when it is on.
     fn record(&mut self, task: TaskId, kind: TraceKind) {
         if let Some(trace) = &mut self.trace {
             trace.push(TraceEvent { at: self.reactor.now(), task, kind });
         }
+    }
+
+    /// Records into the shared [trace](simul_reactor::trace): one relaxed
+    /// load and a branch when nothing records.
+    #[inline]
+    fn note(&self, task: TaskId, kind: shared::TraceKind) {
+        shared::record(self.reactor.clock(), self.unit(task), kind);
     }
 }
 

@@ -33,6 +33,30 @@ pub struct TaskId {
     pub(crate) generation: u32,
 }
 
+impl TaskId {
+    /// The id as one number, unique among the ids of its scheduler: the
+    /// slot in the low 32 bits, the generation above. The shared
+    /// [trace](simul_reactor::trace) uses it as the task's
+    /// [`Unit`](simul_reactor::trace::Unit) local id, so a reused slot is a
+    /// new lane.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use simul_coro::{CoroutineState::Complete, Reply, Scheduler, from_fn};
+    /// let mut s = Scheduler::<()>::with_clock(simul_reactor::Clock::new_virtual())?;
+    /// let first = s.spawn(from_fn(|_: Reply<()>| Ok(Complete(()))));
+    /// s.run_all()?;
+    /// s.take_result(first);
+    /// let second = s.spawn(from_fn(|_: Reply<()>| Ok(Complete(()))));
+    /// assert_eq!((first.number(), second.number()), (0, 1 << 32), "slot 0 reused");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub const fn number(self) -> u64 {
+        ((self.generation as u64) << 32) | self.slot as u64
+    }
+}
+
 impl fmt::Display for TaskId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.generation == 0 {
