@@ -5,20 +5,25 @@
 //! 1.00 s. Waiting by blocking the loop, they queue up: `One Two` three
 //! times in 3.00 s.
 //!
-//! Runs on the virtual clock (exact); `--real` runs it on the real clock.
+//! Runs on the virtual clock (exact); `--real` runs it on the real clock;
+//! `--board` draws each variant's timeline (lanes `count 1` .. `count 3`).
 //!
 //! ```text
-//! cargo run -p simul-coro --example count_coro [-- --real]
+//! cargo run --release -p simul-coro --example count_coro [-- --real --board --svg count.svg]
 //! ```
 
 use std::cell::RefCell;
+use std::error::Error;
 use std::rc::Rc;
 use std::time::Duration;
 
 use simul_coro::{
     Coroutine, CoroutineState, Reply, Resume, ResumeError, RunError, Scheduler, Trap,
 };
+use simul_reactor::trace;
 use simul_reactor::{Clock, Instant};
+use simul_scenario::params::count::{TASKS, WAIT};
+use simul_scenario::{Figures, Options, Outcome, Scenario, Style, Traces, say};
 
 /// Printed lines with the time each was printed.
 pub type Lines = Vec<(Instant, &'static str)>;
@@ -28,23 +33,21 @@ pub type Lines = Vec<(Instant, &'static str)>;
 pub struct Transcript {
     /// The scheduler's clock, to stamp lines.
     clock: Clock,
-    /// Print lines as they come, as the seed does.
-    echo: bool,
+    /// How long a count waits between its two words (scaled on the real clock).
+    wait: Duration,
     /// Every line so far.
     lines: Rc<RefCell<Vec<(Instant, &'static str)>>>,
 }
 
 impl Transcript {
-    /// An empty transcript stamped by `clock`.
-    pub fn new(clock: Clock, echo: bool) -> Transcript {
-        Transcript { clock, echo, lines: Rc::default() }
+    /// An empty transcript stamped by `clock`, for counts that wait `wait`.
+    pub fn new(clock: Clock, wait: Duration) -> Transcript {
+        Transcript { clock, wait, lines: Rc::default() }
     }
 
     /// The seed's `print`.
     fn say(&self, line: &'static str) {
-        if self.echo {
-            println!("{line}");
-        }
+        say!("{line}");
         self.lines.borrow_mut().push((self.clock.now(), line));
     }
 
@@ -90,8 +93,9 @@ impl Coroutine<Reply<()>> for Count {
         match (std::mem::replace(self, Count::Done), reply) {
             (Count::Start(out), _) => {
                 out.say("One");
+                let wait = out.wait;
                 *self = Count::Sleeping(out);
-                Ok(CoroutineState::Yielded(Trap::Sleep(Duration::from_secs(1))))
+                Ok(CoroutineState::Yielded(Trap::Sleep(wait)))
             }
             (Count::Sleeping(out), Reply::Woke) => {
                 out.say("Two");
@@ -137,7 +141,7 @@ impl Coroutine<Reply<()>> for CountBlocking {
         match std::mem::replace(self, CountBlocking::Done) {
             CountBlocking::Start(out) => {
                 out.say("One");
-                out.clock.block_for(Duration::from_secs(1));
+                out.clock.block_for(out.wait);
                 out.say("Two");
                 Ok(CoroutineState::Complete(()))
             }
@@ -146,38 +150,55 @@ impl Coroutine<Reply<()>> for CountBlocking {
     }
 }
 
-/// Runs three `count`s (cooperative or blocking) on `clock`; returns the
-/// transcript and the elapsed time.
-pub fn run(clock: Clock, blocking: bool, echo: bool) -> Result<(Lines, Duration), RunError> {
+/// Runs the seed's three `count`s (cooperative or blocking), each waiting
+/// `wait`, on `clock`; returns the transcript and the elapsed time.
+pub fn run(clock: Clock, blocking: bool, wait: Duration) -> Result<(Lines, Duration), RunError> {
     let mut scheduler = Scheduler::<()>::with_clock(clock.clone())?;
-    let out = Transcript::new(clock, echo);
+    let out = Transcript::new(clock, wait);
     let start = scheduler.now();
-    for _ in 0..3 {
-        if blocking {
-            scheduler.spawn(CountBlocking::Start(out.clone()));
+    for n in 1..=TASKS {
+        let id = if blocking {
+            scheduler.spawn(CountBlocking::Start(out.clone()))
         } else {
-            scheduler.spawn(Count::Start(out.clone()));
+            scheduler.spawn(Count::Start(out.clone()))
+        };
+        if trace::enabled() {
+            trace::name(scheduler.unit(id), format!("count {n}"));
         }
     }
     scheduler.run_all()?;
     Ok((out.lines(), scheduler.now() - start))
 }
 
+/// One variant, traced as `variant`: its words and how long it took, in
+/// seed units.
+fn transcript(
+    opts: &Options,
+    traces: &mut Traces,
+    variant: &'static str,
+    blocking: bool,
+) -> Result<simul_scenario::Transcript, RunError> {
+    say!("{variant}:");
+    let (lines, took) =
+        opts.record(traces, variant, || run(opts.clock(), blocking, opts.scaled(WAIT)))?;
+    let words = lines.iter().map(|(_, word)| *word).collect();
+    Ok(simul_scenario::Transcript { words, took: opts.unscaled(took) })
+}
+
+/// The scenario: the cooperative counts, then the blocking ones.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn Error>> {
+    let mut traces = Traces::default();
+    let cooperative = transcript(opts, &mut traces, "cooperative", false)?;
+    let blocking = transcript(opts, &mut traces, "blocking", true)?;
+    Ok(Outcome {
+        style: Style::Coro,
+        exact: opts.is_virtual(),
+        figures: Figures::Count { cooperative, blocking },
+        traces,
+    })
+}
+
 #[allow(dead_code)]
-fn main() -> Result<(), RunError> {
-    let real = std::env::args().any(|a| a == "--real");
-    let clock = || if real { Clock::real() } else { Clock::new_virtual() };
-    println!("cooperative:");
-    let (_, elapsed) = run(clock(), false, true)?;
-    println!(
-        "count_coro cooperative executed in {:.2} seconds (seed: 1.01 s)",
-        elapsed.as_secs_f64()
-    );
-    println!("blocking:");
-    let (_, elapsed) = run(clock(), true, true)?;
-    println!(
-        "count_coro blocking executed in {:.2} seconds (the seeds: 3 s, one count after another)",
-        elapsed.as_secs_f64()
-    );
-    Ok(())
+fn main() -> std::process::ExitCode {
+    simul_scenario::main(Scenario::Count, Style::Coro, scenario)
 }

@@ -6,18 +6,25 @@
 //! virtual clock) and the whole run takes 3 s; blocking, each start waits
 //! for the previous task and the run takes 15 s.
 //!
+//! Runs on the virtual clock (exact); `--real` runs it on the real clock;
+//! `--board` draws the lanes `main` and `example 0` .. `example 4` (the seed's `example_coroutine(i)`).
+//!
 //! ```text
-//! cargo run -p simul-coro --example five_waits_coro [-- --real]
+//! cargo run --release -p simul-coro --example five_waits_coro [-- --real --board]
 //! ```
 
 use std::cell::RefCell;
+use std::error::Error;
 use std::rc::Rc;
 use std::time::Duration;
 
 use simul_coro::{
     Coroutine, CoroutineState, Reply, Resume, ResumeError, RunError, Scheduler, TaskId, Trap,
 };
+use simul_reactor::trace;
 use simul_reactor::{Clock, Instant};
+use simul_scenario::params::five_waits::{TASKS, WAIT};
+use simul_scenario::{Figures, Options, Outcome, Scenario, Starts, Style, Traces, say};
 
 /// The seed's `example_coroutine(i)`: waits 3 s, cooperatively
 /// (`await asyncio.sleep(3)`) or by blocking (`time.sleep(3)`).
@@ -33,8 +40,12 @@ use simul_reactor::{Clock, Instant};
 pub enum Example {
     /// Not started.
     Start {
+        /// Which iteration of main's loop started it.
+        i: usize,
         /// Block instead of yielding.
         blocking: bool,
+        /// How long to wait.
+        wait: Duration,
         /// The loop's clock, for blocking.
         clock: Clock,
     },
@@ -50,13 +61,16 @@ impl Coroutine<Reply<()>> for Example {
 
     fn resume(&mut self, _: Reply<()>) -> Resume<Trap<()>, ()> {
         match std::mem::replace(self, Example::Done) {
-            Example::Start { blocking: true, clock } => {
-                clock.block_for(Duration::from_secs(3));
-                Ok(CoroutineState::Complete(()))
-            }
-            Example::Start { blocking: false, .. } => {
+            Example::Start { i, blocking, wait, clock } => {
+                if trace::enabled() {
+                    trace::name_current(format!("example {i}"));
+                }
+                if blocking {
+                    clock.block_for(wait);
+                    return Ok(CoroutineState::Complete(()));
+                }
                 *self = Example::Waiting;
-                Ok(CoroutineState::Yielded(Trap::Sleep(Duration::from_secs(3))))
+                Ok(CoroutineState::Yielded(Trap::Sleep(wait)))
             }
             Example::Waiting => Ok(CoroutineState::Complete(())),
             Example::Done => Err(ResumeError::AfterCompletion),
@@ -89,11 +103,13 @@ pub enum Main {
     /// Running the loop; `i` iterations done.
     Starting {
         /// Iterations done.
-        i: u32,
+        i: usize,
         /// Tasks started so far.
         tasks: Vec<TaskId>,
         /// Block instead of yielding.
         blocking: bool,
+        /// How long each task waits.
+        wait: Duration,
         /// The loop's clock.
         clock: Clock,
         /// The times printed (every task of one scheduler returns the
@@ -115,7 +131,10 @@ impl Coroutine<Reply<()>> for Main {
 
     fn resume(&mut self, reply: Reply<()>) -> Resume<Trap<()>, ()> {
         match self {
-            Main::Starting { i, tasks, blocking, clock, times } => {
+            Main::Starting { i, tasks, blocking, wait, clock, times } => {
+                if matches!(reply, Reply::Start) {
+                    trace::name_current("main");
+                }
                 if let Reply::Spawned(id) = reply {
                     if *blocking {
                         // time.sleep inside the call: main waits for it.
@@ -123,12 +142,17 @@ impl Coroutine<Reply<()>> for Main {
                     }
                     tasks.push(id);
                 }
-                if *i < 5 {
+                if *i < TASKS {
                     let t = clock.now() - Instant::ZERO;
-                    println!("time passed after iter {i} is {}", t.as_secs_f64());
+                    say!("time passed after iter {i} is {}", t.as_secs_f64());
                     times.borrow_mut().push(t);
+                    let ex = Example::Start {
+                        i: *i,
+                        blocking: *blocking,
+                        wait: *wait,
+                        clock: clock.clone(),
+                    };
                     *i += 1;
-                    let ex = Example::Start { blocking: *blocking, clock: clock.clone() };
                     return Ok(CoroutineState::Yielded(Trap::Spawn(Box::new(ex))));
                 }
                 let tasks = std::mem::take(tasks);
@@ -147,23 +171,52 @@ impl Coroutine<Reply<()>> for Main {
     }
 }
 
-/// Runs the seed's program; returns the printed times and the total.
-pub fn run(clock: Clock, blocking: bool) -> Result<(Vec<Duration>, Duration), RunError> {
+/// Runs the seed's main (cooperative or blocking, each task waiting
+/// `wait`) on `clock`; returns the times main printed and the whole run's
+/// length.
+pub fn run(
+    clock: Clock,
+    blocking: bool,
+    wait: Duration,
+) -> Result<(Vec<Duration>, Duration), RunError> {
     let mut s = Scheduler::with_clock(clock.clone())?;
     let start = s.now();
     let times = Rc::new(RefCell::new(Vec::new()));
-    s.run(Main::Starting { i: 0, tasks: Vec::new(), blocking, clock, times: times.clone() })?;
+    let tasks = Vec::new();
+    s.run(Main::Starting { i: 0, tasks, blocking, wait, clock, times: times.clone() })?;
     let times = times.borrow().clone();
     Ok((times, s.now() - start))
 }
 
+/// One variant, traced as `variant`, in seed units.
+fn starts(
+    opts: &Options,
+    traces: &mut Traces,
+    variant: &'static str,
+    blocking: bool,
+) -> Result<Starts, RunError> {
+    say!("{variant}:");
+    let (times, took) =
+        opts.record(traces, variant, || run(opts.clock(), blocking, opts.scaled(WAIT)))?;
+    say!("Total time needed was {}", took.as_secs_f64());
+    let starts = times.into_iter().map(|t| opts.unscaled(t)).collect();
+    Ok(Starts { starts, took: opts.unscaled(took) })
+}
+
+/// The scenario: `test_async.py`, then `test_noasync.py`.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn Error>> {
+    let mut traces = Traces::default();
+    let cooperative = starts(opts, &mut traces, "cooperative", false)?;
+    let blocking = starts(opts, &mut traces, "blocking", true)?;
+    Ok(Outcome {
+        style: Style::Coro,
+        exact: opts.is_virtual(),
+        figures: Figures::FiveWaits { cooperative, blocking },
+        traces,
+    })
+}
+
 #[allow(dead_code)]
-fn main() -> Result<(), RunError> {
-    let real = std::env::args().any(|a| a == "--real");
-    let clock = || if real { Clock::real() } else { Clock::new_virtual() };
-    let (_, total) = run(clock(), false)?;
-    println!("\nTotal time needed was {} (the seed: 3.0033 s)\n", total.as_secs_f64());
-    let (_, total) = run(clock(), true)?;
-    println!("\nTotal time needed was {} (the seed, blocking: 15.011 s)\n", total.as_secs_f64());
-    Ok(())
+fn main() -> std::process::ExitCode {
+    simul_scenario::main(Scenario::FiveWaits, Style::Coro, scenario)
 }

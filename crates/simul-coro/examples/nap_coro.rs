@@ -13,13 +13,15 @@
 //! The count of `Notify!` printed during each nap is the figure.
 //!
 //! Runs on the virtual clock (exact); `--real` runs it on the real clock,
-//! `--scale N` making one seed second last 1/N s.
+//! `--scale N` making one seed second last 1/N s; `--board` draws the
+//! lanes `exit_after`, `notify_every` and the nap.
 //!
 //! ```text
-//! cargo run -p simul-coro --example nap_coro [-- --real --scale 10]
+//! cargo run --release -p simul-coro --example nap_coro [-- --real --scale 10 --board]
 //! ```
 
 use std::cell::{Cell, RefCell};
+use std::error::Error;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -27,19 +29,9 @@ use simul_coro::{
     Coroutine, CoroutineState, Reply, Resume, ResumeError, RunError, Scheduler, Trap,
 };
 use simul_reactor::Clock;
-
-/// `notify_every(.2)`.
-const EVERY: Duration = Duration::from_millis(200);
-/// `exit_after(5)`.
-const EXIT_AFTER: Duration = Duration::from_secs(5);
-/// `blocking_wait_for(4)`.
-const BLOCKING_NAP: Duration = Duration::from_secs(4);
-/// `friendly_blocking_wait_for(2)`, as the seed calls it.
-const FRIENDLY_NAP: Duration = Duration::from_secs(2);
-/// `number_of_parts = 10`.
-const PARTS: u32 = 10;
-/// `await asyncio.sleep(1e-3)` between parts.
-const PAUSE: Duration = Duration::from_millis(1);
+use simul_reactor::trace;
+use simul_scenario::params::nap::{BLOCKING_NAP, EVERY, EXIT_AFTER, FRIENDLY_NAP, PARTS, PAUSE};
+use simul_scenario::{Figures, NapRun, Options, Outcome, Scenario, Style, Traces, say};
 
 /// What the three tasks share: the seed's globals, and what we measure.
 pub struct Shared {
@@ -47,8 +39,6 @@ pub struct Shared {
     clock: Clock,
     /// Seed seconds per clock second (1 on the virtual clock).
     scale: u32,
-    /// Print as the seed does.
-    echo: bool,
     /// The seed's global `keep_running`.
     keep_running: Cell<bool>,
     /// Set while the nap is between its two prints.
@@ -57,15 +47,15 @@ pub struct Shared {
     pub lines: RefCell<Vec<(f64, String)>>,
     /// `Notify!` lines printed while `napping`.
     pub during_nap: Cell<u32>,
+    /// How long the nap took, `toc - tic`, in seed units.
+    pub nap: Cell<Duration>,
 }
 
 impl Shared {
     /// The seed's `print`, stamped with the seed time.
     fn say(&self, line: String) {
         let t = self.clock.now().since_origin().as_secs_f64() * f64::from(self.scale);
-        if self.echo {
-            println!("  {t:6.3} s  {line}");
-        }
+        say!("  {t:6.3} s  {line}");
         self.lines.borrow_mut().push((t, line));
     }
 
@@ -233,7 +223,8 @@ impl WaitFor {
     /// `toc`, and the last print.
     fn end(sh: &Shared, t0: simul_reactor::Instant) {
         sh.napping.set(false);
-        let slept = (sh.clock.now() - t0).as_secs_f64() * f64::from(sh.scale);
+        sh.nap.set((sh.clock.now() - t0) * sh.scale);
+        let slept = sh.nap.get().as_secs_f64();
         sh.say(format!(
             "Hey y'all. That was a good nap! Slept for {slept:.2} seconds. Dig i miss something?"
         ));
@@ -275,45 +266,69 @@ impl Coroutine<Reply<()>> for WaitFor {
 }
 
 /// Runs `gather(exit_after(5), notify_every(.2), <nap>)` on `clock`, every
-/// seed duration divided by `scale`; returns what was printed and how many
-/// `Notify!` came during the nap.
-pub fn run(clock: Clock, friendly: bool, scale: u32, echo: bool) -> Result<Rc<Shared>, RunError> {
+/// seed duration divided by `scale`; returns what the three shared: what
+/// was printed, how many `Notify!` came during the nap, how long it took.
+pub fn run(clock: Clock, friendly: bool, scale: u32) -> Result<Rc<Shared>, RunError> {
     let mut s = Scheduler::<()>::with_clock(clock.clone())?;
     let sh = Rc::new(Shared {
         clock,
         scale: scale.max(1),
-        echo,
         keep_running: Cell::new(true),
         napping: Cell::new(false),
         lines: RefCell::default(),
         during_nap: Cell::new(0),
+        nap: Cell::new(Duration::ZERO),
     });
     // gather() starts them in this order, as the seed lists them.
-    s.spawn(ExitAfter::Start(sh.clone()));
-    s.spawn(NotifyEvery::Looping(sh.clone()));
-    s.spawn(WaitFor::Start { sh: sh.clone(), friendly });
+    let exit = s.spawn(ExitAfter::Start(sh.clone()));
+    let notify = s.spawn(NotifyEvery::Looping(sh.clone()));
+    let nap = s.spawn(WaitFor::Start { sh: sh.clone(), friendly });
+    let nap_name = if friendly { "friendly_blocking_wait_for" } else { "blocking_wait_for" };
+    for (id, name) in [(exit, "exit_after"), (notify, "notify_every"), (nap, nap_name)] {
+        trace::name(s.unit(id), name);
+    }
     s.run_all()?;
     Ok(sh)
 }
 
-#[allow(dead_code)]
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let real = args.iter().any(|a| a == "--real");
-    let scale: u32 = match args.iter().position(|a| a == "--scale") {
-        Some(i) => args.get(i + 1).ok_or("--scale needs a number")?.parse()?,
-        None => 1,
-    };
-    let clock = || if real { Clock::real() } else { Clock::new_virtual() };
-    let scale = if real { scale } else { 1 };
-    println!("gather(exit_after(5), notify_every(.2), blocking_wait_for(4)):");
-    let blocking = run(clock(), false, scale, true)?.during_nap.get();
-    println!("gather(exit_after(5), notify_every(.2), friendly_blocking_wait_for(2)):");
-    let friendly = run(clock(), true, scale, true)?.during_nap.get();
-    println!(
-        "nap_coro: Notify! during the nap: blocking {blocking} (the seed: none, \"time.sleep \
-         blocked the execution globally\"), friendly {friendly} (the seed: \"Much better!\", one \
-         per pause)"
+/// One variant, traced as `variant`.
+fn nap(
+    opts: &Options,
+    traces: &mut Traces,
+    variant: &'static str,
+    friendly: bool,
+) -> Result<NapRun, RunError> {
+    let nap = if friendly { "friendly_blocking_wait_for(2)" } else { "blocking_wait_for(4)" };
+    say!("{variant}: gather(exit_after(5), notify_every(.2), {nap}):");
+    let sh = opts.record(traces, variant, || run(opts.clock(), friendly, opts.scale()))?;
+    let notifies = sh.lines.borrow().iter().filter(|(_, l)| l == "Notify!").count();
+    Ok(NapRun {
+        notifies: u32::try_from(notifies).unwrap_or(u32::MAX),
+        during_nap: sh.during_nap.get(),
+        nap: sh.nap.get(),
+    })
+}
+
+/// The scenario: the blocking nap, then the friendly one.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn Error>> {
+    let mut traces = Traces::default();
+    let blocking = nap(opts, &mut traces, "blocking", false)?;
+    let friendly = nap(opts, &mut traces, "friendly", true)?;
+    say!(
+        "Notify! during the nap: blocking {} (the seed: none, \"time.sleep blocked the \
+         execution globally\"), friendly {} (the seed: \"Much better!\", one per pause)",
+        blocking.during_nap,
+        friendly.during_nap
     );
-    Ok(())
+    Ok(Outcome {
+        style: Style::Coro,
+        exact: opts.is_virtual(),
+        figures: Figures::Nap { blocking, friendly },
+        traces,
+    })
+}
+
+#[allow(dead_code)]
+fn main() -> std::process::ExitCode {
+    simul_scenario::main(Scenario::Nap, Style::Coro, scenario)
 }

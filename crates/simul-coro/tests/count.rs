@@ -7,6 +7,7 @@ mod count_coro;
 use std::time::Duration;
 
 use simul_reactor::{Clock, Instant};
+use simul_scenario::params::count::WAIT;
 
 fn at(nanos: u64) -> Instant {
     Instant::from_nanos(nanos)
@@ -14,7 +15,7 @@ fn at(nanos: u64) -> Instant {
 
 #[test]
 fn cooperative_count_prints_one_one_one_two_two_two_at_exactly_one_second() {
-    let (lines, elapsed) = count_coro::run(Clock::new_virtual(), false, false).unwrap();
+    let (lines, elapsed) = count_coro::run(Clock::new_virtual(), false, WAIT).unwrap();
     let second = 1_000_000_000;
     assert_eq!(
         lines,
@@ -32,7 +33,7 @@ fn cooperative_count_prints_one_one_one_two_two_two_at_exactly_one_second() {
 
 #[test]
 fn blocking_count_prints_one_two_three_times_in_three_seconds() {
-    let (lines, elapsed) = count_coro::run(Clock::new_virtual(), true, false).unwrap();
+    let (lines, elapsed) = count_coro::run(Clock::new_virtual(), true, WAIT).unwrap();
     let s = |n: u64| at(n * 1_000_000_000);
     assert_eq!(
         lines,
@@ -43,7 +44,7 @@ fn blocking_count_prints_one_two_three_times_in_three_seconds() {
 
 #[test]
 fn cooperative_count_on_the_real_clock_takes_about_one_second() {
-    let (lines, elapsed) = count_coro::run(Clock::real(), false, false).unwrap();
+    let (lines, elapsed) = count_coro::run(Clock::real(), false, WAIT).unwrap();
     let words: Vec<&str> = lines.iter().map(|(_, w)| *w).collect();
     assert_eq!(words, ["One", "One", "One", "Two", "Two", "Two"]);
     // Never early; generous margin for a loaded machine.

@@ -8,17 +8,18 @@ mod five_waits_coro;
 use std::time::Duration;
 
 use simul_reactor::Clock;
+use simul_scenario::params::five_waits::WAIT;
 
 #[test]
 fn cooperative_starts_are_simultaneous_and_the_run_takes_three_seconds() {
-    let (times, total) = five_waits_coro::run(Clock::new_virtual(), false).unwrap();
+    let (times, total) = five_waits_coro::run(Clock::new_virtual(), false, WAIT).unwrap();
     assert_eq!(times, [Duration::ZERO; 5]);
     assert_eq!(total, Duration::from_secs(3));
 }
 
 #[test]
 fn blocking_starts_are_three_seconds_apart_and_the_run_takes_fifteen() {
-    let (times, total) = five_waits_coro::run(Clock::new_virtual(), true).unwrap();
+    let (times, total) = five_waits_coro::run(Clock::new_virtual(), true, WAIT).unwrap();
     let expected: Vec<Duration> = (0..5).map(|i| Duration::from_secs(3 * i)).collect();
     assert_eq!(times, expected);
     assert_eq!(total, Duration::from_secs(15));

@@ -18,7 +18,7 @@ fn notifies(lines: &[(u64, String)]) -> Vec<u64> {
 
 #[test]
 fn blocking_nap_prints_no_notify_for_four_seconds() {
-    let sh = nap_coro::run(Clock::new_virtual(), false, 1, false).unwrap();
+    let sh = nap_coro::run(Clock::new_virtual(), false, 1).unwrap();
     assert_eq!(sh.during_nap.get(), 0);
     let lines = lines(&sh);
     // Notify! once before the nap, then only once the nap is over, until
@@ -37,7 +37,7 @@ fn blocking_nap_prints_no_notify_for_four_seconds() {
 
 #[test]
 fn friendly_nap_lets_the_notifier_in_after_every_part() {
-    let sh = nap_coro::run(Clock::new_virtual(), true, 1, false).unwrap();
+    let sh = nap_coro::run(Clock::new_virtual(), true, 1).unwrap();
     assert_eq!(sh.during_nap.get(), 10);
     let lines = lines(&sh);
     // Each 200 ms part ends with a 1 ms pause: the notifier, due by then,
@@ -53,9 +53,9 @@ fn friendly_nap_lets_the_notifier_in_after_every_part() {
 #[test]
 fn on_the_real_clock_scaled_the_blocking_nap_still_starves_and_the_friendly_one_does_not() {
     // Scale 50: the whole 5 s run takes 0.1 s of wall time.
-    let blocking = nap_coro::run(Clock::real(), false, 50, false).unwrap();
+    let blocking = nap_coro::run(Clock::real(), false, 50).unwrap();
     assert_eq!(blocking.during_nap.get(), 0);
-    let friendly = nap_coro::run(Clock::real(), true, 50, false).unwrap();
+    let friendly = nap_coro::run(Clock::real(), true, 50).unwrap();
     // Every part blocks at least one notify period, so the notifier is due
     // in every pause; a loaded machine cannot make it less than due.
     assert!(friendly.during_nap.get() >= 5, "{}", friendly.during_nap.get());
