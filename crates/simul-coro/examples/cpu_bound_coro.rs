@@ -16,15 +16,15 @@
 //!    the heartbeat is regular, and with several cores the elapsed time
 //!    drops towards sum / cores.
 //!
-//! Real clock only: the work is real CPU work. `--scale N` divides the
-//! work by N.
+//! Real clock only: the work is real CPU work (`--quick`: smaller jobs).
+//! `--board` draws the lanes `heartbeat` and `job 0` .. `job 3`.
 //!
 //! ```text
-//! cargo run --release -p simul-coro --example cpu_bound_coro [-- --scale 4]
+//! cargo run --release -p simul-coro --example cpu_bound_coro [-- --quick --board]
 //! ```
 
 use std::cell::{Cell, RefCell};
-use std::hint::black_box;
+use std::error::Error;
 use std::io::{self, Read as _, Write as _};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
@@ -35,9 +35,12 @@ use std::time::{Duration, Instant};
 use simul_coro::{
     Coroutine, CoroutineState, Reply, Resume, ResumeError, RunError, Scheduler, Trap,
 };
+use simul_reactor::trace;
+use simul_scenario::params::cpu_bound::{BEAT, JOBS, QUICK_UNITS, SLICES, UNITS};
+use simul_scenario::{CpuRun, Figures, Options, Outcome, Scenario, Style, Traces, say};
 
-/// The heartbeat's period.
-const BEAT: Duration = Duration::from_millis(10);
+/// The CPU-bound job: the work every style runs, so all compare alike.
+pub use simul_scenario::params::cpu_bound::work;
 
 /// How the jobs run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,11 +57,11 @@ impl Mode {
     /// The three, in the order the seeds tell the story.
     pub const ALL: [Mode; 3] = [Mode::OnTheLoop, Mode::WithYields, Mode::Offloaded];
 
-    /// How the summary names it.
+    /// The variant's name in traces.
     pub fn name(self) -> &'static str {
         match self {
-            Mode::OnTheLoop => "on the loop",
-            Mode::WithYields => "with yields",
+            Mode::OnTheLoop => "on_loop",
+            Mode::WithYields => "with_yields",
             Mode::Offloaded => "offloaded",
         }
     }
@@ -69,22 +72,18 @@ impl Mode {
 pub struct Work {
     /// How many jobs.
     pub jobs: u32,
-    /// Work units per job (40 M: about 0.1-0.3 s of CPU on a typical core).
+    /// Work units per job.
     pub units: u64,
     /// Slices per job when yielding.
     pub slices: u32,
 }
 
-/// The example's default size.
-pub const DEFAULT: Work = Work { jobs: 4, units: 40_000_000, slices: 100 };
-
-/// The CPU-bound job: a chain of multiply-adds the optimiser cannot skip.
-pub fn work(units: u64) -> u64 {
-    let mut x = 0u64;
-    for i in 0..units {
-        x = black_box(x.wrapping_mul(6364136223846793005).wrapping_add(i));
+impl Work {
+    /// The scenario's size: the shared parameters, smaller when `quick`.
+    pub fn of(quick: bool) -> Work {
+        let units = if quick { QUICK_UNITS } else { UNITS };
+        Work { jobs: JOBS, units, slices: u32::try_from(SLICES).unwrap_or(u32::MAX) }
     }
-    x
 }
 
 /// Something that happened on the loop, in order.
@@ -117,6 +116,8 @@ pub struct Shared {
     pub done: Cell<u32>,
     /// The longest the heartbeat came after its due time.
     pub worst_late: Cell<Duration>,
+    /// Every job's answer, by job number, once finished.
+    pub answers: RefCell<Vec<Option<u64>>>,
 }
 
 /// ```python
@@ -159,6 +160,9 @@ impl Coroutine<Reply<()>> for Heartbeat {
             return Err(ResumeError::AfterCompletion);
         };
         let now = Instant::now();
+        if last.is_none() {
+            trace::name_current("heartbeat");
+        }
         if let Some(last) = last {
             let late = now.duration_since(*last).saturating_sub(BEAT);
             sh.worst_late.set(sh.worst_late.get().max(late));
@@ -246,6 +250,9 @@ pub enum Job {
 impl Job {
     fn finish(sh: &Shared, job: u32, answer: u64) -> Resume<Trap<()>, ()> {
         sh.steps.borrow_mut().push(Step::Finished { job, answer });
+        if let Some(slot) = sh.answers.borrow_mut().get_mut(job as usize) {
+            *slot = Some(answer);
+        }
         sh.done.set(sh.done.get() + 1);
         Ok(CoroutineState::Complete(()))
     }
@@ -326,51 +333,68 @@ impl Coroutine<Reply<()>> for Job {
     }
 }
 
-/// Runs the jobs in `mode` beside the heartbeat; returns what happened,
-/// the elapsed time, and the heartbeat's worst lateness.
+/// Runs the jobs in `mode` beside the heartbeat; returns what happened
+/// and the elapsed time (from the first job's start to the last's end).
 pub fn run(mode: Mode, size: Work) -> Result<(Rc<Shared>, Duration), RunError> {
     let mut s = Scheduler::<()>::new()?;
     let sh = Rc::new(Shared::default());
+    *sh.answers.borrow_mut() = vec![None; size.jobs as usize];
     s.spawn(Heartbeat::Beating { sh: sh.clone(), last: None, jobs: size.jobs });
     let start = Instant::now();
     for job in 0..size.jobs {
-        s.spawn(Job::Start { sh: sh.clone(), job, mode, size });
+        let id = s.spawn(Job::Start { sh: sh.clone(), job, mode, size });
+        if trace::enabled() {
+            trace::name(s.unit(id), format!("job {job}"));
+        }
     }
     s.run_all()?;
     let elapsed = start.elapsed();
     Ok((sh, elapsed))
 }
 
-#[allow(dead_code)]
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let scale: u64 = match args.iter().position(|a| a == "--scale") {
-        Some(i) => args.get(i + 1).ok_or("--scale needs a number")?.parse()?,
-        None => 1,
-    };
-    let size = Work { units: DEFAULT.units / scale.max(1), ..DEFAULT };
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    println!("{} jobs of {} units, {cores} cores, heartbeat every {BEAT:?}", size.jobs, size.units);
-    let mut on_loop = Duration::ZERO;
-    for mode in Mode::ALL {
-        let (sh, elapsed) = run(mode, size)?;
-        if mode == Mode::OnTheLoop {
-            on_loop = elapsed;
-        }
-        let beats = sh.steps.borrow().iter().filter(|s| **s == Step::Beat).count();
-        println!(
-            "{:>12}: elapsed {:.3} s, {beats} heartbeats, late by up to {:.3} s",
-            mode.name(),
-            elapsed.as_secs_f64(),
-            sh.worst_late.get().as_secs_f64()
-        );
-    }
-    println!(
-        "cpu_bound_coro: the seeds: on the loop elapsed = sum of jobs ({:.3} s here) and the \
-         heartbeat starves; with yields the same elapsed and a regular heartbeat; offloaded \
-         about sum / cores ({:.3} s on {cores} cores)",
-        on_loop.as_secs_f64(),
-        on_loop.as_secs_f64() / cores as f64
+/// One mode, traced under its name, as the shared figures want it.
+fn measure(
+    opts: &Options,
+    traces: &mut Traces,
+    mode: Mode,
+    size: Work,
+) -> Result<CpuRun, RunError> {
+    let (sh, elapsed) = opts.record(traces, mode.name(), || run(mode, size))?;
+    let beats = sh.steps.borrow().iter().filter(|s| **s == Step::Beat).count();
+    let late = sh.worst_late.get();
+    say!(
+        "{:>12}: elapsed {:.3} s, {beats} heartbeats, late by up to {:.3} s",
+        mode.name(),
+        elapsed.as_secs_f64(),
+        late.as_secs_f64()
     );
-    Ok(())
+    // A job that never finished leaves no answer, and the figures' check
+    // (one answer per job, all equal) fails.
+    let results = sh.answers.borrow().iter().flatten().copied().collect();
+    Ok(CpuRun { elapsed, worst_gap: late + BEAT, results })
+}
+
+/// The scenario: the same jobs on the loop, with yields, offloaded.
+///
+/// The work is CPU work, not time: nothing here is scaled, and the
+/// figures are wall-clock measurements.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn Error>> {
+    let size = Work::of(opts.quick);
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    say!("{} jobs of {} units, {cores} cores, heartbeat every {BEAT:?}", size.jobs, size.units);
+    let mut traces = Traces::default();
+    let on_loop = measure(opts, &mut traces, Mode::OnTheLoop, size)?;
+    let with_yields = measure(opts, &mut traces, Mode::WithYields, size)?;
+    let offloaded = measure(opts, &mut traces, Mode::Offloaded, size)?;
+    Ok(Outcome {
+        style: Style::Coro,
+        exact: false,
+        figures: Figures::CpuBound { on_loop, with_yields, offloaded, cores },
+        traces,
+    })
+}
+
+#[allow(dead_code)]
+fn main() -> std::process::ExitCode {
+    simul_scenario::main(Scenario::CpuBound, Style::Coro, scenario)
 }

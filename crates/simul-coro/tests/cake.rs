@@ -14,7 +14,7 @@ fn min(m: u64) -> Instant {
 
 #[test]
 fn sequential_errands_take_eighty_minutes() {
-    let (diary, total) = cake_coro::run(Clock::new_virtual(), true).unwrap();
+    let (diary, total) = cake_coro::run(Clock::new_virtual(), true, 1).unwrap();
     assert_eq!(
         diary,
         [
@@ -28,7 +28,7 @@ fn sequential_errands_take_eighty_minutes() {
 
 #[test]
 fn cooperative_errands_take_sixty_minutes_with_groceries_at_thirty_five() {
-    let (diary, total) = cake_coro::run(Clock::new_virtual(), false).unwrap();
+    let (diary, total) = cake_coro::run(Clock::new_virtual(), false, 1).unwrap();
     assert_eq!(
         diary,
         [
