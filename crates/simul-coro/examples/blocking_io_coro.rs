@@ -13,14 +13,16 @@
 //!   are in flight together: about d, and the heartbeat keeps beating.
 //!
 //! The servers are plain threads standing in for remote machines (a
-//! blocked loop could not serve them). Real clock: the sockets are real.
-//! `--scale N` divides d by N.
+//! blocked loop could not serve them). Real clock: the sockets are real
+//! (`--quick`: a shorter d). `--board` draws the lanes `heartbeat` and
+//! `fetch 0` .. `fetch 4`.
 //!
 //! ```text
-//! cargo run -p simul-coro --example blocking_io_coro [-- --scale 3]
+//! cargo run --release -p simul-coro --example blocking_io_coro [-- --quick --board]
 //! ```
 
 use std::cell::{Cell, RefCell};
+use std::error::Error;
 use std::io::{self, Read as _, Write as _};
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -31,16 +33,12 @@ use simul_coro::{
     Coroutine, CoroutineState, Reply, Resume, ResumeError, RunError, Scheduler, Trap, yield_from,
 };
 use simul_reactor::net::TcpStream;
-
-/// K, the seeds' "many sites".
-pub const SERVERS: usize = 5;
-/// d, each server's delay before it replies.
-pub const DELAY: Duration = Duration::from_millis(300);
-/// The heartbeat's period.
-const BEAT: Duration = Duration::from_millis(10);
+use simul_reactor::trace;
+use simul_scenario::params::blocking_io::{BEAT, DELAY, QUICK_DELAY, REPLY, REQUEST, SERVERS};
+use simul_scenario::{Figures, IoRun, Options, Outcome, Scenario, Style, Traces, say};
 
 /// Starts `k` servers, each on its own thread, each answering every
-/// connection's request with `reply` after `delay` and then closing;
+/// connection's request with [`REPLY`] after `delay` and then closing;
 /// returns their addresses.
 pub fn start_servers(k: usize, delay: Duration) -> io::Result<Vec<SocketAddr>> {
     let mut addrs = Vec::new();
@@ -54,7 +52,7 @@ pub fn start_servers(k: usize, delay: Duration) -> io::Result<Vec<SocketAddr>> {
                     let mut request = [0u8; 64];
                     if conn.read(&mut request).is_ok() {
                         std::thread::sleep(delay);
-                        let _ = conn.write_all(b"reply");
+                        let _ = conn.write_all(REPLY);
                     }
                 });
             }
@@ -114,6 +112,7 @@ impl Coroutine<Reply<()>> for Heartbeat {
         let Heartbeat::Beating { sh, last, fetches } = self else {
             return Err(ResumeError::AfterCompletion);
         };
+        trace::name_current("heartbeat");
         let now = Instant::now();
         sh.worst_gap.set(sh.worst_gap.get().max(now - *last));
         *last = now;
@@ -155,7 +154,7 @@ impl Coroutine<Reply<()>> for BlockingFetch {
         };
         let mut reply = Vec::new();
         let fetched = std::net::TcpStream::connect(addr).and_then(|mut s| {
-            s.write_all(b"request")?;
+            s.write_all(REQUEST)?;
             s.read_to_end(&mut reply)
         });
         match fetched {
@@ -225,7 +224,7 @@ impl Coroutine<Reply<()>> for Fetch {
                     match yield_from!(op, reply) {
                         Ok(conn) => {
                             let conn = Rc::new(conn);
-                            let op = WriteAll::new(conn.clone(), b"request".to_vec());
+                            let op = WriteAll::new(conn.clone(), REQUEST.to_vec());
                             *self = Fetch::Sending(sh, conn, op);
                         }
                         Err(e) => return self.end(&sh, Err(e)),
@@ -270,41 +269,59 @@ pub fn run(addrs: &[SocketAddr], blocking: bool) -> Result<(Rc<Shared>, Duration
     let sh = Rc::new(Shared::default());
     let start = Instant::now();
     s.spawn(Heartbeat::Beating { sh: sh.clone(), last: start, fetches: addrs.len() });
-    for &addr in addrs {
-        if blocking {
-            s.spawn(BlockingFetch::Start(sh.clone(), addr));
+    for (i, &addr) in addrs.iter().enumerate() {
+        let id = if blocking {
+            s.spawn(BlockingFetch::Start(sh.clone(), addr))
         } else {
-            s.spawn(Fetch::new(sh.clone(), addr));
+            s.spawn(Fetch::new(sh.clone(), addr))
+        };
+        if trace::enabled() {
+            trace::name(s.unit(id), format!("fetch {i}"));
         }
     }
     s.run_all()?;
     Ok((sh, start.elapsed()))
 }
 
-#[allow(dead_code)]
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let scale: u32 = match args.iter().position(|a| a == "--scale") {
-        Some(i) => args.get(i + 1).ok_or("--scale needs a number")?.parse()?,
-        None => 1,
-    };
-    let delay = DELAY / scale.max(1);
-    let addrs = start_servers(SERVERS, delay)?;
-    println!("{} servers, each replying after {delay:?}", addrs.len());
-    for (name, blocking) in [("blocking std calls", true), ("non-blocking sockets", false)] {
-        let (sh, elapsed) = run(&addrs, blocking)?;
-        let ok = sh.replies.borrow().iter().filter(|r| r.as_slice() == b"reply").count();
-        for e in sh.errors.borrow().iter() {
-            eprintln!("error: {e}");
-        }
-        println!(
-            "blocking_io_coro {name:>20}: {ok} replies in {:.3} s (the seeds: K x d = {:.1} s \
-             blocking, d = {:.1} s not); longest heartbeat gap {:.3} s",
-            elapsed.as_secs_f64(),
-            (delay * addrs.len() as u32).as_secs_f64(),
-            delay.as_secs_f64(),
-            sh.worst_gap.get().as_secs_f64()
-        );
+/// One variant, traced as `variant`.
+fn fetch_all(
+    opts: &Options,
+    traces: &mut Traces,
+    variant: &'static str,
+    addrs: &[SocketAddr],
+    blocking: bool,
+) -> Result<IoRun, RunError> {
+    let (sh, took) = opts.record(traces, variant, || run(addrs, blocking))?;
+    let ok = sh.replies.borrow().iter().filter(|r| r.as_slice() == REPLY).count();
+    for e in sh.errors.borrow().iter() {
+        say!("error: {e}");
     }
-    Ok(())
+    say!(
+        "{variant:>12}: {ok} replies in {:.3} s; longest heartbeat gap {:.3} s",
+        took.as_secs_f64(),
+        sh.worst_gap.get().as_secs_f64()
+    );
+    Ok(IoRun { took, worst_gap: sh.worst_gap.get(), ok })
+}
+
+/// The scenario: the fetches with std's blocking calls, then with the
+/// loop's sockets. Real sockets and threads: wall-clock figures, unscaled.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn Error>> {
+    let delay = if opts.quick { QUICK_DELAY } else { DELAY };
+    let addrs = start_servers(SERVERS, delay)?;
+    say!("{} servers, each replying after {delay:?}", addrs.len());
+    let mut traces = Traces::default();
+    let blocking = fetch_all(opts, &mut traces, "blocking", &addrs, true)?;
+    let non_blocking = fetch_all(opts, &mut traces, "non_blocking", &addrs, false)?;
+    Ok(Outcome {
+        style: Style::Coro,
+        exact: false,
+        figures: Figures::BlockingIo { servers: SERVERS, delay, blocking, non_blocking },
+        traces,
+    })
+}
+
+#[allow(dead_code)]
+fn main() -> std::process::ExitCode {
+    simul_scenario::main(Scenario::BlockingIo, Style::Coro, scenario)
 }
