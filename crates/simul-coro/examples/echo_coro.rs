@@ -5,16 +5,18 @@
 //! The client opens `--conns` connections (default 100); each sends a
 //! 64-byte message carrying its connection and sequence number, checks
 //! that exactly those bytes come back, and sends the next, until
-//! `--secs` seconds (default 2) have passed or `--rounds` round trips
-//! (default: no limit) are done. The summary gives connections held,
-//! round trips per second, bytes verified, and the memory a connection
-//! costs the server.
+//! `--rounds` round trips are done (default 100, 20 with `--quick`) or
+//! `--secs` seconds have passed (default: no time limit). The summary
+//! gives connections held, round trips per second, bytes verified, and
+//! the memory a connection costs the server. `--board` draws the lanes
+//! `main`, `server`, `client 0` .. and one `echo` per connection.
 //!
 //! ```text
-//! cargo run --release -p simul-coro --example echo_coro [-- --conns 1000 --secs 5]
+//! cargo run --release -p simul-coro --example echo_coro [-- --conns 1000 --secs 5 --quick]
 //! ```
 
 use std::cell::{Cell, RefCell};
+use std::error::Error;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -25,9 +27,21 @@ use simul_coro::{
     TaskId, Trap, yield_from,
 };
 use simul_reactor::net::{TcpListener, TcpStream};
+use simul_reactor::trace;
+use simul_scenario::params::echo::{CONNECTIONS, QUICK_ROUNDS, ROUNDS, SIZE};
+use simul_scenario::{Extra, Figures, Options, Outcome, Scenario, Style, Traces, say};
 
-/// Bytes per message.
-pub const MSG: usize = 64;
+/// The example's own options, beside the shared ones.
+const EXTRAS: &[Extra] = &[
+    Extra { name: "--conns", value: Some("N"), help: "connections (default 100)" },
+    Extra {
+        name: "--rounds",
+        value: Some("N"),
+        help: "round trips per connection (default 100, 20 with --quick)",
+    },
+    Extra { name: "--secs", value: Some("S"), help: "stop after S seconds (default: no limit)" },
+];
+
 /// The most one read takes.
 const READ_MAX: usize = 4096;
 
@@ -96,6 +110,9 @@ impl Coroutine<Reply<()>> for Echo {
     type Return = ();
 
     fn resume(&mut self, mut reply: Reply<()>) -> Resume<Trap<()>, ()> {
+        if matches!(reply, Reply::Start) {
+            trace::name_current("echo");
+        }
         loop {
             match self {
                 Echo::Reading(conn, op) => match yield_from!(op, reply) {
@@ -155,6 +172,7 @@ impl Coroutine<Reply<()>> for Server {
         loop {
             match self {
                 Server::Accepting(listener, op, totals) => {
+                    trace::name_current("server");
                     let (listener, totals) = (listener.clone(), totals.clone());
                     match yield_from!(op, reply) {
                         Ok((conn, _)) => {
@@ -255,7 +273,7 @@ pub enum Client {
 /// Message `seq` of connection `id`: both numbers, then a pattern, so
 /// that a misrouted, stale or corrupted echo is caught.
 pub fn message(id: u32, seq: u64) -> Vec<u8> {
-    let mut m = vec![0u8; MSG];
+    let mut m = vec![0u8; SIZE];
     m[..4].copy_from_slice(&id.to_le_bytes());
     m[4..12].copy_from_slice(&seq.to_le_bytes());
     for (i, b) in m[12..].iter_mut().enumerate() {
@@ -296,6 +314,9 @@ impl Coroutine<Reply<()>> for Client {
             match self {
                 Client::Connecting { id, op, totals } => {
                     let (id, totals) = (*id, totals.clone());
+                    if trace::enabled() {
+                        trace::name_current(format!("client {id}"));
+                    }
                     match yield_from!(op, reply) {
                         Ok(conn) => {
                             totals.connected.set(totals.connected.get() + 1);
@@ -323,13 +344,13 @@ impl Coroutine<Reply<()>> for Client {
                         Ok(data) => got.extend_from_slice(&data),
                         Err(e) => return self.fail(&totals, format!("connection {id}: read: {e}")),
                     }
-                    if got.len() < MSG {
+                    if got.len() < SIZE {
                         *op = Read::new(conn.clone(), READ_MAX); // the rest is on its way
                     } else if *got != message(id, seq) {
                         return self.fail(&totals, format!("connection {id}: echo {seq} differs"));
                     } else {
                         totals.round_trips.set(totals.round_trips.get() + 1);
-                        totals.bytes_verified.set(totals.bytes_verified.get() + MSG as u64);
+                        totals.bytes_verified.set(totals.bytes_verified.get() + SIZE as u64);
                         *self = Client::next(id, seq + 1, conn.clone(), totals);
                     }
                 }
@@ -423,6 +444,7 @@ impl Coroutine<Reply<()>> for Main {
         loop {
             match self {
                 Main::Starting(op, addr, totals) => {
+                    trace::name_current("main");
                     let server = yield_from!(op, reply);
                     *self = Main::after_spawn(server, *addr, Vec::new(), totals.clone());
                 }
@@ -477,42 +499,55 @@ pub fn run(load: Load) -> Result<(Rc<Totals>, Duration), RunError> {
     Ok((totals, start.elapsed()))
 }
 
-#[allow(dead_code)]
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1));
+/// The scenario: the server and the load client, on the loop's sockets.
+/// Real sockets: wall-clock figures, unscaled.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn Error>> {
+    let rounds = if opts.quick { QUICK_ROUNDS } else { ROUNDS };
     let load = Load {
-        conns: arg("--conns").map(|v| v.parse()).transpose()?.unwrap_or(100),
-        duration: Duration::from_secs_f64(
-            arg("--secs").map(|v| v.parse()).transpose()?.unwrap_or(2.0),
-        ),
-        rounds: arg("--rounds").map(|v| v.parse()).transpose()?,
+        conns: opts.extra_or("--conns", CONNECTIONS)?,
+        duration: Duration::from_secs_f64(opts.extra_or("--secs", NO_LIMIT.as_secs_f64())?),
+        rounds: Some(opts.extra_or("--rounds", rounds as u64)?),
     };
-    let (totals, elapsed) = run(load)?;
+    let mut traces = Traces::default();
+    let (totals, took) = opts.record(&mut traces, "echo", || run(load))?;
     let errors = totals.errors.borrow();
     for e in errors.iter().take(5) {
-        eprintln!("error: {e}");
+        say!("error: {e}");
     }
     let rt = totals.round_trips.get();
-    println!(
-        "echo_coro: {} connections held, {rt} round trips in {:.2} s: {:.0} round trips/s; {} bytes \
+    say!(
+        "{} connections held, {rt} round trips in {:.2} s: {:.0} round trips/s; {} bytes \
          verified, {} errors",
         totals.connected.get(),
-        elapsed.as_secs_f64(),
-        rt as f64 / elapsed.as_secs_f64(),
+        took.as_secs_f64(),
+        rt as f64 / took.as_secs_f64(),
         totals.bytes_verified.get(),
         errors.len()
     );
-    println!(
-        "memory per connection, server side: a {} B Echo coroutine in a boxed task, plus a {READ_MAX} B \
-         buffer while a read is under way, plus the kernel's socket buffers (SCENARIOS asks for every \
-         byte back: {})",
+    say!(
+        "memory per connection, server side: a {} B Echo coroutine in a boxed task, plus a \
+         {READ_MAX} B buffer while a read is under way, plus the kernel's socket buffers",
         std::mem::size_of::<Echo>(),
-        if errors.is_empty() && totals.bytes_verified.get() == rt * MSG as u64 {
-            "yes"
-        } else {
-            "NO"
-        }
     );
-    Ok(())
+    Ok(Outcome {
+        style: Style::Coro,
+        exact: false,
+        figures: Figures::Echo {
+            connections: load.conns,
+            held: totals.connected.get(),
+            round_trips: rt,
+            bytes: totals.bytes_verified.get(),
+            mismatches: errors.len() as u64,
+            took,
+        },
+        traces,
+    })
+}
+
+/// `--secs` when not given: in effect, until the rounds are done.
+const NO_LIMIT: Duration = Duration::from_secs(24 * 3600);
+
+#[allow(dead_code)]
+fn main() -> std::process::ExitCode {
+    simul_scenario::main_with(Scenario::Echo, Style::Coro, EXTRAS, scenario)
 }

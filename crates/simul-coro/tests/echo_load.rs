@@ -7,7 +7,8 @@ mod echo_coro;
 
 use std::time::Duration;
 
-use echo_coro::{Load, MSG, run};
+use echo_coro::{Load, run};
+use simul_scenario::params::echo::SIZE as MSG;
 
 #[test]
 fn forty_connections_make_fifty_verified_round_trips_each() {
