@@ -1,7 +1,7 @@
 //! UDP, callback style: [`DatagramProtocol`], [`DatagramTransport`] and
 //! [`EventLoop::create_datagram_endpoint`].
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
 use std::io;
@@ -68,6 +68,8 @@ struct Endpoint {
     local: Rc<LocalQueue>,
     /// Where the endpoint was created.
     location: &'static Location<'static>,
+    /// Its trace unit, once registered (stamped on its follow-ups).
+    unit: Cell<u64>,
 }
 
 /// The mutable part of an [`Endpoint`].
@@ -157,6 +159,7 @@ impl Endpoint {
                 f: move |lp: &mut EventLoop| me.receive(lp),
                 location: self.location,
                 kind: CallbackKind::Transport,
+                unit: self.unit.get(),
             }));
         }
     }
@@ -192,6 +195,7 @@ impl Endpoint {
             f: move |lp: &mut EventLoop| me.teardown(lp),
             location: self.location,
             kind: CallbackKind::Transport,
+            unit: self.unit.get(),
         }));
     }
 
@@ -294,6 +298,7 @@ impl DatagramTransport {
                     f: move |lp: &mut EventLoop| me.report(lp, errors),
                     location: self.endpoint.location,
                     kind: CallbackKind::Transport,
+                    unit: self.endpoint.unit.get(),
                 }));
             }
         }
@@ -435,14 +440,17 @@ impl EventLoop {
             protocol: RefCell::new(Some(Box::new(protocol))),
             local: self.local(),
             location,
+            unit: Cell::new(0),
         });
-        let slot = self.register_stream(fd, endpoint.clone())?;
+        let (slot, unit) = self.register_stream(fd, endpoint.clone(), false)?;
         endpoint.state.borrow_mut().slot = Some(slot);
+        endpoint.unit.set(unit);
         let ep = endpoint.clone();
         self.push_soon(Box::new(Call {
             f: move |lp: &mut EventLoop| ep.call_protocol(lp, |p, lp, t| p.connection_made(lp, t)),
             location,
             kind: CallbackKind::Transport,
+            unit,
         }));
         Ok(DatagramTransport { endpoint })
     }

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use std::os::fd::AsRawFd;
 
+use simul_reactor::trace::{self, Wait};
 use simul_reactor::{
     Clock, Events, Instant, Interest, Reactor, Signal, Signals, TimerKey, TimerQueue, Token,
 };
@@ -27,6 +28,9 @@ use crate::{
     CallbackKind, Deferred, Error, ExceptionContext, ExecutorError, Handle, LoopHandle,
     SlowCallback, TimerHandle,
 };
+
+#[path = "tracing.rs"]
+mod tracing;
 
 /// One entry of the ready queue; `None` once cancelled.
 type Work = Option<Box<dyn Runnable>>;
@@ -68,6 +72,8 @@ struct IoReady {
     dir: Dir,
     /// Where `add_reader`/`add_writer` was called.
     location: &'static Location<'static>,
+    /// The trace unit of the reader or writer.
+    unit: u64,
 }
 
 impl Runnable for IoReady {
@@ -81,6 +87,14 @@ impl Runnable for IoReady {
 
     fn kind(&self) -> CallbackKind {
         self.dir.kind()
+    }
+
+    fn unit(&self) -> u64 {
+        self.unit
+    }
+
+    fn set_unit(&mut self, unit: u64) {
+        self.unit = unit;
     }
 }
 
@@ -152,6 +166,8 @@ struct IoSlot {
     serial: u64,
     /// Where `add_reader`/`add_writer` was called.
     location: &'static Location<'static>,
+    /// The trace unit it continues: the one that added it.
+    unit: u64,
 }
 
 /// A watched fd.
@@ -194,7 +210,14 @@ enum Source {
     /// An fd with `add_reader`/`add_writer` callbacks.
     Fd(Watch),
     /// A transport or server: told about every event, edge-triggered.
-    Stream(Rc<dyn IoSource>),
+    Stream {
+        /// The transport or server.
+        source: Rc<dyn IoSource>,
+        /// Its trace unit.
+        unit: u64,
+        /// Its descriptor (what its unit waits on).
+        fd: RawFd,
+    },
 }
 
 /// Readiness reported for a [`Source::Stream`].
@@ -232,11 +255,16 @@ struct StreamReady {
     source: Rc<dyn IoSource>,
     /// What the event said.
     readiness: Readiness,
+    /// The source's trace unit.
+    unit: u64,
+    /// The source's descriptor.
+    fd: RawFd,
 }
 
 impl Runnable for StreamReady {
     fn run(self: Box<Self>, lp: &mut EventLoop) {
-        lp.set_current(self.source.location(), CallbackKind::Transport);
+        let wait = Some(Wait::Readable(self.fd));
+        lp.enter(self.source.location(), CallbackKind::Transport, self.unit, false, wait);
         self.source.ready(lp, self.readiness);
     }
 
@@ -246,6 +274,14 @@ impl Runnable for StreamReady {
 
     fn kind(&self) -> CallbackKind {
         CallbackKind::Transport
+    }
+
+    fn unit(&self) -> u64 {
+        self.unit
+    }
+
+    fn set_unit(&mut self, unit: u64) {
+        self.unit = unit;
     }
 }
 
@@ -366,6 +402,14 @@ pub struct EventLoop {
     current: (&'static Location<'static>, CallbackKind),
     /// This loop's id, carried by its handles.
     id: u32,
+    /// This loop's half of every trace unit it records.
+    source: trace::Source,
+    /// The trace unit of the callback running now; 0 outside callbacks.
+    current_unit: u64,
+    /// The last trace unit handed out.
+    next_unit: u64,
+    /// Per-unit bookkeeping, used only while a recording runs.
+    tr: tracing::TraceState,
 }
 
 impl EventLoop {
@@ -466,6 +510,10 @@ impl EventLoop {
             handler_epoch: 0,
             current: (Location::caller(), CallbackKind::CallSoon),
             id: NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed),
+            source: trace::Source::next(),
+            current_unit: 0,
+            next_unit: 0,
+            tr: tracing::TraceState::default(),
         })
     }
 
@@ -536,7 +584,9 @@ impl EventLoop {
     #[inline]
     pub fn call_soon(&mut self, f: impl FnOnce(&mut EventLoop) + 'static) -> Handle {
         let location = Location::caller();
-        let seq = self.push_ready(Box::new(Call { f, location, kind: CallbackKind::CallSoon }));
+        let unit = self.adopt(location, Wait::Yield);
+        let run = Call { f, location, kind: CallbackKind::CallSoon, unit };
+        let seq = self.push_ready(Box::new(run));
         Handle { loop_id: self.id, seq }
     }
 
@@ -576,7 +626,8 @@ impl EventLoop {
     ) -> TimerHandle {
         let when = self.time().saturating_add(delay);
         let location = Location::caller();
-        self.schedule_timer(when, Box::new(Call { f, location, kind: CallbackKind::Timer }))
+        let unit = self.adopt(location, Wait::Timer(when));
+        self.schedule_timer(when, Box::new(Call { f, location, kind: CallbackKind::Timer, unit }))
     }
 
     /// Schedules `f` to run at `when` on the loop's clock (asyncio's
@@ -601,7 +652,8 @@ impl EventLoop {
         f: impl FnOnce(&mut EventLoop) + 'static,
     ) -> TimerHandle {
         let location = Location::caller();
-        self.schedule_timer(when, Box::new(Call { f, location, kind: CallbackKind::Timer }))
+        let unit = self.adopt(location, Wait::Timer(when));
+        self.schedule_timer(when, Box::new(Call { f, location, kind: CallbackKind::Timer, unit }))
     }
 
     /// A `Send + Sync` handle for other threads (asyncio's
@@ -624,12 +676,6 @@ impl EventLoop {
         let seq = self.head_seq + self.ready.len() as u64;
         self.ready.push_back(Some(run));
         seq
-    }
-
-    /// Records the callback about to run, for panic reports.
-    #[inline]
-    pub(crate) fn set_current(&mut self, location: &'static Location<'static>, kind: CallbackKind) {
-        self.current = (location, kind);
     }
 
     fn schedule_timer(&mut self, when: Instant, run: Box<dyn Runnable>) -> TimerHandle {
@@ -668,7 +714,11 @@ impl EventLoop {
         };
         // Dropped here, at once: asyncio also lets go of a cancelled
         // callback's references immediately.
-        entry.take().is_some()
+        let Some(run) = entry.take() else { return false };
+        if trace::enabled() {
+            self.trace_cancelled(run.unit());
+        }
+        true
     }
 
     /// See [`TimerHandle::cancel`].
@@ -682,11 +732,12 @@ impl EventLoop {
         }
         match s.state {
             TimerState::Pending(key) => {
-                let cancelled = self.timers.cancel(key).is_some();
-                if cancelled {
-                    self.free_timer_slot(h.slot);
+                let Some(t) = self.timers.cancel(key) else { return false };
+                self.free_timer_slot(h.slot);
+                if trace::enabled() {
+                    self.trace_cancelled(t.run.unit());
                 }
-                cancelled
+                true
             }
             // The slot is freed with the others of this iteration.
             TimerState::Queued(seq) => self.cancel_seq(seq),
@@ -910,7 +961,7 @@ impl EventLoop {
     fn watch_mut(&mut self, slot: u32) -> Option<&mut Watch> {
         match self.watches.get_mut(slot as usize)?.source.as_mut()? {
             Source::Fd(w) => Some(w),
-            Source::Stream(_) => None,
+            Source::Stream { .. } => None,
         }
     }
 
@@ -922,7 +973,11 @@ impl EventLoop {
         location: &'static Location<'static>,
     ) -> io::Result<()> {
         self.io_serial += 1;
-        let io = IoSlot { f: Some(f), serial: self.io_serial, location };
+        let wait = match dir {
+            Dir::Read => Wait::Readable(fd),
+            Dir::Write => Wait::Writable(fd),
+        };
+        let mut io = IoSlot { f: Some(f), serial: self.io_serial, location, unit: 0 };
         if let Some(&slot) = self.fd_index.get(&fd) {
             let token = self.token(slot);
             let Some(w) = self.watch_mut(slot) else {
@@ -932,9 +987,15 @@ impl EventLoop {
             // Always re-register: it also re-arms, so a replacement
             // callback hears about readiness that is already there.
             self.reactor.reregister(fd, token, interest)?;
+            io.unit = self.adopt(location, wait);
             let Some(w) = self.watch_mut(slot) else { return Ok(()) };
             w.interest = interest;
-            *w.io_mut(dir) = Some(io);
+            let old = w.io_mut(dir).replace(io);
+            if trace::enabled()
+                && let Some(old) = old
+            {
+                self.trace_cancelled(old.unit);
+            }
             return Ok(());
         }
         let slot = match self.watch_free.pop() {
@@ -952,6 +1013,7 @@ impl EventLoop {
             self.watch_free.push(slot);
             return Err(e);
         }
+        io.unit = self.adopt(location, wait);
         let mut watch =
             Watch { fd, interest: dir.interest(), reader: None, writer: None, rearm: false };
         *watch.io_mut(dir) = Some(io);
@@ -964,9 +1026,9 @@ impl EventLoop {
         let Some(&slot) = self.fd_index.get(&fd) else { return false };
         let token = self.token(slot);
         let Some(w) = self.watch_mut(slot) else { return false };
-        if w.io_mut(dir).take().is_none() {
-            return false;
-        }
+        let Some(io) = w.io_mut(dir).take() else { return false };
+        let unit = io.unit;
+        drop(io);
         match w.interest.remove(dir.interest()) {
             Some(rest) => {
                 w.interest = rest;
@@ -976,6 +1038,9 @@ impl EventLoop {
                 }
             }
             None => self.drop_watch(slot),
+        }
+        if trace::enabled() {
+            self.trace_cancelled(unit);
         }
         true
     }
@@ -993,12 +1058,16 @@ impl EventLoop {
     }
 
     /// Registers a transport or server for both directions,
-    /// edge-triggered; returns its slot.
+    /// edge-triggered; returns its slot and its trace unit: the running
+    /// callback's, or a new one when `fresh` (an accepted connection, like
+    /// the task asyncio's `start_server` starts for each) or outside
+    /// callbacks.
     pub(crate) fn register_stream(
         &mut self,
         fd: RawFd,
         source: Rc<dyn IoSource>,
-    ) -> io::Result<u32> {
+        fresh: bool,
+    ) -> io::Result<(u32, u64)> {
         let slot = match self.watch_free.pop() {
             Some(slot) => slot,
             None => {
@@ -1014,23 +1083,25 @@ impl EventLoop {
             self.watch_free.push(slot);
             return Err(e);
         }
-        self.watches[slot as usize].source = Some(Source::Stream(source));
+        let (location, wait) = (source.location(), Wait::Readable(fd));
+        let unit = if fresh { self.adopt_fresh(location, wait) } else { self.adopt(location, wait) };
+        self.watches[slot as usize].source = Some(Source::Stream { source, unit, fd });
         self.streams += 1;
-        Ok(slot)
+        Ok((slot, unit))
     }
 
     /// Deregisters a stream registered under `slot`; call before closing
     /// `fd`.
     pub(crate) fn deregister_stream(&mut self, slot: u32, fd: RawFd) {
         let Some(s) = self.watches.get_mut(slot as usize) else { return };
-        if !matches!(s.source, Some(Source::Stream(_))) {
-            return;
-        }
-        s.source = None;
+        let Some(Source::Stream { unit, .. }) = s.source.take() else { return };
         s.generation = (s.generation + 1) & HALF_MASK;
         self.watch_free.push(slot);
         self.streams -= 1;
         let _ = self.reactor.deregister(fd);
+        if trace::enabled() {
+            self.trace_cancelled(unit);
+        }
     }
 
     /// Lends the transports' read buffer (at least `len` bytes).
@@ -1049,6 +1120,9 @@ impl EventLoop {
 
     /// Schedules `run` like `call_soon`, for loop-internal callers.
     pub(crate) fn push_soon(&mut self, run: Box<dyn Runnable>) {
+        if trace::enabled() {
+            self.trace_push(run.unit());
+        }
         self.push_ready(run);
     }
 
@@ -1106,6 +1180,7 @@ impl EventLoop {
         done: impl FnOnce(&mut EventLoop, Result<T, ExecutorError>) + 'static,
     ) -> io::Result<()> {
         let location = Location::caller();
+        let unit = self.adopt(location, Wait::Thread);
         let id = self.next_job;
         self.next_job += 1;
         let remote = self.remote.clone();
@@ -1117,6 +1192,7 @@ impl EventLoop {
                 f: move |lp: &mut EventLoop| lp.finish_job(id, Box::new(result)),
                 location,
                 kind: CallbackKind::Executor,
+                unit,
             }));
         });
         let cap = self.executor_cap;
@@ -1341,7 +1417,7 @@ impl EventLoop {
         // 0. Calls queued by transports without access to the loop.
         if self.local.has_calls() {
             for run in self.local.take() {
-                self.push_ready(run);
+                self.push_soon(run);
             }
         }
         // 1. How long may we wait?
@@ -1376,15 +1452,19 @@ impl EventLoop {
             let broken = ev.is_error();
             let w = match &s.source {
                 Some(Source::Fd(w)) => w,
-                Some(Source::Stream(source)) => {
+                Some(Source::Stream { source, unit, fd }) => {
                     let readiness = Readiness {
                         readable: ev.is_readable() || ev.is_read_closed(),
                         writable: ev.is_writable() || ev.is_write_closed(),
                         short_read_drains: ev.short_read_drains(),
                         broken,
                     };
-                    let source = source.clone();
-                    self.ready.push_back(Some(Box::new(StreamReady { source, readiness })));
+                    let (source, unit, fd) = (source.clone(), *unit, *fd);
+                    if trace::enabled() {
+                        self.trace_woken(unit);
+                    }
+                    let run = StreamReady { source, readiness, unit, fd };
+                    self.ready.push_back(Some(Box::new(run)));
                     continue;
                 }
                 None => continue,
@@ -1392,29 +1472,40 @@ impl EventLoop {
             if (ev.is_readable() || ev.is_read_closed() || broken)
                 && let Some(io) = &w.reader
             {
-                let (serial, location) = (io.serial, io.location);
+                let (serial, location, unit) = (io.serial, io.location, io.unit);
+                if trace::enabled() {
+                    self.trace_woken(unit);
+                }
                 self.ready.push_back(Some(Box::new(IoReady {
                     slot,
                     serial,
                     dir: Dir::Read,
                     location,
+                    unit,
                 })));
             }
             if (ev.is_writable() || ev.is_write_closed() || broken)
                 && let Some(io) = &w.writer
             {
-                let (serial, location) = (io.serial, io.location);
+                let (serial, location, unit) = (io.serial, io.location, io.unit);
+                if trace::enabled() {
+                    self.trace_woken(unit);
+                }
                 self.ready.push_back(Some(Box::new(IoReady {
                     slot,
                     serial,
                     dir: Dir::Write,
                     location,
+                    unit,
                 })));
             }
         }
         // 5. Due timers, in deadline order (ties: scheduling order).
         let now = self.reactor.now();
         while let Some((_, t)) = self.timers.pop_due(now) {
+            if trace::enabled() {
+                self.trace_woken(t.run.unit());
+            }
             let seq = self.push_ready(t.run);
             self.timer_slots[t.slot as usize].state = TimerState::Queued(seq);
             self.fired.push(t.slot);
@@ -1437,7 +1528,18 @@ impl EventLoop {
     fn take_remote(&mut self) {
         let mut calls = mem::take(&mut self.remote_buf);
         self.remote.take(&mut calls);
-        for call in calls.drain(..) {
+        for mut call in calls.drain(..) {
+            match call.unit() {
+                // call_soon_threadsafe: a new chain, like a callback
+                // scheduled from outside any callback.
+                0 => {
+                    let unit = self.adopt_fresh(call.location(), Wait::Yield);
+                    call.set_unit(unit);
+                }
+                // An executor job's result: its unit is ready again.
+                unit if trace::enabled() => self.trace_woken(unit),
+                _ => {}
+            }
             self.push_ready(call);
         }
         self.remote_buf = calls;
@@ -1457,6 +1559,9 @@ impl EventLoop {
                 self.report_panic(payload, location, kind);
             }
         }
+        // Whatever runs between iterations (run_until's test, the code
+        // around the run) is outside every unit.
+        self.current_unit = 0;
     }
 
     fn run_batch(&mut self, todo: &mut usize) {
@@ -1471,6 +1576,9 @@ impl EventLoop {
                 self.run_timed(entry);
             } else {
                 self.run_entry(entry);
+            }
+            if trace::enabled() {
+                self.trace_end();
             }
         }
     }
@@ -1502,13 +1610,19 @@ impl EventLoop {
 
     fn run_io(&mut self, slot: u32, serial: u64, dir: Dir, location: &'static Location<'static>) {
         let Some(w) = self.watch_mut(slot) else { return };
+        let fd = w.fd;
         let Some(io) = w.io_mut(dir) else { return };
         if io.serial != serial {
             return; // replaced or removed since the event was seen
         }
         let Some(mut f) = io.f.take() else { return };
         let kind = dir.kind();
-        self.current = (location, kind);
+        let unit = io.unit;
+        let wait = Some(match dir {
+            Dir::Read => Wait::Readable(fd),
+            Dir::Write => Wait::Writable(fd),
+        });
+        self.enter(location, kind, unit, false, wait);
         // Caught here, not only per batch, so that the callback goes back
         // into its watch even when it panicked: asyncio keeps a reader
         // that raised.
@@ -1557,6 +1671,12 @@ impl EventLoop {
         location: &'static Location<'static>,
         kind: CallbackKind,
     ) {
+        if trace::enabled() {
+            self.trace_panicked();
+        }
+        // The handler runs outside every unit: what it schedules starts
+        // new ones.
+        self.current_unit = 0;
         let mut ctx = ExceptionContext::new("a callback panicked");
         ctx.location = Some(location);
         ctx.kind = Some(kind);
@@ -1757,7 +1877,7 @@ impl Drop for EventLoop {
         // queued follow-ups hold connections; break those cycles.
         drop(self.local.take());
         for slot in &mut self.watches {
-            if let Some(Source::Stream(source)) = slot.source.take() {
+            if let Some(Source::Stream { source, .. }) = slot.source.take() {
                 source.shutdown();
             }
         }

@@ -18,6 +18,10 @@ pub(crate) trait Runnable {
     fn location(&self) -> &'static Location<'static>;
     /// Which API scheduled it.
     fn kind(&self) -> CallbackKind;
+    /// The trace unit it continues (0: none yet).
+    fn unit(&self) -> u64;
+    /// Gives it a unit: a call from another thread starts a new one.
+    fn set_unit(&mut self, unit: u64);
 }
 
 /// A one-shot callback: `call_soon`, `call_later`, `call_soon_threadsafe`,
@@ -29,13 +33,16 @@ pub(crate) struct Call<F> {
     pub(crate) location: &'static Location<'static>,
     /// Which API scheduled it.
     pub(crate) kind: CallbackKind,
+    /// The trace unit it continues (0 for a call from another thread,
+    /// which gets a fresh one when it reaches the loop).
+    pub(crate) unit: u64,
 }
 
 impl<F: FnOnce(&mut EventLoop)> Runnable for Call<F> {
     #[inline]
     fn run(self: Box<Self>, lp: &mut EventLoop) {
-        let Call { f, location, kind } = *self;
-        lp.set_current(location, kind);
+        let Call { f, location, kind, unit } = *self;
+        lp.enter(location, kind, unit, true, None);
         f(lp);
     }
 
@@ -45,5 +52,13 @@ impl<F: FnOnce(&mut EventLoop)> Runnable for Call<F> {
 
     fn kind(&self) -> CallbackKind {
         self.kind
+    }
+
+    fn unit(&self) -> u64 {
+        self.unit
+    }
+
+    fn set_unit(&mut self, unit: u64) {
+        self.unit = unit;
     }
 }

@@ -1,7 +1,7 @@
 //! [`Server`], [`EventLoop::create_server`] and
 //! [`EventLoop::create_connection`]: TCP, callback style.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -36,6 +36,8 @@ struct Listener {
     local: Rc<LocalQueue>,
     /// Where the server was created.
     location: &'static Location<'static>,
+    /// Its trace unit, once registered (stamped on its follow-ups).
+    unit: Cell<u64>,
 }
 
 /// The mutable part of a [`Listener`].
@@ -96,6 +98,7 @@ impl Listener {
             f: move |lp: &mut EventLoop| me.accept_some(lp),
             location: self.location,
             kind: CallbackKind::Transport,
+            unit: self.unit.get(),
         }));
     }
 
@@ -182,6 +185,7 @@ impl Server {
             f: move |lp: &mut EventLoop| me.close(lp),
             location: self.listener.location,
             kind: CallbackKind::Transport,
+            unit: self.listener.unit.get(),
         }));
     }
 }
@@ -269,9 +273,11 @@ impl EventLoop {
             factory: RefCell::new(Box::new(move || factory())),
             local: self.local(),
             location,
+            unit: Cell::new(0),
         });
-        let slot = self.register_stream(fd, listener.clone())?;
+        let (slot, unit) = self.register_stream(fd, listener.clone(), false)?;
         listener.state.borrow_mut().slot = Some(slot);
+        listener.unit.set(unit);
         Ok(Server { listener, addr })
     }
 

@@ -135,7 +135,7 @@ impl LoopHandle {
         f: impl FnOnce(&mut EventLoop) + Send + 'static,
     ) -> Result<(), Error> {
         let location = Location::caller();
-        self.remote.post(Box::new(Call { f, location, kind: CallbackKind::Threadsafe }))
+        self.remote.post(Box::new(Call { f, location, kind: CallbackKind::Threadsafe, unit: 0 }))
     }
 
     /// Stops the loop from another thread: shorthand for

@@ -1,6 +1,6 @@
 //! [`Transport`]: a TCP connection as a protocol sees it.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -33,6 +33,8 @@ pub(crate) struct Conn {
     local: Rc<LocalQueue>,
     /// Where the server or connection was created.
     location: &'static Location<'static>,
+    /// Its trace unit, once registered (stamped on its follow-ups).
+    unit: Cell<u64>,
 }
 
 /// The mutable part of a [`Conn`].
@@ -129,6 +131,7 @@ impl Conn {
             protocol: RefCell::new(Some(protocol)),
             local,
             location,
+            unit: Cell::new(0),
         })
     }
 
@@ -137,8 +140,9 @@ impl Conn {
     pub(crate) fn start_connecting(self: &Rc<Conn>, lp: &mut EventLoop) -> io::Result<()> {
         self.state.borrow_mut().connecting = true;
         let fd = self.state.borrow().fd;
-        let slot = lp.register_stream(fd, self.clone())?;
+        let (slot, unit) = lp.register_stream(fd, self.clone(), false)?;
         self.state.borrow_mut().slot = Some(slot);
+        self.unit.set(unit);
         Ok(())
     }
 
@@ -167,8 +171,11 @@ impl Conn {
     /// Registers the socket in `lp` and queues `connection_made`.
     pub(crate) fn start(self: &Rc<Conn>, lp: &mut EventLoop) -> io::Result<()> {
         let fd = self.state.borrow().fd;
-        let slot = lp.register_stream(fd, self.clone())?;
+        // An accepted connection: its own unit, as asyncio's start_server
+        // runs each client in a task of its own.
+        let (slot, unit) = lp.register_stream(fd, self.clone(), true)?;
         self.state.borrow_mut().slot = Some(slot);
+        self.unit.set(unit);
         let conn = self.clone();
         lp.push_soon(Box::new(Call {
             f: move |lp: &mut EventLoop| {
@@ -176,6 +183,7 @@ impl Conn {
             },
             location: self.location,
             kind: CallbackKind::Transport,
+            unit: self.unit.get(),
         }));
         Ok(())
     }
@@ -394,6 +402,7 @@ impl Conn {
             f: move |lp: &mut EventLoop| f(&conn, lp),
             location: self.location,
             kind: CallbackKind::Transport,
+            unit: self.unit.get(),
         }));
     }
 }
