@@ -629,10 +629,14 @@ impl<T: 'static> Scheduler<T> {
                 Next::Suspend
             }
             Trap::YieldNow => {
-                // Suspended before Woken: the lane shows the yield, then
-                // the wait in the run queue.
-                self.note(id, shared::TraceKind::Suspended(shared::Wait::Yield));
-                self.wake(id, Reply::Woke);
+                // The hottest trap: one check for both steps. Suspended
+                // before Woken: the lane shows the yield, then the wait in
+                // the run queue.
+                if shared::enabled() {
+                    self.note(id, shared::TraceKind::Suspended(shared::Wait::Yield));
+                    self.note(id, shared::TraceKind::Woken);
+                }
+                self.make_ready(id, Reply::Woke);
                 Next::Suspend
             }
             Trap::Readable(fd) => self.wait_fd(id, fd, true),
