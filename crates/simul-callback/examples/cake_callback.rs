@@ -11,94 +11,111 @@
 //! a few more steps this nesting is the "callback hell" the later styles
 //! flatten.
 //!
-//! Runs on the virtual clock (exact, instant); `--real --scale N` runs
-//! one simulated minute in 60/N real seconds.
+//! ```text
+//! cargo run -p simul-callback --example cake_callback            # virtual clock
+//! cargo run -p simul-callback --example cake_callback -- --board # the lanes
+//! cargo run -p simul-callback --example cake_callback -- --real --scale 1200
+//! ```
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
 use simul_callback::{Error, EventLoop};
-use simul_reactor::Clock;
+use simul_reactor::trace::name_current;
+use simul_scenario::params::cake::{DOUGH, GROCERIES, OVEN};
+use simul_scenario::{Figures, Options, Outcome, Scenario, Style, Traces, say};
 
-const DOUGH_MIN: u64 = 15;
-const OVEN_MIN: u64 = 45;
-const GROCERIES_MIN: u64 = 20;
+/// What happened when, in loop time since the start.
+pub(crate) type Log = Rc<RefCell<Vec<(&'static str, Duration)>>>;
 
+/// One run of the kitchen: its loop, and the options that scale the seed's
+/// durations.
 pub(crate) struct Run {
     lp: EventLoop,
-    /// Real seconds per simulated minute.
-    minute: Duration,
-    pub(crate) log: Rc<RefCell<Vec<(String, f64)>>>,
+    opts: Options,
+    pub(crate) log: Log,
 }
 
 impl Run {
-    pub(crate) fn new(real: bool, scale: f64) -> Result<Run, Error> {
-        let clock = if real { Clock::real() } else { Clock::new_virtual() };
-        let minute = Duration::from_secs_f64(60.0 / scale);
-        Ok(Run { lp: EventLoop::with_clock(clock)?, minute, log: Rc::default() })
+    pub(crate) fn new(opts: &Options) -> Result<Run, Error> {
+        Ok(Run { lp: EventLoop::with_clock(opts.clock())?, opts: opts.clone(), log: Rc::default() })
+    }
+
+    fn d(&self, seed: Duration) -> Duration {
+        self.opts.scaled(seed)
     }
 }
 
-fn log(log: &RefCell<Vec<(String, f64)>>, lp: &EventLoop, minute: Duration, what: &str) {
-    let at = lp.time().since_origin().as_secs_f64() / minute.as_secs_f64();
-    println!("  {at:5.1} min  {what}");
-    log.borrow_mut().push((what.to_string(), at));
+fn log(log: &Log, lp: &EventLoop, what: &'static str) {
+    let at = lp.time().since_origin();
+    say!("  {at:>10.1?}  {what}");
+    log.borrow_mut().push((what, at));
 }
 
-pub(crate) fn sequential(mut run: Run) -> Result<f64, Error> {
-    let (m, l) = (run.minute, run.log.clone());
+/// Cake, then groceries, every step blocking: returns when all was done.
+pub(crate) fn sequential(mut run: Run) -> Result<Duration, Error> {
+    let (dough, oven, groceries) = (run.d(DOUGH), run.d(OVEN), run.d(GROCERIES));
+    let l = run.log.clone();
     run.lp.call_soon(move |lp| {
-        lp.clock().block_for(m * DOUGH_MIN as u32);
-        log(&l, lp, m, "dough ready");
-        lp.clock().block_for(m * OVEN_MIN as u32);
-        log(&l, lp, m, "cake baked");
-        lp.clock().block_for(m * GROCERIES_MIN as u32);
-        log(&l, lp, m, "groceries bought");
+        name_current("cake");
+        lp.clock().block_for(dough);
+        log(&l, lp, "dough ready");
+        lp.clock().block_for(oven);
+        log(&l, lp, "cake baked");
+        lp.clock().block_for(groceries);
+        log(&l, lp, "groceries bought");
     });
     let l = run.log.clone();
     run.lp.run_until(|_| l.borrow().len() == 3)?;
-    Ok(run.log.borrow()[2].1)
+    Ok(run.lp.time().since_origin())
 }
 
-pub(crate) fn cooperative(mut run: Run) -> Result<f64, Error> {
-    let (m, l) = (run.minute, run.log.clone());
+/// The dough is work, the oven and the shop are waits: returns when the
+/// last thing was done.
+pub(crate) fn cooperative(mut run: Run) -> Result<Duration, Error> {
+    let (dough, oven, groceries) = (run.d(DOUGH), run.d(OVEN), run.d(GROCERIES));
+    let l = run.log.clone();
     run.lp.call_soon(move |lp| {
-        lp.clock().block_for(m * DOUGH_MIN as u32); // hands busy
-        log(&l, lp, m, "dough ready, cake in the oven");
-        lp.call_later(m * OVEN_MIN as u32, move |lp| log(&l, lp, m, "cake baked"));
+        name_current("cake");
+        lp.clock().block_for(dough); // hands busy
+        log(&l, lp, "dough ready, cake in the oven");
+        lp.call_later(oven, move |lp| log(&l, lp, "cake baked"));
     });
-    let (m, l) = (run.minute, run.log.clone());
+    let l = run.log.clone();
     run.lp.call_soon(move |lp| {
-        log(&l, lp, m, "off to the shop");
-        lp.call_later(m * GROCERIES_MIN as u32, move |lp| log(&l, lp, m, "groceries bought"));
+        name_current("groceries");
+        log(&l, lp, "off to the shop");
+        lp.call_later(groceries, move |lp| log(&l, lp, "groceries bought"));
     });
     let l = run.log.clone();
     run.lp.run_until(|_| l.borrow().len() == 4)?;
-    let log = run.log.borrow();
-    Ok(log.iter().map(|(_, at)| *at).fold(0.0, f64::max))
+    Ok(run.lp.time().since_origin())
 }
 
-fn main() -> Result<(), Error> {
-    let args: Vec<String> = std::env::args().collect();
-    let real = args.iter().any(|a| a == "--real");
-    let scale = args
-        .iter()
-        .position(|a| a == "--scale")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|s| s.parse::<f64>().ok())
-        .filter(|s| *s > 0.0)
-        .unwrap_or(if real { 600.0 } else { 1.0 });
-    println!("sequential:");
-    let seq = sequential(Run::new(real, scale)?)?;
-    println!("cooperative:");
-    let coop_run = Run::new(real, scale)?;
-    let log = coop_run.log.clone();
-    let coop = cooperative(coop_run)?;
-    let groceries =
-        log.borrow().iter().find(|(w, _)| w == "groceries bought").map_or(0.0, |(_, at)| *at);
-    println!(
-        "sequential {seq:.0} min (seed: 80); cooperative {coop:.0} min (seed: 60), groceries at {groceries:.0} min (seed: 35)"
-    );
-    Ok(())
+/// Both kitchens, in seed minutes.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let mut traces = Traces::default();
+    say!("sequential:");
+    let sequential = opts.record(&mut traces, "sequential", || sequential(Run::new(opts)?))?;
+    say!("cooperative:");
+    let run = Run::new(opts)?;
+    let log = run.log.clone();
+    let cooperative = opts.record(&mut traces, "cooperative", || cooperative(run))?;
+    let groceries_done =
+        log.borrow().iter().find(|(w, _)| *w == "groceries bought").map_or(Duration::ZERO, |e| e.1);
+    Ok(Outcome {
+        style: Style::Callback,
+        exact: opts.is_virtual(),
+        figures: Figures::Cake {
+            sequential: opts.unscaled(sequential),
+            cooperative: opts.unscaled(cooperative),
+            groceries_done: opts.unscaled(groceries_done),
+        },
+        traces,
+    })
+}
+
+fn main() -> std::process::ExitCode {
+    simul_scenario::main(Scenario::Cake, Style::Callback, scenario)
 }

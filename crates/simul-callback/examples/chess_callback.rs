@@ -9,74 +9,86 @@
 //! The seeds estimate 1 h (24 x 5 s x 30); the simulation prints its exact
 //! figure and why it differs.
 //!
-//! Runs on the virtual clock: 12 simulated hours take milliseconds.
+//! ```text
+//! cargo run -p simul-callback --example chess_callback            # virtual clock: 12 h in ms
+//! cargo run -p simul-callback --example chess_callback -- --board # 24 board lanes
+//! cargo run -p simul-callback --example chess_callback -- --real --scale 3600
+//! ```
 
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
 use simul_callback::{Error, EventLoop};
-use simul_reactor::Clock;
-
-const BOARDS: usize = 24;
-const MASTER_MOVE: Duration = Duration::from_secs(5);
-const OPPONENT_MOVE: Duration = Duration::from_secs(55);
-const MOVE_PAIRS: u32 = 30;
+use simul_reactor::{Clock, trace};
+use simul_scenario::params::chess::{BOARDS, MASTER, MOVES, OPPONENT};
+use simul_scenario::{Figures, Options, Outcome, Scenario, Style, Traces, say};
 
 /// Judit makes her `pair`-th move on a board (blocking: she is standing
 /// there), then the opponent's reply is a wait; when it comes, she moves
 /// there again. The closure chain *is* the board: no board number needed.
-fn master_move(lp: &mut EventLoop, pair: u32, games_done: Rc<Cell<usize>>) {
-    lp.clock().block_for(MASTER_MOVE);
-    lp.call_later(OPPONENT_MOVE, move |lp| {
-        if pair == MOVE_PAIRS {
-            games_done.set(games_done.get() + 1);
+fn master_move(lp: &mut EventLoop, pair: u32, moves: (Duration, Duration), done: Rc<Cell<u32>>) {
+    let (master, opponent) = moves;
+    lp.clock().block_for(master);
+    lp.call_later(opponent, move |lp| {
+        if pair == MOVES {
+            done.set(done.get() + 1);
         } else {
-            master_move(lp, pair + 1, games_done);
+            master_move(lp, pair + 1, moves, done);
         }
     });
 }
 
 /// The sequential figure: one game after the other.
 pub(crate) fn sequential() -> Duration {
-    (MASTER_MOVE + OPPONENT_MOVE) * MOVE_PAIRS * BOARDS as u32
+    (MASTER + OPPONENT) * MOVES * BOARDS
 }
 
-/// Plays the simul on the virtual clock; returns how long it took.
-pub(crate) fn simul() -> Result<Duration, Error> {
-    let mut lp = EventLoop::with_clock(Clock::new_virtual())?;
+/// Plays the simul; returns how long it took on `clock`.
+pub(crate) fn simul(clock: Clock, master: Duration, opponent: Duration) -> Result<Duration, Error> {
+    let mut lp = EventLoop::with_clock(clock)?;
+    let start = lp.time();
     let games_done = Rc::new(Cell::new(0));
-    for _board in 0..BOARDS {
+    for board in 1..=BOARDS {
         let g = games_done.clone();
-        lp.call_soon(move |lp| master_move(lp, 1, g));
+        lp.call_soon(move |lp| {
+            if trace::enabled() {
+                trace::name_current(format!("board {board}"));
+            }
+            master_move(lp, 1, (master, opponent), g)
+        });
     }
     let g = games_done.clone();
     lp.run_until(move |_| g.get() == BOARDS)?;
-    Ok(lp.time().since_origin())
+    Ok(lp.time() - start)
 }
 
-fn main() -> Result<(), Error> {
-    let per_game = (MASTER_MOVE + OPPONENT_MOVE) * MOVE_PAIRS;
+/// The sequential figure and the simul, in seed time.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let mut traces = Traces::default();
     let sequential = sequential();
-    println!(
-        "sequential: {:.1} h (24 games of {} min each)",
+    say!(
+        "sequential: {:.1} h ({BOARDS} games of {} min each)",
         sequential.as_secs_f64() / 3600.0,
-        per_game.as_secs() / 60
+        ((MASTER + OPPONENT) * MOVES).as_secs() / 60
     );
+    let (master, opponent) = (opts.scaled(MASTER), opts.scaled(OPPONENT));
+    let simul =
+        opts.unscaled(opts.record(&mut traces, "simul", || simul(opts.clock(), master, opponent))?);
+    let estimate = MASTER * BOARDS * MOVES;
+    say!("simul: {} s (the seeds' estimate: {} s = 1 h)", simul.as_secs(), estimate.as_secs());
+    say!(
+        "the difference: after her last move on the last board, its opponent still takes {} s to reply",
+        simul.saturating_sub(estimate).as_secs()
+    );
+    Ok(Outcome {
+        style: Style::Callback,
+        exact: opts.is_virtual(),
+        figures: Figures::Chess { sequential, simul },
+        traces,
+    })
+}
 
-    let simul = simul()?;
-    let estimate = MASTER_MOVE * BOARDS as u32 * MOVE_PAIRS;
-    println!(
-        "simul: {} s = {} h {} min {} s (the seeds' estimate: {} s = 1 h)",
-        simul.as_secs(),
-        simul.as_secs() / 3600,
-        simul.as_secs() % 3600 / 60,
-        simul.as_secs() % 60,
-        estimate.as_secs()
-    );
-    println!(
-        "the difference: after her 30th move on the last board, its opponent still takes {} s to reply",
-        (simul - estimate).as_secs()
-    );
-    Ok(())
+fn main() -> std::process::ExitCode {
+    simul_scenario::main(Scenario::Chess, Style::Callback, scenario)
 }

@@ -7,33 +7,46 @@
 //! version sleeps inside the callback, and the loop can do nothing else:
 //! `One Two` three times, 3 s.
 //!
-//! Runs on the virtual clock (exact, instant); `--real` uses the real one.
+//! ```text
+//! cargo run -p simul-callback --example count_callback            # virtual clock
+//! cargo run -p simul-callback --example count_callback -- --board # the lanes
+//! cargo run -p simul-callback --example count_callback -- --real --svg /tmp/count.svg
+//! ```
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
 use simul_callback::{Error, EventLoop};
-use simul_reactor::Clock;
+use simul_reactor::{Clock, trace};
+use simul_scenario::params::count::{TASKS, WAIT};
+use simul_scenario::{Figures, Options, Outcome, Scenario, Style, Traces, Transcript, say};
 
-const TASKS: usize = 3;
-const WAIT: Duration = Duration::from_secs(1);
-
-fn new_loop(real: bool) -> Result<EventLoop, Error> {
-    let clock = if real { Clock::real() } else { Clock::new_virtual() };
-    Ok(EventLoop::with_clock(clock)?)
+/// Names the running chain of callbacks `count i` in a trace.
+fn name_task(i: usize) {
+    if trace::enabled() {
+        trace::name_current(format!("count {i}"));
+    }
 }
 
 /// The cooperative count: each `One` schedules its `Two`.
-pub(crate) fn cooperative(real: bool) -> Result<(Vec<&'static str>, Duration), Error> {
-    let mut lp = new_loop(real)?;
+pub(crate) fn cooperative(
+    clock: Clock,
+    wait: Duration,
+) -> Result<(Vec<&'static str>, Duration), Error> {
+    let mut lp = EventLoop::with_clock(clock)?;
     let start = lp.time();
     let out = Rc::new(RefCell::new(Vec::new()));
-    for _ in 0..TASKS {
+    for i in 1..=TASKS {
         let out = out.clone();
         lp.call_soon(move |lp| {
+            name_task(i);
+            say!("One");
             out.borrow_mut().push("One");
-            lp.call_later(WAIT, move |_| out.borrow_mut().push("Two"));
+            lp.call_later(wait, move |_| {
+                say!("Two");
+                out.borrow_mut().push("Two");
+            });
         });
     }
     lp.run_until(|_| out.borrow().len() == 2 * TASKS)?;
@@ -42,15 +55,21 @@ pub(crate) fn cooperative(real: bool) -> Result<(Vec<&'static str>, Duration), E
 }
 
 /// The blocking count: the wait happens inside the callback.
-pub(crate) fn blocking(real: bool) -> Result<(Vec<&'static str>, Duration), Error> {
-    let mut lp = new_loop(real)?;
+pub(crate) fn blocking(
+    clock: Clock,
+    wait: Duration,
+) -> Result<(Vec<&'static str>, Duration), Error> {
+    let mut lp = EventLoop::with_clock(clock)?;
     let start = lp.time();
     let out = Rc::new(RefCell::new(Vec::new()));
-    for _ in 0..TASKS {
+    for i in 1..=TASKS {
         let out = out.clone();
         lp.call_soon(move |lp| {
+            name_task(i);
+            say!("One");
             out.borrow_mut().push("One");
-            lp.clock().block_for(WAIT); // time.sleep(1): nobody else runs
+            lp.clock().block_for(wait); // time.sleep(1): nobody else runs
+            say!("Two");
             out.borrow_mut().push("Two");
         });
     }
@@ -59,13 +78,25 @@ pub(crate) fn blocking(real: bool) -> Result<(Vec<&'static str>, Duration), Erro
     Ok((words, lp.time() - start))
 }
 
-fn main() -> Result<(), Error> {
-    let real = std::env::args().any(|a| a == "--real");
-    let (words, took) = cooperative(real)?;
-    println!("cooperative: {}", words.join(" "));
-    println!("cooperative took {:.2} s (the seed measured 1.01 s)", took.as_secs_f64());
-    let (words, took) = blocking(real)?;
-    println!("blocking:    {}", words.join(" "));
-    println!("blocking took {:.2} s (the seed: 3 s)", took.as_secs_f64());
-    Ok(())
+/// Both counts, measured in seed seconds.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let mut traces = Traces::default();
+    let wait = opts.scaled(WAIT);
+    say!("cooperative:");
+    let (words, took) =
+        opts.record(&mut traces, "cooperative", || cooperative(opts.clock(), wait))?;
+    let cooperative = Transcript { words, took: opts.unscaled(took) };
+    say!("blocking:");
+    let (words, took) = opts.record(&mut traces, "blocking", || blocking(opts.clock(), wait))?;
+    let blocking = Transcript { words, took: opts.unscaled(took) };
+    Ok(Outcome {
+        style: Style::Callback,
+        exact: opts.is_virtual(),
+        figures: Figures::Count { cooperative, blocking },
+        traces,
+    })
+}
+
+fn main() -> std::process::ExitCode {
+    simul_scenario::main(Scenario::Count, Style::Callback, scenario)
 }

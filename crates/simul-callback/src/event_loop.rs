@@ -1084,7 +1084,8 @@ impl EventLoop {
             return Err(e);
         }
         let (location, wait) = (source.location(), Wait::Readable(fd));
-        let unit = if fresh { self.adopt_fresh(location, wait) } else { self.adopt(location, wait) };
+        let unit =
+            if fresh { self.adopt_fresh(location, wait) } else { self.adopt(location, wait) };
         self.watches[slot as usize].source = Some(Source::Stream { source, unit, fd });
         self.streams += 1;
         Ok((slot, unit))

@@ -1,9 +1,12 @@
 //! The seed scenarios' figures, exactly, under the virtual clock. The
 //! tests run the examples' own functions (the example files are included
 //! as modules), not a copy of them.
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::time::Duration;
+
+use simul_reactor::Clock;
+use simul_scenario::{Options, Scenario};
 
 #[path = "../examples/count_callback.rs"]
 mod count;
@@ -20,42 +23,72 @@ mod chess;
 #[path = "../examples/nap_callback.rs"]
 mod nap;
 
+/// The scenario's own check against the seed, on the virtual clock.
+fn row_ok(
+    scenario: Scenario,
+    run: fn(&Options) -> Result<simul_scenario::Outcome, Box<dyn std::error::Error>>,
+) {
+    let out = simul_scenario::quietly(|| run(&Options::new(scenario))).unwrap();
+    let row = out.row();
+    assert!(out.exact, "virtual clock");
+    assert!(row.ok, "{scenario:?}: {row:?}");
+}
+
 #[test]
 fn count_one_one_one_two_two_two_in_one_second() {
-    let (words, took) = count::cooperative(false).unwrap();
+    let s = Duration::from_secs(1);
+    let (words, took) = count::cooperative(Clock::new_virtual(), s).unwrap();
     assert_eq!(words, ["One", "One", "One", "Two", "Two", "Two"]);
     assert_eq!(took, Duration::from_secs(1));
-    let (words, took) = count::blocking(false).unwrap();
+    let (words, took) = count::blocking(Clock::new_virtual(), s).unwrap();
     assert_eq!(words, ["One", "Two", "One", "Two", "One", "Two"]);
     assert_eq!(took, Duration::from_secs(3));
+    row_ok(Scenario::Count, count::scenario);
 }
 
 #[test]
 fn five_waits_three_seconds_versus_fifteen() {
-    assert_eq!(five_waits::run(false, false).unwrap(), Duration::from_secs(3));
-    assert_eq!(five_waits::run(true, false).unwrap(), Duration::from_secs(15));
+    let wait = Duration::from_secs(3);
+    let (starts, took) = five_waits::run(false, Clock::new_virtual(), wait).unwrap();
+    assert_eq!((starts, took), (vec![Duration::ZERO; 5], wait));
+    let (starts, took) = five_waits::run(true, Clock::new_virtual(), wait).unwrap();
+    assert_eq!(starts, (1..=5).map(|i| wait * i).collect::<Vec<_>>());
+    assert_eq!(took, Duration::from_secs(15));
+    row_ok(Scenario::FiveWaits, five_waits::scenario);
 }
 
 #[test]
 fn cake_eighty_minutes_versus_sixty_groceries_at_thirty_five() {
-    assert_eq!(cake::sequential(cake::Run::new(false, 1.0).unwrap()).unwrap(), 80.0);
-    let run = cake::Run::new(false, 1.0).unwrap();
+    let opts = Options::new(Scenario::Cake);
+    let min = |m: u64| Duration::from_secs(60 * m);
+    assert_eq!(cake::sequential(cake::Run::new(&opts).unwrap()).unwrap(), min(80));
+    let run = cake::Run::new(&opts).unwrap();
     let log = run.log.clone();
-    assert_eq!(cake::cooperative(run).unwrap(), 60.0);
-    let log: Vec<(String, f64)> = log.borrow().clone();
-    let at = |what: &str| log.iter().find(|(w, _)| w == what).map(|(_, at)| *at);
-    assert_eq!(at("groceries bought"), Some(35.0));
-    assert_eq!(at("cake baked"), Some(60.0));
+    assert_eq!(cake::cooperative(run).unwrap(), min(60));
+    let at = |what: &str| log.borrow().iter().find(|(w, _)| *w == what).map(|(_, at)| *at);
+    assert_eq!(at("groceries bought"), Some(min(35)));
+    assert_eq!(at("cake baked"), Some(min(60)));
+    row_ok(Scenario::Cake, cake::scenario);
 }
 
 #[test]
 fn chess_twelve_hours_versus_3655_seconds() {
     assert_eq!(chess::sequential(), Duration::from_secs(12 * 3600));
-    assert_eq!(chess::simul().unwrap(), Duration::from_secs(3655));
+    let (master, opponent) = (Duration::from_secs(5), Duration::from_secs(55));
+    assert_eq!(
+        chess::simul(Clock::new_virtual(), master, opponent).unwrap(),
+        Duration::from_secs(3655)
+    );
+    row_ok(Scenario::Chess, chess::scenario);
 }
 
 #[test]
 fn nap_blocking_starves_the_notifier_friendly_does_not() {
-    assert_eq!(nap::run(false, false).unwrap(), 0);
-    assert_eq!(nap::run(true, false).unwrap(), 4);
+    let t = nap::Times::new(&Options::new(Scenario::Nap));
+    let (_, during, took) = nap::run(false, Clock::new_virtual(), t).unwrap();
+    assert_eq!((during, took), (0, Duration::from_secs(4)));
+    let (_, during, took) = nap::run(true, Clock::new_virtual(), t).unwrap();
+    assert!(during > 0);
+    assert!(took >= Duration::from_secs(2));
+    row_ok(Scenario::Nap, nap::scenario);
 }
