@@ -13,26 +13,30 @@
 //!    drops towards sum / cores.
 //!
 //! Real clock only: the work is real CPU work.
+//!
+//! ```text
+//! cargo run --release -p simul-callback --example cpu_bound_callback
+//! cargo run --release -p simul-callback --example cpu_bound_callback -- --quick --board
+//! ```
 
-use std::cell::Cell;
-use std::hint::black_box;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use simul_callback::{Error, EventLoop};
+use simul_reactor::trace;
+use simul_scenario::params::cpu_bound::{BEAT, JOBS, QUICK_UNITS, SLICES, UNITS, work};
+use simul_scenario::{CpuRun, Figures, Options, Outcome, Scenario, Style, Traces, say};
 
-const JOBS: u32 = 4;
-const SLICES: u32 = 20;
-/// Work units per job (about 0.1-0.3 s of CPU on a typical core).
-const UNITS: u64 = 40_000_000;
-const BEAT: Duration = Duration::from_millis(10);
-
-fn work(units: u64) -> u64 {
-    let mut x = 0u64;
-    for i in 0..units {
-        x = black_box(x.wrapping_mul(6364136223846793005).wrapping_add(i));
-    }
-    x
+/// How the jobs run.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// One callback per job.
+    OnLoop,
+    /// Slices that reschedule themselves with `call_soon`.
+    WithYields,
+    /// `run_in_executor`.
+    Offloaded,
 }
 
 /// What the heartbeat measures.
@@ -57,56 +61,95 @@ fn heartbeat(lp: &mut EventLoop, last: Instant, pulse: Rc<Pulse>) {
     }
 }
 
-fn slice(lp: &mut EventLoop, left: u32, done: Rc<Cell<u32>>) {
-    black_box(work(UNITS / u64::from(SLICES)));
-    if left > 1 {
-        lp.call_soon(move |lp| slice(lp, left - 1, done));
-    } else {
-        done.set(done.get() + 1);
+/// Names the running chain `job i` in a trace.
+fn name_job(i: u32) {
+    if trace::enabled() {
+        trace::name_current(format!("job {i}"));
     }
 }
 
-fn run(mode: &str) -> Result<(Duration, Duration), Error> {
+/// One slice of a job, then a yield (`call_soon` of the rest).
+fn slice(lp: &mut EventLoop, units: u64, left: u64, acc: u64, done: Rc<RefCell<Vec<u64>>>) {
+    let acc = acc ^ work(units / SLICES);
+    if left > 1 {
+        lp.call_soon(move |lp| slice(lp, units, left - 1, acc, done));
+    } else {
+        done.borrow_mut().push(acc);
+    }
+}
+
+/// One run: elapsed time, the heartbeat's worst lateness, the results.
+pub(crate) fn run(mode: Mode, units: u64) -> Result<CpuRun, Error> {
     let mut lp = EventLoop::new()?;
     let pulse = Rc::new(Pulse::default());
-    let done = Rc::new(Cell::new(0));
+    let done = Rc::new(RefCell::new(Vec::new()));
     let p = pulse.clone();
-    lp.call_soon(move |lp| heartbeat(lp, Instant::now(), p));
+    lp.call_soon(move |lp| {
+        trace::name_current("heartbeat");
+        heartbeat(lp, Instant::now(), p)
+    });
     let start = Instant::now();
-    for _ in 0..JOBS {
+    for i in 1..=JOBS {
         let d = done.clone();
-        match mode {
-            "on the loop" => {
-                lp.call_soon(move |_| {
-                    black_box(work(UNITS));
-                    d.set(d.get() + 1);
-                });
+        lp.call_soon(move |lp| {
+            name_job(i);
+            match mode {
+                Mode::OnLoop => d.borrow_mut().push(work(units)),
+                // The same work in SLICES parts (the result folds the
+                // slices' results: every job's agrees).
+                Mode::WithYields => slice(lp, units, SLICES, 0, d),
+                Mode::Offloaded => {
+                    let r = lp.run_in_executor(
+                        move || work(units),
+                        move |_, r| d.borrow_mut().push(r.unwrap_or_default()),
+                    );
+                    if let Err(e) = r {
+                        say!("job {i} could not start: {e}");
+                    }
+                }
             }
-            "with yields" => {
-                lp.call_soon(move |lp| slice(lp, SLICES, d));
-            }
-            _ => lp.run_in_executor(|| work(UNITS), move |_, _| d.set(d.get() + 1))?,
-        }
+        });
     }
-    lp.run_until(|_| done.get() == JOBS)?;
+    lp.run_until(|_| done.borrow().len() == JOBS as usize)?;
     let elapsed = start.elapsed();
     // One more beat, so that a beat the jobs held up is measured too.
     let beats = pulse.beats.get();
     lp.run_until(|_| pulse.beats.get() > beats)?;
     pulse.stop.set(true);
-    Ok((elapsed, pulse.worst.get()))
+    let results = done.borrow().clone();
+    Ok(CpuRun { elapsed, worst_gap: pulse.worst.get(), results })
 }
 
-fn main() -> Result<(), Error> {
+/// The three runs, on the real clock.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let mut traces = Traces::default();
+    let units = if opts.quick { QUICK_UNITS } else { UNITS };
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    println!("{JOBS} jobs, {cores} cores, heartbeat every {BEAT:?}");
-    for mode in ["on the loop", "with yields", "offloaded"] {
-        let (elapsed, starved) = run(mode)?;
-        println!(
-            "{mode:>12}: elapsed {:.3} s, heartbeat late by up to {:.3} s",
-            elapsed.as_secs_f64(),
-            starved.as_secs_f64()
+    say!("{JOBS} jobs, {cores} cores, heartbeat every {BEAT:?}");
+    let mut runs = Vec::new();
+    for (variant, mode) in [
+        ("on_loop", Mode::OnLoop),
+        ("with_yields", Mode::WithYields),
+        ("offloaded", Mode::Offloaded),
+    ] {
+        let r = opts.record(&mut traces, variant, || run(mode, units))?;
+        say!(
+            "{variant:>12}: elapsed {:.3} s, heartbeat late by up to {:.3} s",
+            r.elapsed.as_secs_f64(),
+            r.worst_gap.as_secs_f64()
         );
+        runs.push(r);
     }
-    Ok(())
+    let [on_loop, with_yields, offloaded]: [CpuRun; 3] =
+        runs.try_into().map_err(|_| "three runs")?;
+    Ok(Outcome {
+        style: Style::Callback,
+        exact: false,
+        figures: Figures::CpuBound { on_loop, with_yields, offloaded, cores },
+        traces,
+    })
+}
+
+fn main() -> std::process::ExitCode {
+    simul_scenario::main(Scenario::CpuBound, Style::Callback, scenario)
 }

@@ -147,6 +147,54 @@
 //! verifying load client). Run them with
 //! `cargo run -p simul-callback --example chess_callback`.
 //!
+//! ## Tracing
+//!
+//! Under a [`Recording`](simul_reactor::trace::Recording) the loop reports
+//! its work in the [one event model](simul_reactor::trace) of every simul
+//! style. A *unit* is a chain of callbacks, as an asyncio `Task` is a
+//! chain of steps: whatever a running callback schedules (`call_soon`,
+//! `call_later`, `call_at`, a reader or writer, a connection it opens, an
+//! executor job) continues its unit; what is scheduled from outside any
+//! callback (before the run, from the exception handler, from another
+//! thread with `call_soon_threadsafe`) starts a new one, named after the
+//! line that scheduled it (`nap_callback.rs:42`) until
+//! [`name_current`](simul_reactor::trace::name_current) renames it. Each
+//! connection a server accepts is a unit of its own (asyncio's
+//! `start_server` runs a task per client).
+//!
+//! ```text
+//!  call_soon/call_later from outside ---> Created
+//!                                            |
+//!             +------------------------> Running  (each callback of the unit)
+//!             |                              |
+//!           Woken   <-- timer due,     the callback returns with
+//!             |         fd ready,      something of its unit pending:
+//!             |         job result     Suspended(Yield | Timer(when) |
+//!             +----------------------- Readable(fd) | Writable(fd) | Thread)
+//!
+//!  nothing of the unit left ------> Finished
+//!  its last pending callback,
+//!  reader or transport cancelled --> Cancelled   (unless it is the one running)
+//!  the callback panics -----------> Panicked    (the exception handler path)
+//! ```
+//!
+//! The loop keeps, while a recording runs, a count per unit of what it has
+//! pending: callbacks scheduled and not yet run, registered readers,
+//! writers and transports, executor jobs in flight. The wait a unit is
+//! suspended on is what its callback scheduled (a `call_soon` wins: it is
+//! ready again at once), else the fd of the reader or transport that ran,
+//! else what the unit scheduled last. A blocking call inside a callback
+//! ([`Clock::block_for`](simul_reactor::Clock::block_for)) is charged to
+//! the running unit by the reactor.
+//!
+//! With no recording running, what remains is a `u64` unit id carried by
+//! each scheduled callback and one relaxed atomic load per step
+//! (`benches/callback.rs` measures it; see the report in the crate's
+//! history). A unit that began before the recording started is traced
+//! from its next callback on, as if it started there; a unit's lane ends
+//! at its first panic (a reader that asyncio keeps after a panic reopens
+//! it).
+//!
 //! ## What it costs
 //!
 //! Scheduling a callback boxes the closure and pushes it on a `VecDeque`:

@@ -23,6 +23,9 @@ mod chess;
 #[path = "../examples/nap_callback.rs"]
 mod nap;
 
+#[path = "../examples/cpu_bound_callback.rs"]
+mod cpu_bound;
+
 /// The scenario's own check against the seed, on the virtual clock.
 fn row_ok(
     scenario: Scenario,
@@ -91,4 +94,11 @@ fn nap_blocking_starves_the_notifier_friendly_does_not() {
     assert!(during > 0);
     assert!(took >= Duration::from_secs(2));
     row_ok(Scenario::Nap, nap::scenario);
+}
+
+#[test]
+fn cpu_bound_starves_the_heartbeat_only_on_the_loop() {
+    let opts = Options { quick: true, ..Options::new(Scenario::CpuBound) };
+    let out = simul_scenario::quietly(|| cpu_bound::scenario(&opts)).unwrap();
+    assert!(out.row().ok, "{:?}", out.row());
 }
