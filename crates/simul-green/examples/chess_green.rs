@@ -19,16 +19,21 @@
 //!   Judit's own time); the simulation gives 1:00:55 and says why.
 //!
 //! Runs on the virtual clock (milliseconds of wall time); `--real --scale N`
-//! runs it on the real clock with every duration divided by N.
+//! runs it on the real clock with every duration divided by N (default
+//! 3600); `--board` draws each variant's timeline (lanes `board 1` ..
+//! `board 24`; Judit's blocking moves show on the board she plays at).
 //!
 //! ```text
-//! cargo run -p simul-green --example chess_green [-- --real --scale 3600]
+//! cargo run --release -p simul-green --example chess_green [-- --real --scale 3600 --board --svg chess.svg]
 //! ```
 
+use std::error::Error as StdError;
 use std::time::Duration;
 
 use simul_green::{Error, Hub};
-use simul_reactor::{Clock, Instant};
+use simul_reactor::{Clock, Instant, trace};
+use simul_scenario::params::chess::{BOARDS, MASTER, MOVES, OPPONENT};
+use simul_scenario::{Figures, Options, Outcome, Scenario, Style, Traces, say};
 
 /// The exhibition's parameters.
 #[derive(Clone, Copy, Debug)]
@@ -44,17 +49,17 @@ pub struct Exhibition {
 }
 
 /// The seeds' figures.
-pub const SEED: Exhibition = Exhibition {
-    boards: 24,
-    moves: 30,
-    master: Duration::from_secs(5),
-    opponent: Duration::from_secs(55),
-};
+pub const SEED: Exhibition =
+    Exhibition { boards: BOARDS, moves: MOVES, master: MASTER, opponent: OPPONENT };
 
 impl Exhibition {
-    /// Every duration divided by `scale` (for the real clock).
-    pub fn scaled(self, scale: u32) -> Exhibition {
-        Exhibition { master: self.master / scale, opponent: self.opponent / scale, ..self }
+    /// Every duration as it lasts in the run `opts` asks for.
+    pub fn scaled(self, opts: &Options) -> Exhibition {
+        Exhibition {
+            master: opts.scaled(self.master),
+            opponent: opts.scaled(self.opponent),
+            ..self
+        }
     }
 }
 
@@ -72,6 +77,7 @@ pub fn sequential(clock: Clock, ex: Exhibition) -> Result<Duration, Error> {
     let hub = Hub::with_clock(clock.clone())?;
     let start = hub.now();
     hub.run(|| -> std::io::Result<()> {
+        trace::name_current("judit"); // main: Judit at one board after another
         for _board in 0..ex.boards {
             game(&clock, ex)?;
         }
@@ -86,12 +92,16 @@ pub fn simul(clock: Clock, ex: Exhibition) -> Result<(Duration, Vec<Instant>), E
     let hub = Hub::with_clock(clock.clone())?;
     let start = hub.now();
     let ends = hub.run(|| -> Result<Vec<Instant>, Error> {
-        let games = (0..ex.boards)
-            .map(|_| {
+        let games = (1..=ex.boards)
+            .map(|board| {
                 let clock = clock.clone();
-                simul_green::spawn(move || game(&clock, ex))
+                let game = simul_green::spawn(move || game(&clock, ex))?;
+                if trace::enabled() {
+                    trace::name(hub.unit(game.id()), format!("board {board}"));
+                }
+                Ok(game)
             })
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, Error>>()?;
         let mut ends = Vec::new();
         for g in games {
             ends.push(g.join()??);
@@ -101,45 +111,31 @@ pub fn simul(clock: Clock, ex: Exhibition) -> Result<(Duration, Vec<Instant>), E
     Ok((hub.now() - start, ends))
 }
 
-/// `h:mm:ss`.
-fn hms(d: Duration) -> String {
-    let s = d.as_secs();
-    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-}
-
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let real = args.iter().any(|a| a == "--real");
-    let scale: u32 = match args.iter().position(|a| a == "--scale") {
-        Some(i) => args.get(i + 1).ok_or("--scale needs a number")?.parse()?,
-        None => 1,
-    };
-    if scale == 0 {
-        return Err("--scale must be positive".into());
-    }
-    let clock = || if real { Clock::real() } else { Clock::new_virtual() };
-    let ex = if real { SEED.scaled(scale) } else { SEED };
-    let unscale = |d: Duration| if real { d * scale } else { d };
-
-    let seq = unscale(sequential(clock(), ex)?);
-    println!("Sequential exhibition: {} ({} s); the seeds: 12 hours", hms(seq), seq.as_secs_f64());
-    let (simul_time, _) = simul(clock(), ex)?;
-    let simul_time = unscale(simul_time);
-    println!(
-        "Simul: {} ({} s); the seeds' estimate: 1:00:00 (24 x 5 s x 30 = 3600 s)",
-        hms(simul_time),
-        simul_time.as_secs_f64()
-    );
-    println!(
+/// The scenario: one game after another, then the simul.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn StdError>> {
+    let mut traces = Traces::default();
+    let ex = SEED.scaled(opts);
+    let sequential = opts.record(&mut traces, "sequential", || sequential(opts.clock(), ex))?;
+    let sequential = opts.unscaled(sequential);
+    say!("Sequential exhibition: {} s; the seeds: 12 hours", sequential.as_secs_f64());
+    let (simul, _) = opts.record(&mut traces, "simul", || simul(opts.clock(), ex))?;
+    let simul = opts.unscaled(simul);
+    say!("Simul: {} s; the seeds' estimate: 24 x 5 s x 30 = 3600 s", simul.as_secs_f64());
+    say!(
         "Why 55 s more: a round of Judit's moves takes 24 x 5 s = 120 s, longer than the 60 s a \
          board needs between two of her moves, so she never waits for an opponent and her last \
          move ends at 30 x 120 s = 1 h, the seeds' figure. The last opponent's final 55 s of \
          thought comes after that, and it overlaps nothing."
     );
-    println!(
-        "chess, green: sequential {} (seed 12:00:00), simul {} (seed estimate 1:00:00)",
-        hms(seq),
-        hms(simul_time)
-    );
-    Ok(())
+    Ok(Outcome {
+        style: Style::Green,
+        exact: opts.is_virtual(),
+        figures: Figures::Chess { sequential, simul },
+        traces,
+    })
+}
+
+#[allow(dead_code)]
+fn main() -> std::process::ExitCode {
+    simul_scenario::main(Scenario::Chess, Style::Green, scenario)
 }

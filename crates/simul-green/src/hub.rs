@@ -44,6 +44,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::rc::Rc;
 use std::time::Duration;
 
+use simul_reactor::trace::{self as model, Source, TraceKind, Unit};
 use simul_reactor::{
     Clock, Events, Instant, Interest, Reactor, Stack, TimerKey, TimerQueue, Token,
 };
@@ -215,7 +216,8 @@ impl Builder {
         if self.stack_size == 0 {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "green thread stack size 0"));
         }
-        let reactor = Reactor::with_clock(self.clock.unwrap_or_else(Clock::real))?;
+        let clock = self.clock.unwrap_or_else(Clock::real);
+        let reactor = Reactor::with_clock(clock.clone())?;
         let main = Thread::new(GreenId::MAIN, None, None);
         let main =
             Thread { context: Some(Context::empty(self.backend)?), state: State::Running, ..main };
@@ -223,6 +225,8 @@ impl Builder {
         Ok(Hub {
             inner: Rc::new_cyclic(|me| Inner {
                 me: me.clone(),
+                source: Source::next(),
+                clock,
                 reactor: RefCell::new(reactor),
                 events: RefCell::new(Events::with_capacity(256)),
                 backend: self.backend,
@@ -327,11 +331,50 @@ impl Hub {
                 CURRENT.set(std::ptr::null());
             }
         }
+        /// Ends main's lane in the shared trace as `Panicked` if `main`
+        /// unwinds out of `run`.
+        struct MainLane<'a>(&'a Inner);
+        impl Drop for MainLane<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    self.0.record(GreenId::MAIN, TraceKind::Panicked);
+                }
+            }
+        }
         CURRENT.set(Rc::as_ptr(&self.inner));
         let _leave = Leave;
+        if model::enabled() {
+            model::name(self.inner.unit(GreenId::MAIN), "main");
+        }
+        self.inner.record(GreenId::MAIN, TraceKind::Running);
+        let lane = MainLane(&self.inner);
         let value = main();
         self.inner.kill_all();
+        drop(lane);
+        self.inner.record(GreenId::MAIN, TraceKind::Finished);
         Ok(value)
+    }
+
+    /// The [`Unit`] thread `id` of this hub records as in the shared
+    /// [trace model](simul_reactor::trace): for naming its lane from
+    /// outside it (inside, [`trace::name_current`](model::name_current)
+    /// does).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use simul_reactor::trace::{self, Recording};
+    /// let hub = simul_green::Hub::new()?;
+    /// let recording = Recording::start()?;
+    /// let h = hub.spawn(|| ());
+    /// let unit = hub.unit(h.id());
+    /// trace::name(unit, "worker");
+    /// hub.run(|| h.join().unwrap())?;
+    /// assert_eq!(recording.finish().name(unit), "worker");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn unit(&self, id: GreenId) -> Unit {
+        self.inner.unit(id)
     }
 
     /// Spawns a green thread on this hub; it first runs when the hub's
@@ -475,6 +518,12 @@ pub(crate) enum Resume {
 pub(crate) struct Inner {
     /// Ourselves, for the join handles we make.
     me: std::rc::Weak<Inner>,
+    /// This hub's half of every [`Unit`] it records into the shared trace
+    /// model; the other half is the thread's [`GreenId`].
+    source: Source,
+    /// The reactor's clock, kept here so recording a step never borrows
+    /// `reactor` (which `poll` holds mutably).
+    clock: Clock,
     /// Readiness and time.
     reactor: RefCell<Reactor>,
     /// Reused buffer for `reactor.poll`.
@@ -526,6 +575,18 @@ enum Target {
 }
 
 impl Inner {
+    /// Thread `id` as a unit of the shared trace model.
+    fn unit(&self, id: GreenId) -> Unit {
+        Unit::new(self.source, id.as_u64())
+    }
+
+    /// Records a step of `id` into the shared trace model: one relaxed
+    /// load and a branch when nothing records.
+    #[inline]
+    fn record(&self, id: GreenId, kind: TraceKind) {
+        model::record(&self.clock, self.unit(id), kind);
+    }
+
     fn emit(&self, event: TraceEvent) {
         if let Ok(mut hook) = self.trace.try_borrow_mut()
             && let Some(hook) = hook.as_mut()
@@ -561,6 +622,12 @@ impl Inner {
         let body = Box::new(crate::join::Closure::new(f, slot.clone()));
         let id = GreenId(self.next_id.get());
         self.next_id.set(id.0 + 1);
+        if model::enabled() {
+            // Lanes take the `spawn_named` name; unnamed ones show as `#n`.
+            if let Some(name) = &name {
+                model::name(self.unit(id), name.clone());
+            }
+        }
         let thread = Thread::new(id, name, Some(body));
         let key = {
             let mut threads = self.threads.borrow_mut();
@@ -578,6 +645,7 @@ impl Inner {
             }
         };
         self.ready.borrow_mut().push_back(key);
+        self.record(id, TraceKind::Created);
         self.emit(TraceEvent::Spawn { id });
         JoinHandle::new(key, id, slot, self.me.clone())
     }
@@ -618,8 +686,10 @@ impl Inner {
             return false;
         }
         t.state = State::Ready;
+        let id = t.id;
         let key = Key { index: token.index, generation: threads[token.index as usize].generation };
         self.ready.borrow_mut().push_back(key);
+        self.record(id, TraceKind::Woken);
         true
     }
 
@@ -631,7 +701,9 @@ impl Inner {
             t.state = State::Parked(wait);
             t.id
         });
-        self.emit(TraceEvent::Park { id: id.unwrap_or(GreenId::MAIN), wait });
+        let id = id.unwrap_or(GreenId::MAIN);
+        self.record(id, TraceKind::Suspended(wait.to_model()));
+        self.emit(TraceEvent::Park { id, wait });
         self.schedule(false)
     }
 
@@ -652,6 +724,13 @@ impl Inner {
             resume_unwind(Box::new(Kill));
         }
         self.ready.borrow_mut().push_back(key);
+        // One check for both steps on the hottest path. Suspended, then
+        // Woken at once: the lane shows the yield, then its turn in the
+        // ready queue.
+        if model::enabled() {
+            self.record(id, TraceKind::Suspended(model::Wait::Yield));
+            self.record(id, TraceKind::Woken);
+        }
         self.emit(TraceEvent::Yield { id });
         match self.schedule(false) {
             Resume::Normal => Ok(()),
@@ -766,6 +845,17 @@ impl Inner {
             debug_assert!(previous.is_none(), "a dead stack was not reclaimed");
             drop(previous);
         }
+        // Before its joiners are woken, so the trace reads in cause order.
+        self.record(
+            id,
+            match outcome {
+                Outcome::Returned => TraceKind::Finished,
+                Outcome::Panicked => TraceKind::Panicked,
+                // A thread without a stack never ran: cancelled, like a
+                // kill before its first switch.
+                Outcome::Killed | Outcome::NoStack => TraceKind::Cancelled,
+            },
+        );
         for j in joiners {
             self.wake(j);
         }
@@ -820,6 +910,11 @@ impl Inner {
             let next = self.ready.borrow_mut().pop_front();
             if let Some(next) = next {
                 if next == self.current.get() && !finished {
+                    // Woken and picked again with no switch (a lone
+                    // yielder, a sleeper whose timer fired).
+                    if model::enabled() {
+                        self.record(self.current_id(), TraceKind::Running);
+                    }
                     return self.resume_self();
                 }
                 if self.switch_to(next, finished) {
@@ -859,6 +954,10 @@ impl Inner {
         });
         if !caller_is_main {
             self.ready.borrow_mut().push_front(MAIN_KEY);
+        }
+        self.record(GreenId::MAIN, TraceKind::Woken);
+        if caller_is_main {
+            self.record(GreenId::MAIN, TraceKind::Running);
         }
         caller_is_main
     }
@@ -911,6 +1010,8 @@ impl Inner {
             return self.start(next) && self.switch_to(next, finished);
         };
         self.current.set(next);
+        // Recorded before the switch: after it, this stack is suspended.
+        self.record(to_id, TraceKind::Running);
         self.emit(TraceEvent::Switch { from: from_id, to: to_id });
         // SAFETY: `from` is the running thread's own context (or the
         // scrap context for a finished one) and `to` a suspended or
@@ -1064,6 +1165,9 @@ impl Inner {
                     t.id
                 });
                 self.ready.borrow_mut().push_front(key);
+                if let Some(id) = id {
+                    self.record(id, TraceKind::Woken);
+                }
                 id
             }
             Target::Runnable => {

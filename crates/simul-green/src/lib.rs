@@ -121,6 +121,37 @@
 //! [`net`] module has such types ([`net::TcpStream`] and friends); the
 //! primitive they are built on is [`wait_fd`].
 //!
+//! ## Tracing
+//!
+//! The hub records every step into the shared trace model
+//! ([`simul_reactor::trace`]) whenever a
+//! [`Recording`](simul_reactor::trace::Recording) runs on its OS thread.
+//! Each hub takes one [`Source`](simul_reactor::trace::Source); a green
+//! thread is the unit whose local id is [`GreenId::as_u64`] (main is 0,
+//! named `main`; [`spawn_named`] names the lane, and code inside a green
+//! thread may rename it with `trace::name_current`). Thread-locals belong
+//! to the OS thread, not to a green stack, so one recorder sees every
+//! green thread; every step is recorded before the switch it leads to.
+//!
+//! | the hub does | recorded |
+//! | --- | --- |
+//! | [`spawn`] | `Created` |
+//! | switches to a thread (or main starts, or is picked again without a switch) | `Running` |
+//! | [`yield_now`] | `Suspended(Yield)`, `Woken` |
+//! | parks on [`Wait::Join`] / [`Wait::Kill`] | `Suspended(Join)` |
+//! | parks on [`Wait::Event`] | `Suspended(Sync)` |
+//! | parks on [`Wait::Sleep`]`(t)` | `Suspended(Timer(t))` |
+//! | parks on [`Wait::Io`] (readable, or both / writable) | `Suspended(Readable(fd))` / `Suspended(Writable(fd))` |
+//! | makes a parked thread ready (timer, fd, join, event, kill) | `Woken` |
+//! | a thread returns / panics / is killed (or got no stack) | `Finished` / `Panicked` / `Cancelled` |
+//!
+//! [`Clock::block_for`](simul_reactor::Clock::block_for) adds `Blocked(d)`
+//! to the running thread itself. With no recording anywhere, each step
+//! costs one relaxed load and a branch (the `green` benchmark's
+//! `yield_round_trip` and `spawn_join` measure it). The older
+//! [`Builder::trace`] hook is independent of this and still reports the
+//! hub's own [`TraceEvent`]s.
+//!
 //! ## Valgrind
 //!
 //! Stacks are registered with memcheck through its client requests, so

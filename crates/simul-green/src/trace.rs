@@ -66,6 +66,23 @@ pub enum Wait {
     },
 }
 
+impl Wait {
+    /// The shared trace model's [`Wait`](simul_reactor::trace::Wait) for
+    /// this one (see the crate docs' *Tracing* table).
+    pub(crate) fn to_model(self) -> simul_reactor::trace::Wait {
+        use simul_reactor::trace::Wait as W;
+        match self {
+            Wait::Join(_) | Wait::Kill(_) => W::Join,
+            Wait::Event => W::Sync,
+            Wait::Sleep(t) => W::Timer(t),
+            // Both directions: it wakes on either; the read side is the
+            // one a reader of the board cares about.
+            Wait::Io { fd, interest } if interest.is_readable() => W::Readable(fd),
+            Wait::Io { fd, .. } => W::Writable(fd),
+        }
+    }
+}
+
 impl fmt::Display for Wait {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

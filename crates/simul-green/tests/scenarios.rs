@@ -8,6 +8,18 @@
 use std::time::Duration;
 
 use simul_reactor::{Clock, Instant};
+use simul_scenario::{Options, Scenario};
+
+/// The scenario run the tour makes: virtual clock (real-clock scenarios
+/// with quick sizes); its figures must agree with the seed's.
+fn row_ok(
+    scenario: Scenario,
+    run: fn(&Options) -> Result<simul_scenario::Outcome, Box<dyn std::error::Error>>,
+) {
+    let outcome = run(&Options { quick: true, ..Options::new(scenario) }).unwrap();
+    let row = outcome.row();
+    assert!(row.ok, "{scenario}: {row}");
+}
 
 #[path = "../examples/count_green.rs"]
 mod count;
@@ -94,6 +106,7 @@ fn chess_twelve_hours_versus_one_hour_fifty_five_seconds() {
     let expected: Vec<Instant> =
         (0..24u64).map(|b| Instant::ZERO + Duration::from_secs((3540 + 5 * b).max(3600))).collect();
     assert_eq!(ends, expected);
+    row_ok(Scenario::Chess, chess::scenario);
 }
 
 #[path = "../examples/cpu_bound_green.rs"]
