@@ -189,8 +189,10 @@
 //!
 //! With no recording running, what remains is a `u64` unit id carried by
 //! each scheduled callback and one relaxed atomic load per step
-//! (`benches/callback.rs` measures it; see the report in the crate's
-//! history). A unit that began before the recording started is traced
+//! (`benches/callback.rs`: a million `call_soon`s took 40.5 ms before the
+//! tracing hooks and 41.4 / 30.5 ms in two runs after; 100,000
+//! `call_later`s 116 ms before, 94 / 102 ms after, all within the noise of
+//! a shared two-core machine). A unit that began before the recording started is traced
 //! from its next callback on, as if it started there; a unit's lane ends
 //! at its first panic (a reader that asyncio keeps after a panic reopens
 //! it).
