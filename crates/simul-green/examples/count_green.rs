@@ -16,10 +16,11 @@
 //! gevent's patch): while one green thread blocks, the hub cannot switch,
 //! and the output is `One Two` three times, 3 s.
 //!
-//! Runs on the virtual clock (exact, instant); `--real` uses the real one.
+//! Runs on the virtual clock (exact, instant); `--real` uses the real one;
+//! `--board` draws each variant's timeline (lanes `count 1` .. `count 3`).
 //!
 //! ```text
-//! cargo run -p simul-green --example count_green [-- --real]
+//! cargo run --release -p simul-green --example count_green [-- --real --board --svg count.svg]
 //! ```
 
 use std::cell::RefCell;
@@ -27,23 +28,26 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use simul_green::{Error, Hub};
-use simul_reactor::Clock;
-
-const TASKS: usize = 3;
-const WAIT: Duration = Duration::from_secs(1);
+use simul_reactor::{Clock, trace};
+use simul_scenario::params::count::{TASKS, WAIT};
+use simul_scenario::{Figures, Options, Outcome, Scenario, Style, Traces, Transcript, say};
 
 /// What the tasks printed, in order.
 type Said = Rc<RefCell<Vec<&'static str>>>;
 
 fn say(said: &Said, word: &'static str) {
-    println!("{word}");
+    say!("{word}");
     said.borrow_mut().push(word);
 }
 
 /// One task; `wait` is either the cooperative `sleep` or a real block.
-fn count(said: &Said, wait: &dyn Fn(Duration) -> std::io::Result<()>) -> std::io::Result<()> {
+fn count(
+    said: &Said,
+    d: Duration,
+    wait: &dyn Fn(Duration) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     say(said, "One");
-    wait(WAIT)?;
+    wait(d)?;
     say(said, "Two");
     Ok(())
 }
@@ -51,23 +55,34 @@ fn count(said: &Said, wait: &dyn Fn(Duration) -> std::io::Result<()>) -> std::io
 /// Runs the three tasks as green threads; returns what they printed and
 /// how long it took on the hub's clock.
 pub fn run(blocking: bool, real: bool) -> Result<(Vec<&'static str>, Duration), Error> {
-    let clock = if real { Clock::real() } else { Clock::new_virtual() };
+    run_on(blocking, if real { Clock::real() } else { Clock::new_virtual() }, WAIT)
+}
+
+/// [`run`] on `clock`, each count waiting `wait`.
+pub fn run_on(
+    blocking: bool,
+    clock: Clock,
+    wait: Duration,
+) -> Result<(Vec<&'static str>, Duration), Error> {
     let hub = Hub::with_clock(clock.clone())?;
     let said = Said::default();
     let start = hub.now();
     hub.run(|| -> Result<(), Error> {
         let tasks = (0..TASKS)
-            .map(|_| {
+            .map(|n| {
                 let (said, clock) = (said.clone(), clock.clone());
                 simul_green::spawn(move || {
+                    if trace::enabled() {
+                        trace::name_current(format!("count {}", n + 1));
+                    }
                     if blocking {
                         // time.sleep without the patch: the whole hub waits.
-                        count(&said, &|d| {
+                        count(&said, wait, &|d| {
                             clock.block_for(d);
                             Ok(())
                         })
                     } else {
-                        count(&said, &simul_green::sleep)
+                        count(&said, wait, &simul_green::sleep)
                     }
                 })
             })
@@ -81,21 +96,33 @@ pub fn run(blocking: bool, real: bool) -> Result<(Vec<&'static str>, Duration), 
     Ok((said.take(), took))
 }
 
-fn main() -> Result<(), Error> {
-    let real = std::env::args().any(|a| a == "--real");
-    println!("cooperative:");
-    let (_, coop) = run(false, real)?;
-    println!(
-        "cooperative executed in {:.2} seconds (the seed measured 1.01 s)",
-        coop.as_secs_f64()
-    );
-    println!("blocking:");
-    let (_, blocking) = run(true, real)?;
-    println!("blocking executed in {:.2} seconds (the seed: 3.01 s)", blocking.as_secs_f64());
-    println!(
-        "count, green: cooperative {:.2} s (seed 1.01 s), blocking {:.2} s (seed 3.01 s)",
-        coop.as_secs_f64(),
-        blocking.as_secs_f64()
-    );
-    Ok(())
+/// One variant, traced as `variant`, in seed units.
+fn transcript(
+    opts: &Options,
+    traces: &mut Traces,
+    variant: &'static str,
+    blocking: bool,
+) -> Result<Transcript, Error> {
+    say!("{variant}:");
+    let (words, took) =
+        opts.record(traces, variant, || run_on(blocking, opts.clock(), opts.scaled(WAIT)))?;
+    Ok(Transcript { words, took: opts.unscaled(took) })
+}
+
+/// The scenario: the cooperative counts, then the blocking ones.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let mut traces = Traces::default();
+    let cooperative = transcript(opts, &mut traces, "cooperative", false)?;
+    let blocking = transcript(opts, &mut traces, "blocking", true)?;
+    Ok(Outcome {
+        style: Style::Green,
+        exact: opts.is_virtual(),
+        figures: Figures::Count { cooperative, blocking },
+        traces,
+    })
+}
+
+#[allow(dead_code)]
+fn main() -> std::process::ExitCode {
+    simul_scenario::main(Scenario::Count, Style::Green, scenario)
 }

@@ -19,19 +19,19 @@
 //! main calls the task directly and it really blocks
 //! (`Clock::block_for`), so the starts are 3 s apart, 15 s in all.
 //!
-//! Runs on the virtual clock; `--real` uses the real one.
+//! Runs on the virtual clock; `--real` uses the real one; `--board` draws
+//! each variant's timeline (lanes `main`, `example_coroutine 0` .. `4`).
 //!
 //! ```text
-//! cargo run -p simul-green --example five_waits_green [-- --real]
+//! cargo run --release -p simul-green --example five_waits_green [-- --real --board]
 //! ```
 
 use std::time::Duration;
 
 use simul_green::{Error, Hub};
-use simul_reactor::Clock;
-
-const TASKS: u32 = 5;
-const WAIT: Duration = Duration::from_secs(3);
+use simul_reactor::{Clock, trace};
+use simul_scenario::params::five_waits::{TASKS, WAIT};
+use simul_scenario::{Options, Outcome, Scenario, Starts, Style, Traces, say};
 
 /// What one run measured.
 pub struct Figures {
@@ -43,7 +43,11 @@ pub struct Figures {
 
 /// Runs main's loop; `blocking` picks `test_noasync.py`.
 pub fn run(blocking: bool, real: bool) -> Result<Figures, Error> {
-    let clock = if real { Clock::real() } else { Clock::new_virtual() };
+    run_on(blocking, if real { Clock::real() } else { Clock::new_virtual() }, WAIT)
+}
+
+/// [`run`] on `clock`, each task waiting `wait`.
+pub fn run_on(blocking: bool, clock: Clock, wait: Duration) -> Result<Figures, Error> {
     let hub = Hub::with_clock(clock.clone())?;
     let t0 = hub.now();
     let iters = hub.run(|| -> Result<Vec<Duration>, Error> {
@@ -51,12 +55,17 @@ pub fn run(blocking: bool, real: bool) -> Result<Figures, Error> {
         let mut tasks = Vec::new();
         for i in 0..TASKS {
             let t = simul_green::now()? - t0;
-            println!("time passed after iter {i} is {:.6}", t.as_secs_f64());
+            say!("time passed after iter {i} is {:.6}", t.as_secs_f64());
             iters.push(t);
             if blocking {
-                clock.block_for(WAIT); // example_coroutine(i): time.sleep(3)
+                clock.block_for(wait); // example_coroutine(i): time.sleep(3)
             } else {
-                tasks.push(simul_green::spawn(|| simul_green::sleep(WAIT))?);
+                tasks.push(simul_green::spawn(move || {
+                    if trace::enabled() {
+                        trace::name_current(format!("example_coroutine {i}"));
+                    }
+                    simul_green::sleep(wait)
+                })?);
             }
         }
         for task in tasks {
@@ -65,20 +74,39 @@ pub fn run(blocking: bool, real: bool) -> Result<Figures, Error> {
         Ok(iters)
     })??;
     let total = hub.now() - t0;
-    println!("\nTotal time needed was {:.6}\n", total.as_secs_f64());
+    say!("\nTotal time needed was {:.6}\n", total.as_secs_f64());
     Ok(Figures { iters, total })
 }
 
-fn main() -> Result<(), Error> {
-    let real = std::env::args().any(|a| a == "--real");
-    println!("cooperative (test_async.py):");
-    let coop = run(false, real)?;
-    println!("blocking (test_noasync.py):");
-    let blocking = run(true, real)?;
-    println!(
-        "five_waits, green: cooperative {:.2} s (seed 3.00 s), blocking {:.1} s (seed 15.0 s)",
-        coop.total.as_secs_f64(),
-        blocking.total.as_secs_f64()
-    );
-    Ok(())
+/// One variant, traced as `variant`, in seed units.
+fn starts(
+    opts: &Options,
+    traces: &mut Traces,
+    variant: &'static str,
+    blocking: bool,
+) -> Result<Starts, Error> {
+    say!("{variant}:");
+    let f = opts.record(traces, variant, || run_on(blocking, opts.clock(), opts.scaled(WAIT)))?;
+    Ok(Starts {
+        starts: f.iters.into_iter().map(|d| opts.unscaled(d)).collect(),
+        took: opts.unscaled(f.total),
+    })
+}
+
+/// The scenario: `test_async.py`, then `test_noasync.py`.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let mut traces = Traces::default();
+    let cooperative = starts(opts, &mut traces, "cooperative", false)?;
+    let blocking = starts(opts, &mut traces, "blocking", true)?;
+    Ok(Outcome {
+        style: Style::Green,
+        exact: opts.is_virtual(),
+        figures: simul_scenario::Figures::FiveWaits { cooperative, blocking },
+        traces,
+    })
+}
+
+#[allow(dead_code)]
+fn main() -> std::process::ExitCode {
+    simul_scenario::main(Scenario::FiveWaits, Style::Green, scenario)
 }

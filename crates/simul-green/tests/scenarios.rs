@@ -44,6 +44,7 @@ fn count_one_one_one_two_two_two_in_one_second() {
     let (words, took) = count::run(true, false).unwrap();
     assert_eq!(words, ["One", "Two", "One", "Two", "One", "Two"]);
     assert_eq!(took, Duration::from_secs(3));
+    row_ok(Scenario::Count, count::scenario);
 }
 
 #[test]
@@ -55,6 +56,7 @@ fn five_waits_three_seconds_versus_fifteen() {
     let three_apart: Vec<Duration> = (0..5).map(|i| Duration::from_secs(3 * i)).collect();
     assert_eq!(blocking.iters, three_apart);
     assert_eq!(blocking.total, Duration::from_secs(15));
+    row_ok(Scenario::FiveWaits, five_waits::scenario);
 }
 
 #[test]
