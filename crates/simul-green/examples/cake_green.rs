@@ -11,10 +11,12 @@
 //! changed, only how they were started: that is gevent's promise.
 //!
 //! Runs on the virtual clock (exact, instant); `--real --scale N` runs
-//! one simulated minute in 60/N real seconds (default N = 600).
+//! one simulated minute in 60/N real seconds (default N = 1200).
+//!
+//! `--board` draws each variant's timeline (lanes `cake`, `groceries`).
 //!
 //! ```text
-//! cargo run -p simul-green --example cake_green [-- --real --scale 600]
+//! cargo run --release -p simul-green --example cake_green [-- --real --scale 1200 --board]
 //! ```
 
 use std::cell::RefCell;
@@ -22,11 +24,9 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use simul_green::{Error, Hub};
-use simul_reactor::Clock;
-
-const DOUGH_MIN: u32 = 15;
-const OVEN_MIN: u32 = 45;
-const GROCERIES_MIN: u32 = 20;
+use simul_reactor::{Clock, trace};
+use simul_scenario::params::cake::{DOUGH, GROCERIES, OVEN};
+use simul_scenario::{Figures, Options, Outcome, Scenario, Style, Traces, say};
 
 /// What happened, at which simulated minute.
 pub type Log = Rc<RefCell<Vec<(&'static str, f64)>>>;
@@ -41,25 +41,30 @@ struct Kitchen {
 }
 
 impl Kitchen {
+    /// A seed duration in this kitchen's minutes.
+    fn scaled(&self, d: Duration) -> Duration {
+        self.minute.mul_f64(d.as_secs_f64() / 60.0)
+    }
+
     fn note(&self, what: &'static str) {
         let at = self.clock.now().since_origin().as_secs_f64() / self.minute.as_secs_f64();
-        println!("  {at:5.1} min  {what}");
+        say!("  {at:5.1} min  {what}");
         self.log.borrow_mut().push((what, at));
     }
 }
 
 fn bake_cake(k: &Kitchen) -> std::io::Result<()> {
     k.note("preparing the dough");
-    k.clock.block_for(k.minute * DOUGH_MIN); // hands busy: nobody else runs
+    k.clock.block_for(k.scaled(DOUGH)); // hands busy: nobody else runs
     k.note("dough ready, cake in the oven");
-    simul_green::sleep(k.minute * OVEN_MIN)?; // the oven works, we don't
+    simul_green::sleep(k.scaled(OVEN))?; // the oven works, we don't
     k.note("cake baked");
     Ok(())
 }
 
 fn buy_groceries(k: &Kitchen) -> std::io::Result<()> {
     k.note("off to the shop");
-    simul_green::sleep(k.minute * GROCERIES_MIN)?;
+    simul_green::sleep(k.scaled(GROCERIES))?;
     k.note("groceries bought");
     Ok(())
 }
@@ -69,17 +74,27 @@ fn buy_groceries(k: &Kitchen) -> std::io::Result<()> {
 /// when everything was done.
 pub fn run(cooperative: bool, real: bool, scale: f64) -> Result<Vec<(&'static str, f64)>, Error> {
     let clock = if real { Clock::real() } else { Clock::new_virtual() };
+    run_on(cooperative, clock, Duration::from_secs_f64(60.0 / scale))
+}
+
+/// [`run`] on `clock`, a simulated minute lasting `minute`.
+pub fn run_on(
+    cooperative: bool,
+    clock: Clock,
+    minute: Duration,
+) -> Result<Vec<(&'static str, f64)>, Error> {
     let hub = Hub::with_clock(clock.clone())?;
-    let k = Kitchen { clock, minute: Duration::from_secs_f64(60.0 / scale), log: Log::default() };
+    let k = Kitchen { clock, minute, log: Log::default() };
     hub.run(|| -> Result<(), Error> {
         if cooperative {
             let k1 = k.clone();
-            let cake = simul_green::spawn(move || bake_cake(&k1))?;
+            let cake = simul_green::spawn_named("cake", move || bake_cake(&k1))?;
             let k2 = k.clone();
-            let groceries = simul_green::spawn(move || buy_groceries(&k2))?;
+            let groceries = simul_green::spawn_named("groceries", move || buy_groceries(&k2))?;
             cake.join()??;
             groceries.join()??;
         } else {
+            trace::name_current("cook"); // main does both jobs in turn
             bake_cake(&k)?;
             buy_groceries(&k)?;
         }
@@ -93,28 +108,27 @@ pub fn at(log: &[(&'static str, f64)], what: &str) -> Option<f64> {
     log.iter().find(|(w, _)| *w == what).map(|(_, at)| *at)
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let real = args.iter().any(|a| a == "--real");
-    let scale: f64 = match args.iter().position(|a| a == "--scale") {
-        Some(i) => args.get(i + 1).ok_or("--scale needs a number")?.parse()?,
-        None if real => 600.0,
-        None => 1.0,
-    };
-    if scale <= 0.0 {
-        return Err("--scale must be positive".into());
-    }
-    println!("sequential:");
-    let seq = run(false, real, scale)?;
-    println!("cooperative:");
-    let coop = run(true, real, scale)?;
-    let done = |log: &[(&str, f64)]| log.iter().map(|(_, at)| *at).fold(0.0, f64::max);
-    println!(
-        "cake, green: sequential {:.0} min (seed 80), cooperative {:.0} min (seed 60), \
-         groceries at {:.0} min (seed 35)",
-        done(&seq),
-        done(&coop),
-        at(&coop, "groceries bought").unwrap_or(f64::NAN)
-    );
-    Ok(())
+/// The scenario: cake then groceries, then groceries while the cake bakes.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let mut traces = Traces::default();
+    let minute = opts.scaled(Duration::from_secs(60));
+    // Log times are in simulated minutes already: back to seed durations.
+    let seed = |m: f64| Duration::from_secs_f64(m * 60.0);
+    let done = |log: &[(&str, f64)]| seed(log.iter().map(|(_, at)| *at).fold(0.0, f64::max));
+    say!("sequential:");
+    let seq = opts.record(&mut traces, "sequential", || run_on(false, opts.clock(), minute))?;
+    say!("cooperative:");
+    let coop = opts.record(&mut traces, "cooperative", || run_on(true, opts.clock(), minute))?;
+    let groceries_done = seed(at(&coop, "groceries bought").ok_or("no groceries")?);
+    Ok(Outcome {
+        style: Style::Green,
+        exact: opts.is_virtual(),
+        figures: Figures::Cake { sequential: done(&seq), cooperative: done(&coop), groceries_done },
+        traces,
+    })
+}
+
+#[allow(dead_code)]
+fn main() -> std::process::ExitCode {
+    simul_scenario::main(Scenario::Cake, Style::Green, scenario)
 }

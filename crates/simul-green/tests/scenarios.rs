@@ -93,6 +93,7 @@ fn cake_eighty_minutes_versus_sixty_groceries_at_thirty_five() {
         ("cake baked", 60.0),
     ];
     assert_eq!(coop, expected);
+    row_ok(Scenario::Cake, cake::scenario);
 }
 
 #[test]
