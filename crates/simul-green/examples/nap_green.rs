@@ -11,10 +11,12 @@
 //! `simul_green::sleep(1 ms)` between parts (the seed's
 //! `await asyncio.sleep(1e-3)`), and the notifier gets in every time.
 //!
-//! Runs on the virtual clock; `--real` uses the real one (5 s each run).
+//! Runs on the virtual clock; `--real` uses the real one (5 s each run);
+//! `--board` draws each variant's timeline (lanes `exit_after`,
+//! `notify_every` and the nap).
 //!
 //! ```text
-//! cargo run -p simul-green --example nap_green [-- --real]
+//! cargo run --release -p simul-green --example nap_green [-- --real --board]
 //! ```
 
 use std::cell::Cell;
@@ -23,13 +25,8 @@ use std::time::Duration;
 
 use simul_green::{Error, Hub};
 use simul_reactor::Clock;
-
-const EVERY: Duration = Duration::from_millis(200);
-const EXIT_AFTER: Duration = Duration::from_secs(5);
-const BLOCKING_NAP: Duration = Duration::from_secs(4);
-const FRIENDLY_NAP: Duration = Duration::from_secs(2);
-const PARTS: u32 = 10;
-const PAUSE: Duration = Duration::from_millis(1);
+use simul_scenario::params::nap::{BLOCKING_NAP, EVERY, EXIT_AFTER, FRIENDLY_NAP, PARTS, PAUSE};
+use simul_scenario::{Figures, NapRun, Options, Outcome, Scenario, Style, Traces, say};
 
 /// The flags the seed keeps in globals, and what we count.
 #[derive(Default)]
@@ -38,6 +35,8 @@ struct Flags {
     napping: Cell<bool>,
     notifies: Cell<u32>,
     during_nap: Cell<u32>,
+    /// How long the nap took.
+    slept: Cell<Duration>,
 }
 
 /// What one run counted.
@@ -51,7 +50,7 @@ pub struct Counts {
 
 fn notify_every(every: Duration, f: &Flags) -> std::io::Result<()> {
     while f.keep_running.get() {
-        println!("  {:5.3} s  Notify!", simul_green::now()?.since_origin().as_secs_f64());
+        say!("  {:5.3} s  Notify!", simul_green::now()?.since_origin().as_secs_f64());
         f.notifies.set(f.notifies.get() + 1);
         if f.napping.get() {
             f.during_nap.set(f.during_nap.get() + 1);
@@ -68,29 +67,36 @@ fn exit_after(after: Duration, f: &Flags) -> std::io::Result<()> {
 }
 
 fn blocking_wait_for(wait_for: Duration, clock: &Clock, f: &Flags) {
-    println!("I'm going to sleep right now for {} seconds.", wait_for.as_secs_f64());
+    say!("I'm going to sleep right now for {} seconds.", wait_for.as_secs_f64());
     f.napping.set(true);
     let tic = clock.now();
     clock.block_for(wait_for); // time.sleep: nobody else runs
     let slept = clock.now() - tic;
+    f.slept.set(slept);
     f.napping.set(false);
-    println!(
+    say!(
         "Hey y'all. That was a good nap! Slept for {:.2} seconds. Dig i miss something?",
         slept.as_secs_f64()
     );
 }
 
-fn friendly_blocking_wait_for(wait_for: Duration, clock: &Clock, f: &Flags) -> std::io::Result<()> {
-    println!("I'm going to sleep right now for {} seconds.", wait_for.as_secs_f64());
+fn friendly_blocking_wait_for(
+    wait_for: Duration,
+    pause: Duration,
+    clock: &Clock,
+    f: &Flags,
+) -> std::io::Result<()> {
+    say!("I'm going to sleep right now for {} seconds.", wait_for.as_secs_f64());
     f.napping.set(true);
     let tic = clock.now();
     for _ in 0..PARTS {
         clock.block_for(wait_for / PARTS); // that call is still blocking!
-        simul_green::sleep(PAUSE)?; // this little pause lets the others run
+        simul_green::sleep(pause)?; // this little pause lets the others run
     }
     let slept = clock.now() - tic;
+    f.slept.set(slept);
     f.napping.set(false);
-    println!(
+    say!(
         "Hey y'all. That was a good nap! Slept for {:.2} seconds. Dig i miss something?",
         slept.as_secs_f64()
     );
@@ -100,20 +106,33 @@ fn friendly_blocking_wait_for(wait_for: Duration, clock: &Clock, f: &Flags) -> s
 /// `gather(exit_after(5), notify_every(.2), <nap>)` as three green threads.
 pub fn run(friendly: bool, real: bool) -> Result<Counts, Error> {
     let clock = if real { Clock::real() } else { Clock::new_virtual() };
+    run_on(friendly, clock, &|d| d).map(|(counts, _)| counts)
+}
+
+/// [`run`] on `clock`, every seed duration passed through `scaled`;
+/// returns the counts and how long the nap took.
+pub fn run_on(
+    friendly: bool,
+    clock: Clock,
+    scaled: &dyn Fn(Duration) -> Duration,
+) -> Result<(Counts, Duration), Error> {
+    let (every, exit_after_, pause) = (scaled(EVERY), scaled(EXIT_AFTER), scaled(PAUSE));
+    let (blocking_nap, friendly_nap) = (scaled(BLOCKING_NAP), scaled(FRIENDLY_NAP));
     let hub = Hub::with_clock(clock.clone())?;
     let flags = Rc::new(Flags::default());
     flags.keep_running.set(true);
     hub.run(|| -> Result<(), Error> {
         let f = flags.clone();
-        let exit = simul_green::spawn(move || exit_after(EXIT_AFTER, &f))?;
+        let exit = simul_green::spawn_named("exit_after", move || exit_after(exit_after_, &f))?;
         let f = flags.clone();
-        let notify = simul_green::spawn(move || notify_every(EVERY, &f))?;
+        let notify = simul_green::spawn_named("notify_every", move || notify_every(every, &f))?;
         let f = flags.clone();
-        let nap = simul_green::spawn(move || {
+        let name = if friendly { "friendly_blocking_wait_for" } else { "blocking_wait_for" };
+        let nap = simul_green::spawn_named(name, move || {
             if friendly {
-                friendly_blocking_wait_for(FRIENDLY_NAP, &clock, &f)
+                friendly_blocking_wait_for(friendly_nap, pause, &clock, &f)
             } else {
-                blocking_wait_for(BLOCKING_NAP, &clock, &f);
+                blocking_wait_for(blocking_nap, &clock, &f);
                 Ok(())
             }
         })?;
@@ -122,19 +141,41 @@ pub fn run(friendly: bool, real: bool) -> Result<Counts, Error> {
         nap.join()??;
         Ok(())
     })??;
-    Ok(Counts { notifies: flags.notifies.get(), during_nap: flags.during_nap.get() })
+    let counts = Counts { notifies: flags.notifies.get(), during_nap: flags.during_nap.get() };
+    Ok((counts, flags.slept.get()))
 }
 
-fn main() -> Result<(), Error> {
-    let real = std::env::args().any(|a| a == "--real");
-    println!("blocking_wait_for(4):");
-    let blocking = run(false, real)?;
-    println!("friendly_blocking_wait_for(2):");
-    let friendly = run(true, real)?;
-    println!(
-        "nap, green: Notify! during the nap: blocking {} (of {} in 5 s; the seed: none), \
-         friendly {} (of {}; the seed: they keep coming)",
-        blocking.during_nap, blocking.notifies, friendly.during_nap, friendly.notifies
-    );
-    Ok(())
+/// One variant, traced as `variant`, in seed units.
+fn nap_run(
+    opts: &Options,
+    traces: &mut Traces,
+    variant: &'static str,
+    friendly: bool,
+) -> Result<NapRun, Error> {
+    say!("{variant}:");
+    let (counts, slept) =
+        opts.record(traces, variant, || run_on(friendly, opts.clock(), &|d| opts.scaled(d)))?;
+    Ok(NapRun {
+        notifies: counts.notifies,
+        during_nap: counts.during_nap,
+        nap: opts.unscaled(slept),
+    })
+}
+
+/// The scenario: `blocking_wait_for(4)`, then `friendly_blocking_wait_for(2)`.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let mut traces = Traces::default();
+    let blocking = nap_run(opts, &mut traces, "blocking", false)?;
+    let friendly = nap_run(opts, &mut traces, "friendly", true)?;
+    Ok(Outcome {
+        style: Style::Green,
+        exact: opts.is_virtual(),
+        figures: Figures::Nap { blocking, friendly },
+        traces,
+    })
+}
+
+#[allow(dead_code)]
+fn main() -> std::process::ExitCode {
+    simul_scenario::main(Scenario::Nap, Style::Green, scenario)
 }

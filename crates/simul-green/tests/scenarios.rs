@@ -67,6 +67,7 @@ fn nap_blocking_starves_the_notifier_friendly_does_not() {
     // Friendly: one after each of the ten 0.2 s parts (each part ends
     // with a 1 ms pause); 25 in all, since the pauses shift the beat.
     assert_eq!(nap::run(true, false).unwrap(), nap::Counts { notifies: 25, during_nap: 10 });
+    row_ok(Scenario::Nap, nap::scenario);
 }
 
 #[test]
