@@ -13,10 +13,13 @@
 //!
 //! The servers are green threads too, on a hub of their own in another OS
 //! thread (a blocked client hub could not serve them); each replies `d`
-//! after the request, with a plain `sleep(d)`. Real clock.
+//! after the request, with a plain `sleep(d)`. Real clock; K and d are
+//! the shared parameters (`--quick`: the smaller d). `--board` draws each
+//! variant's timeline (lanes `heartbeat`, `fetch 1` .. `fetch K`; the
+//! servers run on another OS thread, outside the recording).
 //!
 //! ```text
-//! cargo run -p simul-green --example blocking_io_green
+//! cargo run --release -p simul-green --example blocking_io_green [-- --quick --board]
 //! ```
 
 use std::cell::Cell;
@@ -27,11 +30,9 @@ use std::time::Duration;
 
 use simul_green::net::{TcpListener, TcpStream};
 use simul_green::{Error, Hub};
-
-const SERVERS: usize = 5;
-const DELAY: Duration = Duration::from_millis(200);
-const REQUEST: &[u8] = b"request";
-const REPLY: &[u8] = b"reply";
+use simul_reactor::trace;
+use simul_scenario::params::blocking_io::{BEAT, DELAY, QUICK_DELAY, REPLY, REQUEST, SERVERS};
+use simul_scenario::{IoRun, Options, Outcome, Scenario, Style, Traces, say};
 
 /// The client, written once: it does not know whether it blocks.
 fn fetch(mut conn: impl Read + Write) -> io::Result<Vec<u8>> {
@@ -100,11 +101,11 @@ pub fn run(addrs: &[SocketAddr], blocking: bool) -> Result<Figures, Error> {
     Hub::new()?.run(|| -> Result<Figures, Error> {
         let stop = Rc::new(Cell::new(false));
         let s = stop.clone();
-        let heartbeat = simul_green::spawn(move || -> io::Result<Duration> {
+        let heartbeat = simul_green::spawn_named("heartbeat", move || -> io::Result<Duration> {
             let mut longest = Duration::ZERO;
             let mut last = simul_green::now()?;
             while !s.get() {
-                simul_green::sleep(Duration::from_millis(10))?;
+                simul_green::sleep(BEAT)?;
                 let now = simul_green::now()?;
                 longest = longest.max(now - last);
                 last = now;
@@ -114,8 +115,12 @@ pub fn run(addrs: &[SocketAddr], blocking: bool) -> Result<Figures, Error> {
         let start = simul_green::now()?;
         let fetches = addrs
             .iter()
-            .map(|&addr| {
+            .enumerate()
+            .map(|(i, &addr)| {
                 simul_green::spawn(move || {
+                    if trace::enabled() {
+                        trace::name_current(format!("fetch {}", i + 1));
+                    }
                     if blocking {
                         fetch(std::net::TcpStream::connect(addr)?)
                     } else {
@@ -135,27 +140,41 @@ pub fn run(addrs: &[SocketAddr], blocking: bool) -> Result<Figures, Error> {
     })?
 }
 
-fn main() -> Result<(), Error> {
-    let (addrs, servers) = start_servers(SERVERS, 2, DELAY)?;
-    println!("{SERVERS} servers, each replying after {DELAY:?}");
-    let mut figures = Vec::new();
-    for (name, blocking) in [("blocking std calls", true), ("green sockets", false)] {
-        let f = run(&addrs, blocking)?;
+/// The scenario: K fetches with std's blocking calls, then with green
+/// sockets, against the same K servers.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let delay = if opts.quick { QUICK_DELAY } else { DELAY };
+    let (addrs, servers) = start_servers(SERVERS, 2, delay)?;
+    say!("{SERVERS} servers, each replying after {delay:?}");
+    let mut traces = Traces::default();
+    let mut runs = Vec::new();
+    for (variant, blocking) in [("blocking", true), ("non_blocking", false)] {
+        let f = opts.record(&mut traces, variant, || run(&addrs, blocking))?;
         let ok = f.replies.iter().filter(|r| r.as_slice() == REPLY).count();
-        println!(
-            "{name:>18}: {ok} replies in {:.3} s; longest heartbeat gap {:.3} s",
+        say!(
+            "{variant:>12}: {ok} replies in {:.3} s; longest heartbeat gap {:.3} s",
             f.elapsed.as_secs_f64(),
             f.longest_gap.as_secs_f64()
         );
-        figures.push(f.elapsed);
+        runs.push(IoRun { took: f.elapsed, worst_gap: f.longest_gap, ok });
     }
-    servers.join().map_err(|_| Error::Io(io::Error::other("the server thread panicked")))??;
-    println!(
-        "blocking_io, green: blocking {:.3} s (K x d = {:.1} s), green {:.3} s (d = {:.1} s)",
-        figures[0].as_secs_f64(),
-        (DELAY * SERVERS as u32).as_secs_f64(),
-        figures[1].as_secs_f64(),
-        DELAY.as_secs_f64()
-    );
-    Ok(())
+    servers.join().map_err(|_| io::Error::other("the server thread panicked"))??;
+    let non_blocking = runs.pop().ok_or("no non-blocking run")?;
+    let blocking = runs.pop().ok_or("no blocking run")?;
+    Ok(Outcome {
+        style: Style::Green,
+        exact: false,
+        figures: simul_scenario::Figures::BlockingIo {
+            servers: SERVERS,
+            delay,
+            blocking,
+            non_blocking,
+        },
+        traces,
+    })
+}
+
+#[allow(dead_code)]
+fn main() -> std::process::ExitCode {
+    simul_scenario::main(Scenario::BlockingIo, Style::Green, scenario)
 }

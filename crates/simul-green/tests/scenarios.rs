@@ -150,6 +150,7 @@ fn blocking_io_every_reply_comes_back_and_blocking_serialises() {
     assert_eq!(green.replies, vec![b"reply".to_vec(); k]);
     assert!(green.elapsed >= d, "{green:?}");
     servers.join().unwrap().unwrap();
+    row_ok(Scenario::BlockingIo, blocking_io::scenario);
 }
 
 #[path = "../examples/echo_green.rs"]
