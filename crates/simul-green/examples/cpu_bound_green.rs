@@ -24,26 +24,24 @@
 //!    the hub can already wait on, so nothing polls. With several cores
 //!    the elapsed time drops towards sum / cores.
 //!
-//! Real clock only: the work is real CPU work.
+//! Real clock only: the work is real CPU work, the shared
+//! `params::cpu_bound::work` (`--quick`: fewer units). The summary checks
+//! ways 1, 3 and 4 (the seeds' three); `--board` draws them (lanes
+//! `heartbeat`, `job 1` .. `job 4`).
 //!
 //! ```text
-//! cargo run --release -p simul-green --example cpu_bound_green
+//! cargo run --release -p simul-green --example cpu_bound_green [-- --quick --board]
 //! ```
 
 use std::cell::Cell;
-use std::hint::black_box;
 use std::io::{Read, Write};
 use std::rc::Rc;
 use std::time::Duration;
 
 use simul_green::{Error, Hub};
-
-const JOBS: u32 = 4;
-/// Work units per job (about 0.2 s of CPU in a debug build, 20 ms in a
-/// release build).
-const UNITS: u64 = 5_000_000;
-const SLICES: u64 = 200;
-const BEAT: Duration = Duration::from_millis(10);
+use simul_reactor::trace;
+use simul_scenario::params::cpu_bound::{BEAT, JOBS, QUICK_UNITS, SLICES, UNITS, work};
+use simul_scenario::{CpuRun, Figures as Row, Options, Outcome, Scenario, Style, Traces, say};
 
 /// How the jobs run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,19 +56,17 @@ pub enum Mode {
     Offloaded,
 }
 
-/// The CPU-heavy job: `units` steps of a pseudo-random sequence from `x`.
-pub fn work(mut x: u64, units: u64) -> u64 {
-    for i in 0..units {
-        x = black_box(x.wrapping_mul(6364136223846793005).wrapping_add(i));
-    }
-    x
+/// One slice of a job: the shared work, folded into the job's result so
+/// every job (however it was cut or wherever it ran) gives the same one.
+pub fn slice(x: u64, units: u64) -> u64 {
+    x.wrapping_add(work(units))
 }
 
 /// One job on the hub, cut into `slices` with `pause` between them.
 fn sliced(units: u64, slices: u64, pause: fn() -> std::io::Result<()>) -> std::io::Result<u64> {
     let mut x = 0;
     for _ in 0..slices {
-        x = work(x, units / slices);
+        x = slice(x, units / slices);
         pause()?;
     }
     Ok(x)
@@ -83,7 +79,7 @@ fn offloaded(units: u64, slices: u64) -> std::io::Result<u64> {
     std::thread::spawn(move || {
         let mut x = 0;
         for _ in 0..slices {
-            x = work(x, units / slices);
+            x = slice(x, units / slices);
         }
         // Never blocks: the pipe is empty and 8 bytes fit. A failed write
         // closes the pipe, and the reader sees EOF.
@@ -114,24 +110,32 @@ pub fn run(mode: Mode, units: u64, slices: u64) -> Result<Figures, Error> {
     hub.run(|| -> Result<Figures, Error> {
         let stop = Rc::new(Cell::new(false));
         let s = stop.clone();
-        let heartbeat = simul_green::spawn(move || -> std::io::Result<(Duration, u32)> {
-            let (mut worst, mut beats) = (Duration::ZERO, 0);
-            while !s.get() {
-                let due = simul_green::now()? + BEAT;
-                simul_green::sleep(BEAT)?;
-                worst = worst.max(simul_green::now()?.saturating_duration_since(due));
-                beats += 1;
-            }
-            Ok((worst, beats))
-        })?;
+        let heartbeat =
+            simul_green::spawn_named("heartbeat", move || -> std::io::Result<(Duration, u32)> {
+                let (mut worst, mut beats) = (Duration::ZERO, 0);
+                while !s.get() {
+                    let due = simul_green::now()? + BEAT;
+                    simul_green::sleep(BEAT)?;
+                    worst = worst.max(simul_green::now()?.saturating_duration_since(due));
+                    beats += 1;
+                }
+                Ok((worst, beats))
+            })?;
         let start = simul_green::now()?;
         let jobs = (0..JOBS)
-            .map(|_| {
-                simul_green::spawn(move || match mode {
-                    Mode::OnTheHub => sliced(units, slices, || Ok(())),
-                    Mode::YieldNow => sliced(units, slices, simul_green::yield_now),
-                    Mode::SleepZero => sliced(units, slices, || simul_green::sleep(Duration::ZERO)),
-                    Mode::Offloaded => offloaded(units, slices),
+            .map(|j| {
+                simul_green::spawn(move || {
+                    if trace::enabled() {
+                        trace::name_current(format!("job {}", j + 1));
+                    }
+                    match mode {
+                        Mode::OnTheHub => sliced(units, slices, || Ok(())),
+                        Mode::YieldNow => sliced(units, slices, simul_green::yield_now),
+                        Mode::SleepZero => {
+                            sliced(units, slices, || simul_green::sleep(Duration::ZERO))
+                        }
+                        Mode::Offloaded => offloaded(units, slices),
+                    }
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -146,28 +150,57 @@ pub fn run(mode: Mode, units: u64, slices: u64) -> Result<Figures, Error> {
     })?
 }
 
-fn main() -> Result<(), Error> {
+/// The scenario: the seeds' three ways (on the hub, `sleep(0)` between
+/// slices, offloaded), then `yield_now` for comparison (commentary only).
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let units = if opts.quick { QUICK_UNITS } else { UNITS };
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    println!("{JOBS} jobs, {cores} cores, heartbeat every {BEAT:?}");
+    say!("{JOBS} jobs, {cores} cores, heartbeat every {BEAT:?}");
+    let mut traces = Traces::default();
+    let mut runs = Vec::new();
     let mut sum = None;
-    for (name, mode) in [
-        ("on the hub", Mode::OnTheHub),
-        ("yield_now", Mode::YieldNow),
-        ("sleep(0)", Mode::SleepZero),
+    for (variant, mode) in [
+        ("on_loop", Mode::OnTheHub),
+        ("with_yields", Mode::SleepZero),
         ("offloaded", Mode::Offloaded),
+        ("yield_now", Mode::YieldNow),
     ] {
-        let f = run(mode, UNITS, SLICES)?;
+        let f = if mode == Mode::YieldNow {
+            run(mode, units, SLICES)?
+        } else {
+            opts.record(&mut traces, variant, || run(mode, units, SLICES))?
+        };
         let sum = *sum.get_or_insert(f.elapsed);
-        println!(
-            "{name:>10}: elapsed {:.3} s ({:.2} x on the hub), heartbeat late by up to {:.3} s",
+        say!(
+            "{variant:>11}: elapsed {:.3} s ({:.2} x on the hub), heartbeat late by up to {:.3} s",
             f.elapsed.as_secs_f64(),
             f.elapsed.as_secs_f64() / sum.as_secs_f64(),
             f.starved.as_secs_f64()
         );
+        if mode != Mode::YieldNow {
+            // The gap between two beats: the period plus how late it woke.
+            runs.push(CpuRun {
+                elapsed: f.elapsed,
+                worst_gap: f.starved + BEAT,
+                results: f.results,
+            });
+        }
     }
-    println!(
-        "cpu_bound, green: the seeds' claims: on the loop elapsed = sum and the heartbeat starves; \
-         with yields the same elapsed and a regular heartbeat; offloaded about sum / {cores} cores"
-    );
-    Ok(())
+    let mut runs = runs.into_iter();
+    let (Some(on_loop), Some(with_yields), Some(offloaded)) =
+        (runs.next(), runs.next(), runs.next())
+    else {
+        return Err("a cpu_bound run is missing".into());
+    };
+    Ok(Outcome {
+        style: Style::Green,
+        exact: false,
+        figures: Row::CpuBound { on_loop, with_yields, offloaded, cores },
+        traces,
+    })
+}
+
+#[allow(dead_code)]
+fn main() -> std::process::ExitCode {
+    simul_scenario::main(Scenario::CpuBound, Style::Green, scenario)
 }

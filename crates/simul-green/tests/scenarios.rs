@@ -121,7 +121,7 @@ fn cpu_bound_every_mode_finishes_every_job_with_the_same_result() {
     let (units, slices) = (200_000, 20);
     let mut expected = 0;
     for _ in 0..slices {
-        expected = cpu_bound::work(expected, units / slices);
+        expected = cpu_bound::slice(expected, units / slices);
     }
     for mode in [
         cpu_bound::Mode::OnTheHub,
@@ -133,6 +133,7 @@ fn cpu_bound_every_mode_finishes_every_job_with_the_same_result() {
         assert_eq!(f.results, [expected; 4], "{mode:?}");
         assert!(f.beats >= 1, "{mode:?}: the heartbeat ran");
     }
+    row_ok(Scenario::CpuBound, cpu_bound::scenario);
 }
 
 #[path = "../examples/blocking_io_green.rs"]
