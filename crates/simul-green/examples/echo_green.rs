@@ -7,15 +7,17 @@
 //! park the green thread instead of blocking the OS thread, so one OS
 //! thread holds every connection.
 //!
-//! The client opens `--conns` connections (default 50); each sends
-//! `--rounds` lines (default 200) carrying its connection and sequence
-//! number, reads the echo and checks it byte for byte. The summary gives
-//! connections held, round trips per second and the bytes verified.
-//! Bounded by default; `--serve` runs only the server on `--port`
-//! (default 7878) until killed, for an outside client.
+//! The client opens `--conns` connections (default: the shared 100);
+//! each sends `--rounds` lines (default 100, 20 with `--quick`) of the
+//! shared 64 bytes carrying its connection and sequence number, reads the
+//! echo and checks it byte for byte. The summary gives connections held,
+//! round trips per second and the bytes verified. Bounded by default;
+//! `--serve` runs only the server on `--port` (default 7878) until
+//! killed, for an outside client. `--board` draws the run (lanes
+//! `server`, `echo N`, `client N`).
 //!
 //! ```text
-//! cargo run --release -p simul-green --example echo_green [-- --conns 500 --rounds 1000]
+//! cargo run --release -p simul-green --example echo_green [-- --conns 500 --rounds 1000 --board]
 //! ```
 
 use std::cell::Cell;
@@ -26,6 +28,17 @@ use std::time::Duration;
 
 use simul_green::net::{TcpListener, TcpStream};
 use simul_green::{Error, Hub};
+use simul_reactor::trace;
+use simul_scenario::params::echo::{CONNECTIONS, QUICK_ROUNDS, ROUNDS, SIZE};
+use simul_scenario::{Extra, Figures as Row, Options, Outcome, Scenario, Style, Traces, say};
+
+/// The example's own options, beside the shared ones.
+const EXTRAS: &[Extra] = &[
+    Extra { name: "--conns", value: Some("N"), help: "client connections (default 100)" },
+    Extra { name: "--rounds", value: Some("N"), help: "round trips per connection (default 100)" },
+    Extra { name: "--serve", value: None, help: "only run the server, until killed" },
+    Extra { name: "--port", value: Some("P"), help: "the --serve port (default 7878)" },
+];
 
 /// Serves one connection: every line comes back as it was.
 fn echo(conn: TcpStream) -> io::Result<u64> {
@@ -50,7 +63,13 @@ fn serve(listener: TcpListener, conns: Option<usize>) -> Result<u64, Error> {
     while conns.is_none_or(|n| accepted < n) {
         let (conn, _) = listener.accept()?;
         conn.set_nodelay(true)?;
-        handlers.push(simul_green::spawn(move || echo(conn))?);
+        let n = accepted + 1;
+        handlers.push(simul_green::spawn(move || {
+            if trace::enabled() {
+                trace::name_current(format!("echo {n}"));
+            }
+            echo(conn)
+        })?);
         accepted += 1;
     }
     let mut bytes = 0;
@@ -69,6 +88,9 @@ struct Open {
 
 /// One client connection: `rounds` lines out, each echo checked.
 fn client(addr: SocketAddr, id: usize, rounds: u64, open: &Open) -> io::Result<u64> {
+    if trace::enabled() {
+        trace::name_current(format!("client {}", id + 1));
+    }
     let conn = TcpStream::connect(addr)?;
     conn.set_nodelay(true)?;
     open.now.set(open.now.get() + 1);
@@ -84,7 +106,10 @@ fn talk(conn: TcpStream, id: usize, rounds: u64) -> io::Result<u64> {
     let mut back = String::new();
     let mut verified = 0;
     for seq in 0..rounds {
-        let line = format!("connection {id} line {seq} {}\n", "x".repeat((seq % 50) as usize));
+        let mut line = format!("connection {id} line {seq} ");
+        let pad = SIZE.saturating_sub(line.len() + 1);
+        line.extend(std::iter::repeat_n('x', pad));
+        line.push('\n');
         writer.write_all(line.as_bytes())?;
         back.clear();
         reader.read_line(&mut back)?;
@@ -109,6 +134,8 @@ pub struct Figures {
     pub bytes_echoed: u64,
     /// Wall time of the load.
     pub elapsed: Duration,
+    /// Client connections whose echo did not match (or failed).
+    pub mismatches: u64,
 }
 
 /// Runs the server and `conns` clients of `rounds` round trips each on
@@ -117,7 +144,7 @@ pub fn run(conns: usize, rounds: u64) -> Result<Figures, Error> {
     Hub::new()?.run(|| -> Result<Figures, Error> {
         let listener = TcpListener::bind(([127, 0, 0, 1], 0).into())?;
         let addr = listener.local_addr()?;
-        let server = simul_green::spawn(move || serve(listener, Some(conns)))?;
+        let server = simul_green::spawn_named("server", move || serve(listener, Some(conns)))?;
         let open = Rc::new(Open::default());
         let start = simul_green::now()?;
         let clients = (0..conns)
@@ -126,52 +153,69 @@ pub fn run(conns: usize, rounds: u64) -> Result<Figures, Error> {
                 simul_green::spawn(move || client(addr, id, rounds, &open))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let mut bytes_verified = 0;
+        let (mut bytes_verified, mut mismatches, mut ok) = (0, 0, 0);
         for c in clients {
-            bytes_verified += c.join()??;
+            match c.join()? {
+                Ok(bytes) => (bytes_verified, ok) = (bytes_verified + bytes, ok + 1),
+                Err(e) => {
+                    say!("{e}");
+                    mismatches += 1;
+                }
+            }
         }
         let elapsed = simul_green::now()? - start;
         let bytes_echoed = server.join()??;
         Ok(Figures {
             held: open.peak.get(),
-            round_trips: conns as u64 * rounds,
+            round_trips: ok * rounds,
             bytes_verified,
             bytes_echoed,
             elapsed,
+            mismatches,
         })
     })?
 }
 
-fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn main() -> Result<(), Error> {
-    let args: Vec<String> = std::env::args().collect();
-    if args.iter().any(|a| a == "--serve") {
-        let port: u16 = arg(&args, "--port", 7878);
-        return Hub::new()?.run(|| -> Result<(), Error> {
+/// The scenario: the server and the load client on one hub (or, with
+/// `--serve`, the server alone, until killed).
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
+    if opts.flag("--serve") {
+        let port: u16 = opts.extra_or("--port", 7878)?;
+        Hub::new()?.run(|| -> Result<(), Error> {
             let listener = TcpListener::bind(([127, 0, 0, 1], port).into())?;
-            println!("echo server on {}", listener.local_addr()?);
+            say!("echo server on {}", listener.local_addr()?);
             serve(listener, None).map(drop)
-        })?;
+        })??;
     }
-    let conns: usize = arg(&args, "--conns", 50);
-    let rounds: u64 = arg(&args, "--rounds", 200);
-    let f = run(conns, rounds)?;
-    println!(
-        "echo, green: {} connections held, {} round trips in {:.2} s: {:.0} round trips/s; \
-         {} bytes verified, {} echoed",
+    let conns: usize = opts.extra_or("--conns", CONNECTIONS)?;
+    let rounds: u64 =
+        opts.extra_or("--rounds", if opts.quick { QUICK_ROUNDS } else { ROUNDS } as u64)?;
+    let mut traces = Traces::default();
+    let f = opts.record(&mut traces, "echo", || run(conns, rounds))?;
+    say!(
+        "{} connections held, {} round trips in {:.2} s; {} bytes verified, {} echoed",
         f.held,
         f.round_trips,
         f.elapsed.as_secs_f64(),
-        f.round_trips as f64 / f.elapsed.as_secs_f64(),
         f.bytes_verified,
         f.bytes_echoed
     );
-    Ok(())
+    Ok(Outcome {
+        style: Style::Green,
+        exact: false,
+        figures: Row::Echo {
+            connections: conns,
+            held: f.held,
+            round_trips: f.round_trips,
+            bytes: f.bytes_verified,
+            mismatches: f.mismatches + u64::from(f.bytes_echoed != f.bytes_verified),
+            took: f.elapsed,
+        },
+        traces,
+    })
+}
+
+#[allow(dead_code)]
+fn main() -> std::process::ExitCode {
+    simul_scenario::main_with(Scenario::Echo, Style::Green, EXTRAS, scenario)
 }
