@@ -7,17 +7,20 @@
 //! state: it is blocking work done inside a poll (`Clock::block_for`), so
 //! nothing else runs during it.
 //!
-//! The sequential version is a third machine that holds the cake until it
-//! is done, then the shopping: 80 min, since holding one future at a time
-//! overlaps nothing. Handed together to `join` (asyncio's `gather`), the
-//! two are polled in turn: the dough blocks 15 min, then while the cake
-//! is in the oven the shopping happens: groceries at 35 min, cake at 60.
+//! Each errand is a task of its own (lanes `cake` and `groceries` on the
+//! board). The sequential version is a third machine that spawns the cake
+//! and waits for it, then spawns the shopping and waits for that: 80 min,
+//! since waiting for one errand at a time overlaps nothing. Spawned
+//! together and gathered (asyncio's `gather`), the two are polled in
+//! turn: the dough blocks 15 min, then while the cake is in the oven the
+//! shopping happens: groceries at 35 min, cake at 60.
 //!
 //! Runs on the virtual clock (exact, instant); `--real --scale N` runs
-//! one simulated minute in 60/N real seconds (default N = 600).
+//! one simulated minute in 60/N real seconds (default N = 1200: 80
+//! minutes in 4 s).
 //!
 //! ```text
-//! cargo run -p simul-future --example cake_future [-- --real --scale 600]
+//! cargo run -p simul-future --example cake_future [-- --real --scale 1200 --board --svg cake.svg]
 //! ```
 
 use std::cell::RefCell;
@@ -27,12 +30,14 @@ use std::rc::Rc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use simul_future::{Runtime, RuntimeError, Sleep, join, sleep};
+use simul_future::{JoinHandle, Runtime, RuntimeError, Sleep, join_all, sleep, spawn};
+use simul_reactor::trace;
 use simul_reactor::{Clock, Instant};
+use simul_scenario::params::cake::{DOUGH, GROCERIES, OVEN};
+use simul_scenario::{Options, Outcome, Scenario, Style, Traces, say};
 
-const DOUGH_MIN: u32 = 15;
-const OVEN_MIN: u32 = 45;
-const GROCERIES_MIN: u32 = 20;
+/// A simulated minute in seed units.
+const MINUTE: Duration = Duration::from_secs(60);
 
 /// What a run shows, in simulated minutes.
 #[derive(Debug)]
@@ -53,176 +58,206 @@ struct Kitchen {
 }
 
 impl Kitchen {
-    fn minutes(&self, n: u32) -> Duration {
-        self.minute * n
+    /// A seed duration (`DOUGH`, `OVEN`, ...) in this run's minutes.
+    fn lasting(&self, d: Duration) -> Duration {
+        self.minute.mul_f64(d.as_secs_f64() / MINUTE.as_secs_f64())
     }
 
     fn log(&self, what: &'static str) {
         let at = (self.clock.now() - self.start).as_secs_f64() / self.minute.as_secs_f64();
-        println!("  {at:5.1} min  {what}");
+        say!("  {at:5.1} min  {what}");
         self.log.borrow_mut().push((what, at));
     }
 }
 
-pin_project_lite::pin_project! {
-    /// `bake_cake`, by hand.
-    ///
-    /// ```text
-    ///   [Start] --poll: dough (block 15 min), sleep(45 min)--> [InTheOven]
-    ///                                                  | oven Pending: Pending
-    ///                                                  | oven Ready: "cake baked"
-    ///                                                  v
-    ///                                                [Done] -> Ready(())
-    /// ```
-    #[project = BakeProj]
-    enum BakeCake {
-        Start { k: Kitchen },
-        InTheOven { k: Kitchen, #[pin] oven: Sleep },
-        Done,
-    }
+/// `bake_cake`, by hand. Every field is `Unpin` (`Sleep` is), so the
+/// machine is matched through `get_mut`, without pin projection.
+///
+/// ```text
+///   [Start] --poll: dough (block 15 min), sleep(45 min)--> [InTheOven]
+///                                                  | oven Pending: Pending
+///                                                  | oven Ready: "cake baked"
+///                                                  v
+///                                                [Done] -> Ready(())
+/// ```
+#[must_use = "futures do nothing unless polled"]
+enum BakeCake {
+    /// Not polled yet.
+    Start { k: Kitchen },
+    /// The dough is done; the oven is a cooperative wait.
+    InTheOven { k: Kitchen, oven: Sleep },
+    /// Baked.
+    Done,
 }
 
 impl Future for BakeCake {
     type Output = ();
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
         loop {
-            match self.as_mut().project() {
-                BakeProj::Start { k } => {
-                    k.clock.block_for(k.minutes(DOUGH_MIN)); // hands busy
+            match this {
+                BakeCake::Start { k } => {
+                    trace::name_current("cake");
+                    k.clock.block_for(k.lasting(DOUGH)); // hands busy
                     k.log("dough ready, cake in the oven");
-                    let oven = sleep(k.minutes(OVEN_MIN));
-                    let k = k.clone();
-                    self.set(BakeCake::InTheOven { k, oven });
+                    let oven = sleep(k.lasting(OVEN));
+                    *this = BakeCake::InTheOven { k: k.clone(), oven };
                 }
-                BakeProj::InTheOven { k, oven } => {
-                    ready!(oven.poll(cx));
+                BakeCake::InTheOven { k, oven } => {
+                    ready!(Pin::new(oven).poll(cx));
                     k.log("cake baked");
-                    self.set(BakeCake::Done);
+                    *this = BakeCake::Done;
                     return Poll::Ready(());
                 }
-                BakeProj::Done => panic!("BakeCake polled after it finished"),
+                BakeCake::Done => panic!("BakeCake polled after it finished"),
             }
         }
     }
 }
 
-pin_project_lite::pin_project! {
-    /// `buy_groceries`, by hand.
-    ///
-    /// ```text
-    ///   [Start] --poll: "off to the shop", sleep(20 min)--> [AtTheShop]
-    ///                                               | shop Pending: Pending
-    ///                                               | shop Ready: "groceries bought"
-    ///                                               v
-    ///                                             [Done] -> Ready(())
-    /// ```
-    #[project = GroceriesProj]
-    enum BuyGroceries {
-        Start { k: Kitchen },
-        AtTheShop { k: Kitchen, #[pin] shop: Sleep },
-        Done,
-    }
+/// `buy_groceries`, by hand.
+///
+/// ```text
+///   [Start] --poll: "off to the shop", sleep(20 min)--> [AtTheShop]
+///                                               | shop Pending: Pending
+///                                               | shop Ready: "groceries bought"
+///                                               v
+///                                             [Done] -> Ready(())
+/// ```
+#[must_use = "futures do nothing unless polled"]
+enum BuyGroceries {
+    /// Not polled yet.
+    Start { k: Kitchen },
+    /// At the shop: a cooperative wait.
+    AtTheShop { k: Kitchen, shop: Sleep },
+    /// Bought.
+    Done,
 }
 
 impl Future for BuyGroceries {
     type Output = ();
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
         loop {
-            match self.as_mut().project() {
-                GroceriesProj::Start { k } => {
+            match this {
+                BuyGroceries::Start { k } => {
+                    trace::name_current("groceries");
                     k.log("off to the shop");
-                    let shop = sleep(k.minutes(GROCERIES_MIN));
-                    let k = k.clone();
-                    self.set(BuyGroceries::AtTheShop { k, shop });
+                    let shop = sleep(k.lasting(GROCERIES));
+                    *this = BuyGroceries::AtTheShop { k: k.clone(), shop };
                 }
-                GroceriesProj::AtTheShop { k, shop } => {
-                    ready!(shop.poll(cx));
+                BuyGroceries::AtTheShop { k, shop } => {
+                    ready!(Pin::new(shop).poll(cx));
                     k.log("groceries bought");
-                    self.set(BuyGroceries::Done);
+                    *this = BuyGroceries::Done;
                     return Poll::Ready(());
                 }
-                GroceriesProj::Done => panic!("BuyGroceries polled after it finished"),
+                BuyGroceries::Done => panic!("BuyGroceries polled after it finished"),
             }
         }
     }
 }
 
-pin_project_lite::pin_project! {
-    /// One errand after the other: `await bake_cake(); await buy_groceries()`.
-    ///
-    /// ```text
-    ///   [Baking{cake}] --cake Ready--> [Shopping{groceries}] --groceries Ready--> [Done]
-    ///        | Pending: Pending              | Pending: Pending
-    /// ```
-    #[project = SequentialProj]
-    enum Sequential {
-        Baking { k: Kitchen, #[pin] cake: BakeCake },
-        Shopping { #[pin] groceries: BuyGroceries },
-        Done,
-    }
+/// One errand after the other: `await bake_cake(); await buy_groceries()`,
+/// each errand a task of its own so that it keeps its own lane.
+///
+/// ```text
+///   [Start] --spawn cake--> [Baking{cake}] --cake Ready: spawn groceries--> [Shopping{groceries}]
+///                             | Pending: Pending                             | Pending: Pending
+///                                                        groceries Ready --> [Done] -> Ready(())
+/// ```
+#[must_use = "futures do nothing unless polled"]
+enum Sequential {
+    /// Not polled yet (tasks are spawned from inside the runtime).
+    Start { k: Kitchen },
+    /// Waiting for the cake.
+    Baking { k: Kitchen, cake: JoinHandle<()> },
+    /// Waiting for the shopping.
+    Shopping { groceries: JoinHandle<()> },
+    /// Both done.
+    Done,
 }
 
 impl Future for Sequential {
     type Output = ();
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
         loop {
-            match self.as_mut().project() {
-                SequentialProj::Baking { k, cake } => {
-                    ready!(cake.poll(cx));
-                    let groceries = BuyGroceries::Start { k: k.clone() };
-                    self.set(Sequential::Shopping { groceries });
+            match this {
+                Sequential::Start { k } => {
+                    let cake = spawn(BakeCake::Start { k: k.clone() });
+                    *this = Sequential::Baking { k: k.clone(), cake };
                 }
-                SequentialProj::Shopping { groceries } => {
-                    ready!(groceries.poll(cx));
-                    self.set(Sequential::Done);
+                Sequential::Baking { k, cake } => {
+                    ready!(Pin::new(cake).poll(cx)).expect("baking does not panic");
+                    let groceries = spawn(BuyGroceries::Start { k: k.clone() });
+                    *this = Sequential::Shopping { groceries };
+                }
+                Sequential::Shopping { groceries } => {
+                    ready!(Pin::new(groceries).poll(cx)).expect("shopping does not panic");
+                    *this = Sequential::Done;
                     return Poll::Ready(());
                 }
-                SequentialProj::Done => panic!("Sequential polled after it finished"),
+                Sequential::Done => panic!("Sequential polled after it finished"),
             }
         }
     }
 }
 
-/// Runs one version; `scale` simulated minutes per real minute.
-pub fn run(gathered: bool, real: bool, scale: f64) -> Result<Figures, RuntimeError> {
-    let clock = if real { Clock::real() } else { Clock::new_virtual() };
+/// Runs one version on `clock`, a simulated minute lasting `minute`.
+pub fn run_on(gathered: bool, clock: Clock, minute: Duration) -> Result<Figures, RuntimeError> {
     let mut rt = Runtime::with_clock(clock.clone())?;
-    let minute = Duration::from_secs_f64(60.0 / scale);
     let k = Kitchen { clock: clock.clone(), minute, start: clock.now(), log: Rc::default() };
     if gathered {
-        let cake = BakeCake::Start { k: k.clone() };
-        rt.block_on(join(cake, BuyGroceries::Start { k: k.clone() }))?;
+        let cake = rt.spawn(BakeCake::Start { k: k.clone() });
+        let groceries = rt.spawn(BuyGroceries::Start { k: k.clone() });
+        for done in rt.block_on(join_all(vec![cake, groceries]))? {
+            done.expect("errands do not panic");
+        }
     } else {
-        let cake = BakeCake::Start { k: k.clone() };
-        rt.block_on(Sequential::Baking { k: k.clone(), cake })?;
+        rt.block_on(Sequential::Start { k: k.clone() })?;
     }
     let log = k.log.take();
     let total = log.iter().map(|(_, at)| *at).fold(0.0, f64::max);
     Ok(Figures { log, total })
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let real = args.iter().any(|a| a == "--real");
-    let scale = match args.iter().position(|a| a == "--scale") {
-        Some(i) => args.get(i + 1).ok_or("--scale needs a number")?.parse::<f64>()?,
-        None if real => 600.0,
-        None => 1.0,
-    };
-    if scale.is_nan() || scale <= 0.0 {
-        return Err("--scale must be positive".into());
-    }
-    println!("sequential:");
-    let seq = run(false, real, scale)?;
-    println!("cooperative:");
-    let coop = run(true, real, scale)?;
-    let groceries = coop.log.iter().find(|(w, _)| *w == "groceries bought").map_or(0.0, |e| e.1);
-    println!(
-        "sequential {:.0} min (seed: 80); cooperative {:.0} min (seed: 60), groceries at {groceries:.0} min (seed: 35)",
-        seq.total, coop.total
-    );
-    Ok(())
+/// Runs one version; `scale` simulated minutes per real minute.
+pub fn run(gathered: bool, real: bool, scale: f64) -> Result<Figures, RuntimeError> {
+    let clock = if real { Clock::real() } else { Clock::new_virtual() };
+    run_on(gathered, clock, Duration::from_secs_f64(60.0 / scale))
+}
+
+/// Simulated minutes as a seed duration (exact for whole minutes).
+fn minutes(m: f64) -> Duration {
+    MINUTE.mul_f64(m)
+}
+
+/// The scenario: sequential, then cooperative, each traced as its
+/// variant; figures in seed units.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let mut traces = Traces::default();
+    let minute = opts.scaled(MINUTE);
+    say!("sequential:");
+    let seq = opts.record(&mut traces, "sequential", || run_on(false, opts.clock(), minute))?;
+    say!("cooperative:");
+    let coop = opts.record(&mut traces, "cooperative", || run_on(true, opts.clock(), minute))?;
+    let bought = coop.log.iter().find(|(w, _)| *w == "groceries bought").map_or(0.0, |e| e.1);
+    Ok(Outcome {
+        style: Style::Future,
+        exact: opts.is_virtual(),
+        figures: simul_scenario::Figures::Cake {
+            sequential: minutes(seq.total),
+            cooperative: minutes(coop.total),
+            groceries_done: minutes(bought),
+        },
+        traces,
+    })
+}
+
+fn main() -> std::process::ExitCode {
+    simul_scenario::main(Scenario::Cake, Style::Future, scenario)
 }

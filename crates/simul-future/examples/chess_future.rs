@@ -9,18 +9,21 @@
 //! and Judit walks on to the next board.
 //!
 //! A game is the note on the board: which state it is in, how many moves
-//! are left. The sequential exhibition is a machine that holds one game at
-//! a time; the simul hands all 24 to `join_all` (asyncio's `gather`).
+//! are left. Each game is a task of its own (lanes `board 1` ..
+//! `board 24` on the board). The sequential exhibition is a machine that
+//! spawns one game, waits for it, then spawns the next; the simul spawns
+//! all 24 and gathers their handles with `join_all` (asyncio's `gather`).
 //!
 //! * Sequential (one game at a time): 24 × 30 × (5 + 55) s = 12 h exactly.
 //! * Simul: the seeds estimate 1 h (24 × 5 s × 30, Judit's own time). The
 //!   simulation gives 3,655 s = 1:00:55 and says why.
 //!
 //! Runs on the virtual clock (milliseconds of wall time); `--real --scale N`
-//! runs it on the real clock with every duration divided by N.
+//! runs it on the real clock with every duration divided by N (default
+//! 3600: 13 hours in 13 s).
 //!
 //! ```text
-//! cargo run -p simul-future --example chess_future [-- --real --scale 3600]
+//! cargo run -p simul-future --example chess_future [-- --real --scale 3600 --board --svg chess.svg]
 //! ```
 
 use std::future::Future;
@@ -28,10 +31,13 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use simul_future::{Runtime, RuntimeError, Sleep, join_all, sleep};
+use simul_future::{JoinHandle, Runtime, RuntimeError, Sleep, join_all, sleep, spawn};
 use simul_reactor::Clock;
+use simul_reactor::trace;
+use simul_scenario::params::chess::{BOARDS, MASTER, MOVES, OPPONENT};
+use simul_scenario::{Options, Outcome, Scenario, Style, Traces, say};
 
-/// The exhibition's parameters.
+/// The exhibition's parameters, as one game's note carries them.
 #[derive(Clone, Copy, Debug)]
 pub struct Exhibition {
     /// How many opponents.
@@ -44,13 +50,9 @@ pub struct Exhibition {
     pub opponent: Duration,
 }
 
-/// The seeds' figures.
-pub const SEED: Exhibition = Exhibition {
-    boards: 24,
-    moves: 30,
-    master: Duration::from_secs(5),
-    opponent: Duration::from_secs(55),
-};
+/// The seeds' figures ([`simul_scenario::params::chess`]).
+pub const SEED: Exhibition =
+    Exhibition { boards: BOARDS, moves: MOVES, master: MASTER, opponent: OPPONENT };
 
 impl Exhibition {
     /// Every duration divided by `scale` (for the real clock).
@@ -68,95 +70,121 @@ pub struct Figures {
     pub simul: Duration,
 }
 
-pin_project_lite::pin_project! {
-    /// One game, seen from the board.
-    ///
-    /// ```text
-    ///   [Start] --poll: Judit moves (block 5 s), sleep(55 s)--> [OpponentThinking{left}]
-    ///                                                            |  ^
-    ///            sleep Ready, left > 0: Judit moves, sleep(55 s) +--+
-    ///            sleep Pending: Pending (Judit walks on)
-    ///                                                            |
-    ///            sleep Ready, left == 0 -----------------------> [Done] -> Ready(())
-    /// ```
-    #[project = GameProj]
-    enum Game {
-        /// Not polled yet.
-        Start { clock: Clock, ex: Exhibition },
-        /// Waiting for the opponent's reply; `left` move pairs still to play.
-        OpponentThinking { clock: Clock, ex: Exhibition, left: u32, #[pin] reply: Sleep },
-        /// The game is over.
-        Done,
-    }
+/// One game, seen from the board. Every field is `Unpin` (`Sleep` is),
+/// so the machine is matched through `get_mut`, without pin projection.
+///
+/// ```text
+///   [Start] --poll: Judit moves (block 5 s), sleep(55 s)--> [OpponentThinking{left}]
+///                                                            |  ^
+///            sleep Ready, left > 0: Judit moves, sleep(55 s) +--+
+///            sleep Pending: Pending (Judit walks on)
+///                                                            |
+///            sleep Ready, left == 0 -----------------------> [Done] -> Ready(())
+/// ```
+#[must_use = "futures do nothing unless polled"]
+enum Game {
+    /// Not polled yet: the game on board `board` (from 1).
+    Start { board: u32, clock: Clock, ex: Exhibition },
+    /// Waiting for the opponent's reply; `left` move pairs still to play.
+    OpponentThinking { clock: Clock, ex: Exhibition, left: u32, reply: Sleep },
+    /// The game is over.
+    Done,
 }
 
 impl Game {
-    /// A game not started yet.
-    fn new(clock: Clock, ex: Exhibition) -> Game {
-        Game::Start { clock, ex }
+    /// The game on board `board`, not started yet.
+    fn new(board: u32, clock: Clock, ex: Exhibition) -> Game {
+        Game::Start { board, clock, ex }
     }
 }
 
 impl Future for Game {
     type Output = ();
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
         loop {
-            let (clock, ex, left) = match self.as_mut().project() {
-                GameProj::Start { clock, ex } => (clock.clone(), *ex, ex.moves),
-                GameProj::OpponentThinking { clock, ex, left, reply } => {
-                    ready!(reply.poll(cx));
+            let (clock, ex, left) = match this {
+                Game::Start { board, clock, ex } => {
+                    if trace::enabled() {
+                        trace::name_current(format!("board {board}"));
+                    }
+                    (clock.clone(), *ex, ex.moves)
+                }
+                Game::OpponentThinking { clock, ex, left, reply } => {
+                    ready!(Pin::new(reply).poll(cx));
                     (clock.clone(), *ex, *left)
                 }
-                GameProj::Done => panic!("Game polled after it finished"),
+                Game::Done => panic!("Game polled after it finished"),
             };
             if left == 0 {
-                self.set(Game::Done);
+                *this = Game::Done;
                 return Poll::Ready(());
             }
             clock.block_for(ex.master); // Judit thinks: nobody else moves
             let reply = sleep(ex.opponent);
-            self.set(Game::OpponentThinking { clock, ex, left: left - 1, reply });
+            *this = Game::OpponentThinking { clock, ex, left: left - 1, reply };
             // Loop: the new sleep must be polled once to arm its timer.
         }
     }
 }
 
-pin_project_lite::pin_project! {
-    /// Judit playing one game at a time.
-    ///
-    /// ```text
-    ///   [Playing{board, game}] --game Ready, board + 1 < 24--> [Playing{board + 1, new game}]
-    ///        | game Pending: Pending
-    ///        +-- game Ready, last board --> [Done] -> Ready(())
-    /// ```
-    #[project = SequentialProj]
-    enum Sequential {
-        Playing { clock: Clock, ex: Exhibition, board: u32, #[pin] game: Game },
-        Done,
-    }
+/// Judit playing one game at a time: spawn a board's game, wait for it,
+/// walk to the next board.
+///
+/// ```text
+///   [Playing{board, game}] --game Ready, board < 24--> [Playing{board + 1, spawn(new game)}]
+///        | game Pending: Pending
+///        +-- game Ready, last board --> [Done] -> Ready(())
+/// ```
+#[must_use = "futures do nothing unless polled"]
+enum Sequential {
+    /// Not polled yet (games are spawned from inside the runtime).
+    Start { clock: Clock, ex: Exhibition },
+    /// Playing board `board` (from 1) to its end.
+    Playing { clock: Clock, ex: Exhibition, board: u32, game: JoinHandle<()> },
+    /// Every game is over.
+    Done,
 }
 
 impl Future for Sequential {
     type Output = ();
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
         loop {
-            match self.as_mut().project() {
-                SequentialProj::Playing { clock, ex, board, game } => {
-                    ready!(game.poll(cx));
-                    let (clock, ex, board) = (clock.clone(), *ex, *board + 1);
-                    if board == ex.boards {
-                        self.set(Sequential::Done);
-                        return Poll::Ready(());
-                    }
-                    let game = Game::new(clock.clone(), ex);
-                    self.set(Sequential::Playing { clock, ex, board, game });
+            let (clock, ex, board) = match this {
+                Sequential::Start { clock, ex } => (clock.clone(), *ex, 1),
+                Sequential::Playing { clock, ex, board, game } => {
+                    ready!(Pin::new(game).poll(cx)).expect("a game does not panic");
+                    (clock.clone(), *ex, *board + 1)
                 }
-                SequentialProj::Done => panic!("Sequential polled after it finished"),
+                Sequential::Done => panic!("Sequential polled after it finished"),
+            };
+            if board > ex.boards {
+                *this = Sequential::Done;
+                return Poll::Ready(());
             }
+            let game = spawn(Game::new(board, clock.clone(), ex));
+            *this = Sequential::Playing { clock, ex, board, game };
         }
     }
+}
+
+/// Plays one exhibition (`simul` or sequential) on `clock`; returns how
+/// long it took on that clock.
+pub fn play(simul: bool, clock: Clock, ex: Exhibition) -> Result<Duration, RuntimeError> {
+    let mut rt = Runtime::with_clock(clock.clone())?;
+    let t0 = clock.now();
+    if simul {
+        let games = (1..=ex.boards).map(|b| rt.spawn(Game::new(b, clock.clone(), ex))).collect();
+        for done in rt.block_on(join_all(games))? {
+            done.expect("a game does not panic");
+        }
+    } else {
+        rt.block_on(Sequential::Start { clock: clock.clone(), ex })?;
+    }
+    Ok(clock.now() - t0)
 }
 
 /// Plays both exhibitions; durations are scaled back to simulated time.
@@ -164,19 +192,9 @@ pub fn run(real: bool, scale: u32) -> Result<Figures, RuntimeError> {
     let ex = if real { SEED.scaled(scale) } else { SEED };
     let unscale = |d: Duration| if real { d * scale } else { d };
     let clock = || if real { Clock::real() } else { Clock::new_virtual() };
-
-    let c = clock();
-    let t0 = c.now();
-    let first = Game::new(c.clone(), ex);
-    let seq = Sequential::Playing { clock: c.clone(), ex, board: 0, game: first };
-    Runtime::with_clock(c.clone())?.block_on(seq)?;
-    let seq = unscale(c.now() - t0);
-
-    let c = clock();
-    let t0 = c.now();
-    let games = (0..ex.boards).map(|_| Game::new(c.clone(), ex)).collect();
-    Runtime::with_clock(c.clone())?.block_on(join_all(games))?;
-    Ok(Figures { sequential: seq, simul: unscale(c.now() - t0) })
+    let sequential = unscale(play(false, clock(), ex)?);
+    let simul = unscale(play(true, clock(), ex)?);
+    Ok(Figures { sequential, simul })
 }
 
 /// `h:mm:ss`.
@@ -185,32 +203,38 @@ fn hms(d: Duration) -> String {
     format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let real = args.iter().any(|a| a == "--real");
-    let scale: u32 = match args.iter().position(|a| a == "--scale") {
-        Some(i) => args.get(i + 1).ok_or("--scale needs a number")?.parse()?,
-        None => 1,
-    };
-    if scale == 0 {
-        return Err("--scale must be at least 1".into());
-    }
-    let f = run(real, scale)?;
-    println!(
+/// The scenario: the sequential exhibition, then the simul, each traced
+/// as its variant; figures in seed units.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let mut traces = Traces::default();
+    let ex = SEED.scaled(opts.scale());
+    let sequential = opts.record(&mut traces, "sequential", || play(false, opts.clock(), ex))?;
+    let sequential = opts.unscaled(sequential);
+    say!(
         "Sequential exhibition: {} ({} s); the seeds: 12:00:00",
-        hms(f.sequential),
-        f.sequential.as_secs_f64()
+        hms(sequential),
+        sequential.as_secs_f64()
     );
-    println!(
+    let simul = opts.unscaled(opts.record(&mut traces, "simul", || play(true, opts.clock(), ex))?);
+    say!(
         "Simul: {} ({} s); the seeds' estimate: 1:00:00 (24 x 5 s x 30)",
-        hms(f.simul),
-        f.simul.as_secs_f64()
+        hms(simul),
+        simul.as_secs_f64()
     );
-    println!(
+    say!(
         "Why 55 s more: a round of Judit's moves takes 24 x 5 s = 120 s, longer than the 60 s a \
          board needs between two of her moves, so she never waits for an opponent and her last \
          move ends at 30 x 120 s = 1 h, the seeds' figure. The game on board 24 then still needs \
          its opponent's last reply: 55 s that nothing overlaps."
     );
-    Ok(())
+    Ok(Outcome {
+        style: Style::Future,
+        exact: opts.is_virtual(),
+        figures: simul_scenario::Figures::Chess { sequential, simul },
+        traces,
+    })
+}
+
+fn main() -> std::process::ExitCode {
+    simul_scenario::main(Scenario::Chess, Style::Future, scenario)
 }
