@@ -26,6 +26,12 @@ mod nap;
 #[path = "../examples/cpu_bound_callback.rs"]
 mod cpu_bound;
 
+#[path = "../examples/blocking_io_callback.rs"]
+mod blocking_io;
+
+#[path = "../examples/echo_callback.rs"]
+mod echo;
+
 /// The scenario's own check against the seed, on the virtual clock.
 fn row_ok(
     scenario: Scenario,
@@ -101,4 +107,34 @@ fn cpu_bound_starves_the_heartbeat_only_on_the_loop() {
     let opts = Options { quick: true, ..Options::new(Scenario::CpuBound) };
     let out = simul_scenario::quietly(|| cpu_bound::scenario(&opts)).unwrap();
     assert!(out.row().ok, "{:?}", out.row());
+}
+
+#[test]
+fn blocking_io_takes_k_times_d_blocking_and_about_d_not() {
+    let opts = Options { quick: true, ..Options::new(Scenario::BlockingIo) };
+    let out = simul_scenario::quietly(|| blocking_io::scenario(&opts)).unwrap();
+    let simul_scenario::Figures::BlockingIo { servers, delay, blocking, non_blocking } =
+        &out.figures
+    else {
+        panic!("{:?}", out.figures)
+    };
+    assert_eq!((blocking.ok, non_blocking.ok), (*servers, *servers));
+    // Each reply waited for in turn, and the heartbeat stalled with them.
+    assert!(blocking.took >= *delay * *servers as u32, "{blocking:?}");
+    assert!(blocking.worst_gap >= *delay, "{blocking:?}");
+    assert!(out.row().ok, "{}", out.row());
+}
+
+#[test]
+fn echo_every_byte_comes_back() {
+    let f = simul_scenario::quietly(|| echo::run(20, 10, None)).unwrap();
+    let simul_scenario::Figures::Echo { connections, held, round_trips, bytes, mismatches, .. } = f
+    else {
+        panic!("{f:?}")
+    };
+    assert_eq!((connections, round_trips, bytes, mismatches), (20, 200, 200 * 64, 0));
+    assert!(held >= 1 && held <= 20);
+    let opts = Options { quick: true, ..Options::new(Scenario::Echo) };
+    let out = simul_scenario::quietly(|| echo::scenario(&opts)).unwrap();
+    assert!(out.row().ok, "{}", out.row());
 }
