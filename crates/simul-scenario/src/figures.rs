@@ -319,11 +319,14 @@ impl Figures {
                 let done = [on_loop, with_yields, offloaded]
                     .iter()
                     .all(|r| r.results.len() == jobs && r.results.windows(2).all(|w| w[0] == w[1]));
-                // Starved: late by at least half the run (the margin covers
-                // the beat armed before the jobs began). Regular: never
-                // late by more than a third of the starved gap.
+                // Starved: a gap of at least half the run (the margin covers
+                // the beat armed before the jobs began). Regular: late (the
+                // gap past one beat) by at most a third of the starved
+                // run's lateness.
+                let beat = params::cpu_bound::BEAT;
                 let starved = on_loop.worst_gap * 2 >= on_loop.elapsed;
-                let regular = |r: &CpuRun| r.worst_gap * 3 <= on_loop.worst_gap;
+                let late = |r: &CpuRun| r.worst_gap.saturating_sub(beat);
+                let regular = |r: &CpuRun| late(r) * 3 <= late(on_loop);
                 let ok = done && starved && regular(with_yields) && regular(offloaded);
                 Row {
                     measured: format!(

@@ -96,8 +96,9 @@ pub mod cpu_bound {
     pub const JOBS: u32 = 4;
     /// Work units per job (tens of milliseconds each in release builds).
     pub const UNITS: u64 = 10_000_000;
-    /// Work units per job in quick runs (the tour, tests).
-    pub const QUICK_UNITS: u64 = 2_000_000;
+    /// Work units per job in quick runs (the tour, tests): still several
+    /// heartbeats per job in a release build, so starvation shows.
+    pub const QUICK_UNITS: u64 = 6_000_000;
     /// How many slices a job is cut into when it yields.
     pub const SLICES: u64 = 400;
     /// The heartbeat's period.
