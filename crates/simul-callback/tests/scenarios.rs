@@ -133,7 +133,7 @@ fn echo_every_byte_comes_back() {
         panic!("{f:?}")
     };
     assert_eq!((connections, round_trips, bytes, mismatches), (20, 200, 200 * 64, 0));
-    assert!(held >= 1 && held <= 20);
+    assert!((1..=20).contains(&held));
     let opts = Options { quick: true, ..Options::new(Scenario::Echo) };
     let out = simul_scenario::quietly(|| echo::scenario(&opts)).unwrap();
     assert!(out.row().ok, "{}", out.row());
