@@ -7,11 +7,14 @@
 //! while its server thinks, the K requests are in flight together: about
 //! d, and the heartbeat keeps beating.
 //!
-//! The servers are plain threads (one per connection), so that a blocked
-//! client loop cannot hold them up. Real clock; `--servers K --delay-ms D`.
+//! Each fetch is a task of its own (lanes `fetch 1` .. `fetch K`), beside
+//! the `heartbeat` task. The servers are plain threads (one per
+//! connection), so that a blocked client loop cannot hold them up. Real
+//! clock; K and d come from `params::blocking_io` (d = 100 ms with
+//! `--quick`), or `--servers K --delay-ms D`.
 //!
 //! ```text
-//! cargo run -p simul-future --example blocking_io_future [-- --servers 5 --delay-ms 300]
+//! cargo run -p simul-future --example blocking_io_future [-- --servers 5 --delay-ms 300 --board]
 //! ```
 
 use std::cell::Cell;
@@ -24,10 +27,9 @@ use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
 use simul_future::{AsyncRead, AsyncWrite, Connect, Runtime, Sleep, TcpStream, join_all, sleep};
-
-const REQUEST: &[u8] = b"request";
-const REPLY: &[u8] = b"reply";
-const BEAT: Duration = Duration::from_millis(10);
+use simul_reactor::trace;
+use simul_scenario::params::blocking_io::{BEAT, DELAY, QUICK_DELAY, REPLY, REQUEST, SERVERS};
+use simul_scenario::{Extra, IoRun, Options, Outcome, Scenario, Style, Traces, say};
 
 /// What a run measures.
 #[derive(Debug)]
@@ -63,13 +65,24 @@ pub fn start_servers(k: usize, delay: Duration) -> io::Result<Vec<SocketAddr>> {
     Ok(addrs)
 }
 
+/// Names the task being polled `fetch n`; the `format!` is only paid for
+/// while a trace records.
+fn name_fetch(n: usize) {
+    if trace::enabled() {
+        trace::name_current(format!("fetch {n}"));
+    }
+}
+
 /// The blocking library call: the whole exchange with `std` in one poll,
 /// never `Pending`.
 ///
 /// ```text
 ///   [poll] --connect, write, read to end (all blocking)--> Ready(reply)
 /// ```
+#[must_use = "futures do nothing unless polled"]
 struct FetchBlocking {
+    /// Which fetch (from 1): its lane is `fetch n`.
+    n: usize,
     addr: SocketAddr,
 }
 
@@ -77,6 +90,7 @@ impl Future for FetchBlocking {
     type Output = io::Result<Vec<u8>>;
 
     fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<Vec<u8>>> {
+        name_fetch(self.n);
         let exchange = || {
             let mut s = std::net::TcpStream::connect(self.addr)?;
             s.write_all(REQUEST)?;
@@ -93,15 +107,29 @@ impl Future for FetchBlocking {
 /// matched through `get_mut` without projection.
 ///
 /// ```text
-///   [Connecting] --connected--> [Sending{sent}] --all sent--> [Receiving{reply}]
+///   [Start] --name the lane, connect--> [Connecting] --connected--> [Sending{sent}] --all sent--> [Receiving{reply}]
 ///     | Pending                   | Pending  ^ partial         | Pending  ^ n > 0
 ///                                            +----             |          +----
 ///                                                              | 0 (server closed): Ready(reply)
 /// ```
+#[must_use = "futures do nothing unless polled"]
 enum Fetch {
-    Connecting { connect: Connect },
-    Sending { stream: TcpStream, sent: usize },
-    Receiving { stream: TcpStream, reply: Vec<u8> },
+    /// Not polled yet: fetch `n` (from 1).
+    Start {
+        n: usize,
+        addr: SocketAddr,
+    },
+    Connecting {
+        connect: Connect,
+    },
+    Sending {
+        stream: TcpStream,
+        sent: usize,
+    },
+    Receiving {
+        stream: TcpStream,
+        reply: Vec<u8>,
+    },
     Done,
 }
 
@@ -112,6 +140,10 @@ impl Future for Fetch {
         let this = self.get_mut();
         loop {
             match this {
+                Fetch::Start { n, addr } => {
+                    name_fetch(*n);
+                    *this = Fetch::Connecting { connect: TcpStream::connect(*addr) };
+                }
                 Fetch::Connecting { connect } => {
                     let stream = ready!(Pin::new(connect).poll(cx))?;
                     *this = Fetch::Sending { stream, sent: 0 };
@@ -143,37 +175,41 @@ impl Future for Fetch {
     }
 }
 
-pin_project_lite::pin_project! {
-    /// Beats every `BEAT` until `stop`; records the longest gap.
-    ///
-    /// ```text
-    ///   [Beating{beat}] --beat Ready: note the gap, new beat--+
-    ///        ^  | Pending                                    |
-    ///        +-----------------------------------------------+   stop: Ready(())
-    /// ```
-    struct Heartbeat {
-        last: Rc<Cell<Instant>>,
-        worst: Rc<Cell<Duration>>,
-        stop: Rc<Cell<bool>>,
-        #[pin]
-        beat: Sleep,
-    }
+/// Beats every `BEAT` until `stop`; records the longest gap. Every
+/// field is `Unpin` (`Sleep` is), so no pin projection is needed.
+///
+/// ```text
+///   [Beating{beat}] --beat Ready: note the gap, new beat--+
+///        ^  | Pending                                    |
+///        +-----------------------------------------------+   stop: Ready(())
+/// ```
+#[must_use = "futures do nothing unless polled"]
+struct Heartbeat {
+    last: Rc<Cell<Instant>>,
+    worst: Rc<Cell<Duration>>,
+    stop: Rc<Cell<bool>>,
+    beat: Sleep,
+    /// Whether the lane has its name yet.
+    named: bool,
 }
 
 impl Future for Heartbeat {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut this = self.project();
+        let this = self.get_mut();
+        if !std::mem::replace(&mut this.named, true) {
+            trace::name_current("heartbeat");
+        }
         loop {
             if this.stop.get() {
                 return Poll::Ready(());
             }
-            ready!(this.beat.as_mut().poll(cx));
+            ready!(Pin::new(&mut this.beat).poll(cx));
             let now = Instant::now();
             this.worst.set(this.worst.get().max(now - this.last.get()));
             this.last.set(now);
-            this.beat.set(sleep(BEAT));
+            this.beat = sleep(BEAT);
         }
     }
 }
@@ -184,15 +220,16 @@ pub fn run(addrs: &[SocketAddr], blocking: bool) -> io::Result<Figures> {
     let (last, worst) = (Rc::new(Cell::new(Instant::now())), Rc::new(Cell::new(Duration::ZERO)));
     let stop = Rc::new(Cell::new(false));
     let (l, w, s) = (last.clone(), worst.clone(), stop.clone());
-    let beating = rt.spawn(Heartbeat { last: l, worst: w, stop: s, beat: sleep(BEAT) });
+    let heart = Heartbeat { last: l, worst: w, stop: s, beat: sleep(BEAT), named: false };
+    let beating = rt.spawn(heart);
     let start = Instant::now();
-    let fetches = addrs
-        .iter()
-        .map(|&addr| {
+    let fetches = (1..)
+        .zip(addrs)
+        .map(|(n, &addr)| {
             if blocking {
-                rt.spawn(FetchBlocking { addr })
+                rt.spawn(FetchBlocking { n, addr })
             } else {
-                rt.spawn(Fetch::Connecting { connect: TcpStream::connect(addr) })
+                rt.spawn(Fetch::Start { n, addr })
             }
         })
         .collect();
@@ -210,29 +247,42 @@ pub fn run(addrs: &[SocketAddr], blocking: bool) -> io::Result<Figures> {
     Ok(Figures { elapsed, gap: worst.get(), ok })
 }
 
-fn arg(args: &[String], name: &str, default: u64) -> Result<u64, Box<dyn std::error::Error>> {
-    match args.iter().position(|a| a == name) {
-        Some(i) => Ok(args.get(i + 1).ok_or(format!("{name} needs a number"))?.parse()?),
-        None => Ok(default),
-    }
-}
+/// This example's own options.
+const EXTRAS: &[Extra] = &[
+    Extra { name: "--servers", value: Some("K"), help: "how many servers (default 5)" },
+    Extra { name: "--delay-ms", value: Some("D"), help: "each server's delay (default 300)" },
+];
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let k = arg(&args, "--servers", 5)? as usize;
-    let delay = Duration::from_millis(arg(&args, "--delay-ms", 300)?);
-    let addrs = start_servers(k, delay)?;
-    println!("{k} servers, each replying after {delay:?}");
-    for (name, blocking) in [("blocking std calls", true), ("non-blocking sockets", false)] {
-        let f = run(&addrs, blocking)?;
-        println!(
-            "{name:>20}: {}/{k} replies in {:.3} s (the seeds: K x d = {:.1} s blocking, d = {:.1} s not); longest heartbeat gap {:.3} s",
+/// The scenario: the fetches with std's blocking calls, then with the
+/// runtime's sockets, each traced as its variant.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let servers = opts.extra_or("--servers", SERVERS)?;
+    let default_delay = if opts.quick { QUICK_DELAY } else { DELAY };
+    let delay = opts.extra_or("--delay-ms", default_delay.as_millis() as u64)?;
+    let delay = Duration::from_millis(delay);
+    let addrs = start_servers(servers, delay)?;
+    say!("{servers} servers, each replying after {delay:?}");
+    let mut traces = Traces::default();
+    let mut fetch = |variant: &'static str, title: &str, blocking: bool| {
+        let f = opts.record(&mut traces, variant, || run(&addrs, blocking))?;
+        say!(
+            "{title:>20}: {}/{servers} replies in {:.3} s; longest heartbeat gap {:.3} s",
             f.ok,
             f.elapsed.as_secs_f64(),
-            (delay * k as u32).as_secs_f64(),
-            delay.as_secs_f64(),
             f.gap.as_secs_f64()
         );
-    }
-    Ok(())
+        Ok::<_, io::Error>(IoRun { took: f.elapsed, worst_gap: f.gap, ok: f.ok })
+    };
+    let blocking = fetch("blocking", "blocking std calls", true)?;
+    let non_blocking = fetch("non_blocking", "non-blocking sockets", false)?;
+    Ok(Outcome {
+        style: Style::Future,
+        exact: false,
+        figures: simul_scenario::Figures::BlockingIo { servers, delay, blocking, non_blocking },
+        traces,
+    })
+}
+
+fn main() -> std::process::ExitCode {
+    simul_scenario::main_with(Scenario::BlockingIo, Style::Future, EXTRAS, scenario)
 }

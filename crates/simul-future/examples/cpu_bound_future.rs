@@ -26,17 +26,19 @@
 //!     await asyncio.to_thread(work, UNITS)
 //! ```
 //!
+//! The heartbeat (lane `heartbeat`), each job (`job 1` .. `job 4`) and the
+//! run itself (`main`) are tasks of their own.
+//!
 //! Real clock only: the work is real CPU work. `--units N` sets the work
-//! per job (default 10 M steps: tens of ms in release builds,
-//! a few hundred in debug ones).
+//! per job (default `params::cpu_bound::UNITS`, 10 M steps: tens of ms in
+//! release builds, a few hundred in debug ones; `--quick`: 6 M).
 //!
 //! ```text
-//! cargo run --release -p simul-future --example cpu_bound_future [-- --units 10000000]
+//! cargo run --release -p simul-future --example cpu_bound_future [-- --units 10000000 --board --svg cpu.svg]
 //! ```
 
 use std::cell::Cell;
 use std::future::Future;
-use std::hint::black_box;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, ready};
@@ -46,11 +48,9 @@ use simul_future::{
     BlockingHandle, JoinAll, JoinHandle, Runtime, RuntimeError, Sleep, YieldNow, join_all, sleep,
     spawn, spawn_blocking, yield_now,
 };
-
-const JOBS: u32 = 4;
-const SLICES: u64 = 400;
-const UNITS: u64 = 10_000_000;
-const BEAT: Duration = Duration::from_millis(10);
+use simul_reactor::trace;
+use simul_scenario::params::cpu_bound::{BEAT, JOBS, QUICK_UNITS, SLICES, UNITS, work};
+use simul_scenario::{CpuRun, Extra, Options, Outcome, Scenario, Style, Traces, say};
 
 /// The three ways to run the jobs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,10 +67,11 @@ impl Mode {
     /// All three, in the order the program shows them.
     pub const ALL: [Mode; 3] = [Mode::OnTheLoop, Mode::WithYields, Mode::Offloaded];
 
-    fn name(self) -> &'static str {
+    /// The variant's name in traces.
+    fn variant(self) -> &'static str {
         match self {
-            Mode::OnTheLoop => "on the loop",
-            Mode::WithYields => "with yields",
+            Mode::OnTheLoop => "on_loop",
+            Mode::WithYields => "with_yields",
             Mode::Offloaded => "offloaded",
         }
     }
@@ -87,13 +88,12 @@ pub struct Figures {
     pub results: Vec<u64>,
 }
 
-/// The CPU work: `units` steps of a little generator nobody can skip.
-fn work(units: u64) -> u64 {
-    let mut x = 0u64;
-    for i in 0..units {
-        x = black_box(x.wrapping_mul(6364136223846793005).wrapping_add(i));
+/// Names the task being polled `job n`; the `format!` is only paid for
+/// while a trace records.
+fn name_job(n: u32) {
+    if trace::enabled() {
+        trace::name_current(format!("job {n}"));
     }
-    x
 }
 
 /// What the heartbeat measures.
@@ -104,38 +104,42 @@ struct Pulse {
     stop: Cell<bool>,
 }
 
-pin_project_lite::pin_project! {
-    /// The heartbeat: sleep a beat, note how late it came, again.
-    ///
-    /// ```text
-    ///   [Beating{last, sleep}] --sleep Ready: note lateness; stop? --no--> new sleep
-    ///        | sleep Pending: Pending                          |
-    ///                                                          +--yes--> Ready(())
-    /// ```
-    struct Heartbeat {
-        pulse: Rc<Pulse>,
-        last: Instant,
-        #[pin]
-        beat: Sleep,
-    }
+/// The heartbeat: sleep a beat, note how late it came, again. Every
+/// field is `Unpin` (`Sleep` is), so no pin projection is needed.
+///
+/// ```text
+///   [Beating{last, sleep}] --sleep Ready: note lateness; stop? --no--> new sleep
+///        | sleep Pending: Pending                          |
+///                                                          +--yes--> Ready(())
+/// ```
+#[must_use = "futures do nothing unless polled"]
+struct Heartbeat {
+    pulse: Rc<Pulse>,
+    last: Instant,
+    beat: Sleep,
+    /// Whether the lane has its name yet.
+    named: bool,
 }
 
 impl Future for Heartbeat {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut this = self.project();
+        let this = self.get_mut();
+        if !std::mem::replace(&mut this.named, true) {
+            trace::name_current("heartbeat");
+        }
         loop {
             if this.pulse.stop.get() {
                 return Poll::Ready(());
             }
-            ready!(this.beat.as_mut().poll(cx));
+            ready!(Pin::new(&mut this.beat).poll(cx));
             let now = Instant::now();
-            let late = now.duration_since(*this.last).saturating_sub(BEAT);
+            let late = now.duration_since(this.last).saturating_sub(BEAT);
             this.pulse.worst.set(this.pulse.worst.get().max(late));
             this.pulse.beats.set(this.pulse.beats.get() + 1);
-            *this.last = now;
-            this.beat.set(sleep(BEAT));
+            this.last = now;
+            this.beat = sleep(BEAT);
         }
     }
 }
@@ -145,7 +149,9 @@ impl Future for Heartbeat {
 /// ```text
 ///   [poll] --work(units)--> Ready(result)
 /// ```
+#[must_use = "futures do nothing unless polled"]
 struct JobOnTheLoop {
+    n: u32,
     units: u64,
 }
 
@@ -153,44 +159,49 @@ impl Future for JobOnTheLoop {
     type Output = u64;
 
     fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<u64> {
+        name_job(self.n);
         Poll::Ready(work(self.units))
     }
 }
 
-pin_project_lite::pin_project! {
-    /// A job cut into slices with a yield between them.
-    ///
-    /// ```text
-    ///   [Working] --one slice, yield_now()--> [Yielding{slices_done}]
-    ///       ^                                   | yield Pending: Pending (others run)
-    ///       +------ yield Ready, slices left ---+
-    ///               yield Ready, none left: Ready(x)
-    /// ```
-    struct JobWithYields {
-        units: u64,
-        slices_done: u64,
-        x: u64,
-        #[pin]
-        yielding: Option<YieldNow>,
-    }
+/// A job cut into slices with a yield between them.
+///
+/// ```text
+///   [Working] --one slice, yield_now()--> [Yielding{slices_done}]
+///       ^                                   | yield Pending: Pending (others run)
+///       +------ yield Ready, slices left ---+
+///               yield Ready, none left: Ready(x)
+/// ```
+#[must_use = "futures do nothing unless polled"]
+struct JobWithYields {
+    n: u32,
+    units: u64,
+    slices_done: u64,
+    x: u64,
+    /// `None` before the first poll and between a yield's end and the
+    /// next slice.
+    yielding: Option<YieldNow>,
 }
 
 impl Future for JobWithYields {
     type Output = u64;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u64> {
-        let mut this = self.project();
+        let this = self.get_mut();
+        if this.slices_done == 0 && this.yielding.is_none() {
+            name_job(this.n);
+        }
         loop {
-            if let Some(y) = this.yielding.as_mut().as_pin_mut() {
-                ready!(y.poll(cx));
-                this.yielding.set(None);
+            if let Some(y) = &mut this.yielding {
+                ready!(Pin::new(y).poll(cx));
+                this.yielding = None;
             }
-            if *this.slices_done == SLICES {
-                return Poll::Ready(*this.x);
+            if this.slices_done == SLICES {
+                return Poll::Ready(this.x);
             }
-            *this.x ^= work(*this.units / SLICES);
-            *this.slices_done += 1;
-            this.yielding.set(Some(yield_now()));
+            this.x ^= work(this.units / SLICES);
+            this.slices_done += 1;
+            this.yielding = Some(yield_now());
         }
     }
 }
@@ -202,8 +213,9 @@ impl Future for JobWithYields {
 ///   [Start] --spawn_blocking(work)--> [OnAWorker{handle}] --handle Ready--> Ready(result)
 ///                                        | Pending: Pending (the loop is free)
 /// ```
+#[must_use = "futures do nothing unless polled"]
 enum JobOffloaded {
-    Start { units: u64 },
+    Start { n: u32, units: u64 },
     OnAWorker { handle: BlockingHandle<u64> },
 }
 
@@ -215,7 +227,8 @@ impl Future for JobOffloaded {
         let this = self.get_mut();
         loop {
             match this {
-                JobOffloaded::Start { units } => {
+                JobOffloaded::Start { n, units } => {
+                    name_job(*n);
                     let units = *units;
                     *this = JobOffloaded::OnAWorker { handle: spawn_blocking(move || work(units)) };
                 }
@@ -229,80 +242,89 @@ impl Future for JobOffloaded {
     }
 }
 
-pin_project_lite::pin_project! {
-    /// The whole run: start the heartbeat and the jobs, wait for the jobs,
-    /// wait for one more beat, stop the heartbeat.
-    ///
-    /// ```text
-    ///   [Start] --spawn heartbeat and jobs--> [RunningJobs] --all done--> [OneMoreBeat]
-    ///                                          | Pending        | a beat came: stop = true
-    ///                                                           v
-    ///   Ready((elapsed, results)) <--heartbeat ended-- [StoppingHeartbeat]
-    /// ```
-    #[project = ExhibitProj]
-    enum Exhibit {
-        Start { mode: Mode, units: u64, pulse: Rc<Pulse> },
-        RunningJobs {
-            pulse: Rc<Pulse>,
-            beating: Option<JoinHandle<()>>,
-            start: Instant,
-            #[pin]
-            jobs: JoinAll<JoinHandle<u64>>,
-        },
-        OneMoreBeat {
-            pulse: Rc<Pulse>,
-            beating: Option<JoinHandle<()>>,
-            elapsed: Duration,
-            results: Vec<u64>,
-            beats: u32,
-            #[pin]
-            nap: Sleep,
-        },
-        StoppingHeartbeat { beating: JoinHandle<()>, elapsed: Duration, results: Vec<u64> },
-        // `beating` is an `Option` in the earlier states only so that it
-        // can be moved on (`take`) when the state is left.
-    }
+/// The whole run: start the heartbeat and the jobs, wait for the jobs,
+/// wait for one more beat, stop the heartbeat. Every field is `Unpin`
+/// (`JoinAll` and handles are), so the machine is matched through
+/// `get_mut`.
+///
+/// ```text
+///   [Start] --spawn heartbeat and jobs--> [RunningJobs] --all done--> [OneMoreBeat]
+///                                          | Pending        | a beat came: stop = true
+///                                                           v
+///   Ready((elapsed, results)) <--heartbeat ended-- [StoppingHeartbeat]
+/// ```
+#[must_use = "futures do nothing unless polled"]
+enum Exhibit {
+    /// Not polled yet.
+    Start { mode: Mode, units: u64, pulse: Rc<Pulse> },
+    /// The jobs run; the heartbeat beats (or tries to).
+    RunningJobs {
+        pulse: Rc<Pulse>,
+        beating: Option<JoinHandle<()>>,
+        start: Instant,
+        jobs: JoinAll<JoinHandle<u64>>,
+    },
+    /// The jobs are done: one more beat, so that a beat the jobs held up
+    /// is measured too.
+    OneMoreBeat {
+        pulse: Rc<Pulse>,
+        beating: Option<JoinHandle<()>>,
+        elapsed: Duration,
+        results: Vec<u64>,
+        beats: u32,
+        nap: Sleep,
+    },
+    /// Told to stop; waiting for the heartbeat to end.
+    StoppingHeartbeat { beating: JoinHandle<()>, elapsed: Duration, results: Vec<u64> },
+    // `beating` is an `Option` in the earlier states only so that it can
+    // be moved on (`take`) when the state is left.
 }
 
 impl Future for Exhibit {
     type Output = (Duration, Vec<u64>);
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<(Duration, Vec<u64>)> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<(Duration, Vec<u64>)> {
+        let this = self.get_mut();
         loop {
-            match self.as_mut().project() {
-                ExhibitProj::Start { mode, units, pulse } => {
+            match this {
+                Exhibit::Start { mode, units, pulse } => {
+                    trace::name_current("main");
                     let (mode, units, pulse) = (*mode, *units, pulse.clone());
                     let beat = sleep(BEAT);
-                    let heart = Heartbeat { pulse: pulse.clone(), last: Instant::now(), beat };
+                    let last = Instant::now();
+                    let heart = Heartbeat { pulse: pulse.clone(), last, beat, named: false };
                     let beating = Some(spawn(heart));
                     let start = Instant::now();
-                    let jobs = (0..JOBS)
-                        .map(|_| match mode {
-                            Mode::OnTheLoop => spawn(JobOnTheLoop { units }),
-                            Mode::WithYields => {
-                                spawn(JobWithYields { units, slices_done: 0, x: 0, yielding: None })
-                            }
-                            Mode::Offloaded => spawn(JobOffloaded::Start { units }),
+                    let jobs = (1..=JOBS)
+                        .map(|n| match mode {
+                            Mode::OnTheLoop => spawn(JobOnTheLoop { n, units }),
+                            Mode::WithYields => spawn(JobWithYields {
+                                n,
+                                units,
+                                slices_done: 0,
+                                x: 0,
+                                yielding: None,
+                            }),
+                            Mode::Offloaded => spawn(JobOffloaded::Start { n, units }),
                         })
                         .collect();
                     let jobs = join_all(jobs);
-                    self.set(Exhibit::RunningJobs { pulse, beating, start, jobs });
+                    *this = Exhibit::RunningJobs { pulse, beating, start, jobs };
                 }
-                ExhibitProj::RunningJobs { pulse, beating, start, jobs } => {
-                    let results = ready!(jobs.poll(cx));
+                Exhibit::RunningJobs { pulse, beating, start, jobs } => {
+                    let results = ready!(Pin::new(jobs).poll(cx));
                     let results = results.into_iter().map(|r| r.expect("jobs do not panic"));
                     let results = results.collect();
                     let elapsed = start.elapsed();
-                    // One more beat, so that a beat the jobs held up is measured too.
                     let beats = pulse.beats.get();
                     let (pulse, beating) = (pulse.clone(), beating.take());
                     let nap = sleep(BEAT);
-                    self.set(Exhibit::OneMoreBeat { pulse, beating, elapsed, results, beats, nap });
+                    *this = Exhibit::OneMoreBeat { pulse, beating, elapsed, results, beats, nap };
                 }
-                ExhibitProj::OneMoreBeat { pulse, beating, elapsed, results, beats, mut nap } => {
-                    ready!(nap.as_mut().poll(cx));
+                Exhibit::OneMoreBeat { pulse, beating, elapsed, results, beats, nap } => {
+                    ready!(Pin::new(&mut *nap).poll(cx));
                     if pulse.beats.get() == *beats {
-                        nap.set(sleep(BEAT));
+                        *nap = sleep(BEAT);
                         continue;
                     }
                     pulse.stop.set(true);
@@ -310,9 +332,9 @@ impl Future for Exhibit {
                     let Some(beating) = beating.take() else {
                         unreachable!("the heartbeat's handle is moved on only here")
                     };
-                    self.set(Exhibit::StoppingHeartbeat { beating, elapsed, results });
+                    *this = Exhibit::StoppingHeartbeat { beating, elapsed, results };
                 }
-                ExhibitProj::StoppingHeartbeat { beating, elapsed, results } => {
+                Exhibit::StoppingHeartbeat { beating, elapsed, results } => {
                     ready!(Pin::new(beating).poll(cx)).expect("the heartbeat does not panic");
                     return Poll::Ready((*elapsed, std::mem::take(results)));
                 }
@@ -321,39 +343,49 @@ impl Future for Exhibit {
     }
 }
 
-/// Runs the jobs one way, `units` steps each, on the real clock.
+/// Runs the jobs one way, `units` steps each, on the real clock. The run
+/// is a task of its own (`main`), as `asyncio.run` makes it.
 pub fn run(mode: Mode, units: u64) -> Result<Figures, RuntimeError> {
     let mut rt = Runtime::new()?;
     let pulse = Rc::new(Pulse::default());
-    let (elapsed, results) = rt.block_on(Exhibit::Start { mode, units, pulse: pulse.clone() })?;
+    let main = rt.spawn(Exhibit::Start { mode, units, pulse: pulse.clone() });
+    let (elapsed, results) = rt.block_on(main)?.expect("the run does not panic");
     Ok(Figures { elapsed, starved: pulse.worst.get(), results })
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let units: u64 = match args.iter().position(|a| a == "--units") {
-        Some(i) => args.get(i + 1).ok_or("--units needs a number")?.parse()?,
-        None => UNITS,
-    };
+/// This example's own option.
+const EXTRAS: &[Extra] =
+    &[Extra { name: "--units", value: Some("N"), help: "work steps per job (default 10000000)" }];
+
+/// The scenario: the jobs on the loop, with yields, offloaded, each
+/// traced as its variant.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let units = opts.extra_or("--units", if opts.quick { QUICK_UNITS } else { UNITS })?;
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    println!("{JOBS} jobs of {units} steps, {cores} cores, heartbeat every {BEAT:?}");
-    let mut on_the_loop = Duration::ZERO;
+    say!("{JOBS} jobs of {units} steps, {cores} cores, heartbeat every {BEAT:?}");
+    let mut traces = Traces::default();
+    let mut runs = Vec::new();
     for mode in Mode::ALL {
-        let f = run(mode, units)?;
-        if mode == Mode::OnTheLoop {
-            on_the_loop = f.elapsed;
-        }
-        println!(
-            "{:>12}: elapsed {:.3} s ({:.2} x on the loop), heartbeat late by up to {:.3} s",
-            mode.name(),
+        let f = opts.record(&mut traces, mode.variant(), || run(mode, units))?;
+        say!(
+            "{:>12}: elapsed {:.3} s, heartbeat late by up to {:.3} s",
+            mode.variant(),
             f.elapsed.as_secs_f64(),
-            f.elapsed.as_secs_f64() / on_the_loop.as_secs_f64(),
             f.starved.as_secs_f64()
         );
+        // The shared figure is the gap between two beats: lateness + one beat.
+        runs.push(CpuRun { elapsed: f.elapsed, worst_gap: f.starved + BEAT, results: f.results });
     }
-    println!(
-        "the seeds: on the loop elapsed = sum of jobs and the heartbeat starves; with yields the \
-         same elapsed and the heartbeat gets in; offloaded elapsed ~ sum / cores"
-    );
-    Ok(())
+    let [on_loop, with_yields, offloaded] =
+        <[CpuRun; 3]>::try_from(runs).expect("one run per mode");
+    Ok(Outcome {
+        style: Style::Future,
+        exact: false,
+        figures: simul_scenario::Figures::CpuBound { on_loop, with_yields, offloaded, cores },
+        traces,
+    })
+}
+
+fn main() -> std::process::ExitCode {
+    simul_scenario::main_with(Scenario::CpuBound, Style::Future, EXTRAS, scenario)
 }

@@ -6,11 +6,17 @@
 //! an enum `Reading`/`Writing`, the client's `Connecting`/`Sending`/
 //! `Receiving`.
 //!
+//! Every connection task is a lane of its own on the board: `server`
+//! (accepting), `echo 1` .. (its connection tasks), `client 1` .., and
+//! `main` (the run).
+//!
 //! Prints the connections held, the round trips per second and that every
-//! byte matched. Bounded by default (`--conns 100 --rounds 100 --size 64`).
+//! byte matched. Bounded by default (`params::echo`: 100 connections, 100
+//! rounds, 64 bytes; 20 rounds with `--quick`), or `--conns N --rounds N
+//! --size N`.
 //!
 //! ```text
-//! cargo run --release -p simul-future --example echo_future [-- --conns 100 --rounds 100 --size 64]
+//! cargo run --release -p simul-future --example echo_future [-- --conns 100 --rounds 100 --size 64 --board]
 //! ```
 
 use std::future::Future;
@@ -24,6 +30,9 @@ use simul_future::{
     AsyncRead, AsyncWrite, Connect, JoinAll, JoinError, JoinHandle, Runtime, TcpListener,
     TcpStream, join_all, spawn,
 };
+use simul_reactor::trace;
+use simul_scenario::params::echo::{CONNECTIONS, QUICK_ROUNDS, ROUNDS, SIZE};
+use simul_scenario::{Extra, Options, Outcome, Scenario, Style, Traces, say};
 
 /// The load to drive.
 #[derive(Clone, Copy, Debug)]
@@ -59,17 +68,39 @@ fn join_error(e: JoinError) -> io::Error {
     io::Error::other(e.to_string())
 }
 
+/// Names the task being polled `what n`; the `format!` is only paid for
+/// while a trace records.
+fn name_lane(what: &str, n: usize) {
+    if trace::enabled() {
+        trace::name_current(format!("{what} {n}"));
+    }
+}
+
 /// One connection, server side: echo until the client closes. All fields
 /// are `Unpin`, so the enum is matched through `get_mut`.
 ///
 /// ```text
-///   [Reading{buf}] --n bytes--> [Writing{buf, n, written}] --all written--> [Reading]
+///   [Start{n}] --name the lane--> [Reading{buf}] --n bytes--> [Writing{buf, n, written}] --all written--> [Reading]
 ///     | Pending                   | Pending  ^ partial: again
 ///     | 0 (client closed): Ready(Ok(()))
 /// ```
+#[must_use = "futures do nothing unless polled"]
 enum Handle {
-    Reading { stream: TcpStream, buf: Box<[u8; 4096]> },
-    Writing { stream: TcpStream, buf: Box<[u8; 4096]>, filled: usize, written: usize },
+    /// Not polled yet: the `n`th connection accepted (from 1).
+    Start {
+        n: usize,
+        stream: TcpStream,
+    },
+    Reading {
+        stream: TcpStream,
+        buf: Box<[u8; 4096]>,
+    },
+    Writing {
+        stream: TcpStream,
+        buf: Box<[u8; 4096]>,
+        filled: usize,
+        written: usize,
+    },
     Done,
 }
 
@@ -80,6 +111,10 @@ impl Future for Handle {
         let this = self.get_mut();
         loop {
             match std::mem::replace(this, Handle::Done) {
+                Handle::Start { n, stream } => {
+                    name_lane("echo", n);
+                    *this = Handle::Reading { stream, buf: Box::new([0; 4096]) };
+                }
                 Handle::Reading { mut stream, mut buf } => {
                     match Pin::new(&mut stream).poll_read(cx, &mut buf[..]) {
                         Poll::Pending => {
@@ -118,12 +153,25 @@ impl Future for Handle {
 /// wait for them all.
 ///
 /// ```text
-///   [Accepting{left}] --accepted, spawn Handle, left > 1--> [Accepting{left - 1}]
+///   [Start] --name the lane--> [Accepting{left}] --accepted, spawn Handle, left > 1--> [Accepting{left - 1}]
 ///     | Pending         --last one--> [Gathering{join_all(handles)}] --all Ready--> Ready(conns)
 /// ```
+#[must_use = "futures do nothing unless polled"]
 enum Serve {
-    Accepting { listener: TcpListener, left: usize, handles: Vec<JoinHandle<io::Result<()>>> },
-    Gathering { conns: usize, all: JoinAll<JoinHandle<io::Result<()>>> },
+    /// Not polled yet: to accept `conns` connections.
+    Start {
+        listener: TcpListener,
+        conns: usize,
+    },
+    Accepting {
+        listener: TcpListener,
+        left: usize,
+        handles: Vec<JoinHandle<io::Result<()>>>,
+    },
+    Gathering {
+        conns: usize,
+        all: JoinAll<JoinHandle<io::Result<()>>>,
+    },
     Done,
 }
 
@@ -134,6 +182,14 @@ impl Future for Serve {
         let this = self.get_mut();
         loop {
             match this {
+                Serve::Start { .. } => {
+                    trace::name_current("server");
+                    let Serve::Start { listener, conns } = std::mem::replace(this, Serve::Done)
+                    else {
+                        unreachable!("the state was Start a moment ago")
+                    };
+                    *this = Serve::Accepting { listener, left: conns, handles: Vec::new() };
+                }
                 Serve::Accepting { left: 0, handles, .. } => {
                     let handles = std::mem::take(handles);
                     *this = Serve::Gathering { conns: handles.len(), all: join_all(handles) };
@@ -142,8 +198,8 @@ impl Future for Serve {
                     // `Accept` only borrows the listener (whose registration
                     // remembers this task), so a fresh one each poll is fine.
                     let (stream, _peer) = ready!(Pin::new(&mut listener.accept()).poll(cx))?;
-                    let buf = Box::new([0; 4096]);
-                    handles.push(spawn(Handle::Reading { stream, buf }));
+                    let n = handles.len() + 1;
+                    handles.push(spawn(Handle::Start { n, stream }));
                     *left -= 1;
                 }
                 Serve::Gathering { conns, all } => {
@@ -163,12 +219,19 @@ impl Future for Serve {
 /// One client connection: send each round, read it back, compare.
 ///
 /// ```text
-///   [Connecting] --> [Sending{round, written}] --all sent--> [Receiving{round, got}]
+///   [Start] --name the lane--> [Connecting] --> [Sending{round, written}] --all sent--> [Receiving{round, got}]
 ///     | Pending        | Pending, partial: again               | Pending, partial: again
 ///                      ^                                       | all back and equal:
 ///                      +---- round + 1 < rounds ---------------+ round + 1 == rounds: Ready
 /// ```
+#[must_use = "futures do nothing unless polled"]
 enum Client {
+    /// Not polled yet: connection `conn` (from 0) to `addr`.
+    Start {
+        addr: SocketAddr,
+        conn: usize,
+        load: Load,
+    },
     Connecting {
         connect: Connect,
         conn: usize,
@@ -201,6 +264,11 @@ impl Future for Client {
         let this = self.get_mut();
         loop {
             match this {
+                Client::Start { addr, conn, load } => {
+                    name_lane("client", *conn + 1);
+                    let connect = TcpStream::connect(*addr);
+                    *this = Client::Connecting { connect, conn: *conn, load: *load };
+                }
                 Client::Connecting { connect, conn, load } => {
                     let stream = ready!(Pin::new(connect).poll(cx))?;
                     let (conn, load) = (*conn, *load);
@@ -265,6 +333,7 @@ impl Future for Client {
 ///                              | Pending                                   | server Ready:
 ///                                                                          v Ready(figures)
 /// ```
+#[must_use = "futures do nothing unless polled"]
 enum EchoRun {
     Start {
         load: Load,
@@ -288,19 +357,13 @@ impl Future for EchoRun {
         loop {
             match this {
                 EchoRun::Start { load } => {
+                    trace::name_current("main");
                     let load = *load;
                     let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
                     let addr = listener.local_addr()?;
-                    let handles = Vec::new();
-                    let server = spawn(Serve::Accepting { listener, left: load.conns, handles });
+                    let server = spawn(Serve::Start { listener, conns: load.conns });
                     let clients = (0..load.conns)
-                        .map(|conn| {
-                            spawn(Client::Connecting {
-                                connect: TcpStream::connect(addr),
-                                conn,
-                                load,
-                            })
-                        })
+                        .map(|conn| spawn(Client::Start { addr, conn, load }))
                         .collect();
                     *this = EchoRun::Loading { server, clients: join_all(clients) };
                 }
@@ -327,38 +390,62 @@ impl Future for EchoRun {
     }
 }
 
-/// Runs the server and the load client on one runtime.
+/// Runs the server and the load client on one runtime; the run is a
+/// task of its own (`main`).
 pub fn run(load: Load) -> io::Result<Figures> {
     let mut rt = Runtime::new()?;
     let start = Instant::now();
-    let (accepted, round_trips) = rt.block_on(EchoRun::Start { load })??;
+    let main = rt.spawn(EchoRun::Start { load });
+    let (accepted, round_trips) = rt.block_on(main)?.map_err(join_error)??;
     let elapsed = start.elapsed();
     Ok(Figures { conns: accepted, round_trips, bytes: round_trips * load.size, elapsed })
 }
 
-fn arg(args: &[String], name: &str, default: usize) -> Result<usize, Box<dyn std::error::Error>> {
-    match args.iter().position(|a| a == name) {
-        Some(i) => Ok(args.get(i + 1).ok_or(format!("{name} needs a number"))?.parse()?),
-        None => Ok(default),
-    }
-}
+/// This example's own options.
+const EXTRAS: &[Extra] = &[
+    Extra { name: "--conns", value: Some("N"), help: "connections held at once (default 100)" },
+    Extra {
+        name: "--rounds",
+        value: Some("N"),
+        help: "round trips per connection (default 100, 20 with --quick)",
+    },
+    Extra { name: "--size", value: Some("N"), help: "bytes per message (default 64)" },
+];
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
+/// The scenario: one traced run of the load against the server.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
     let load = Load {
-        conns: arg(&args, "--conns", 100)?,
-        rounds: arg(&args, "--rounds", 100)?,
-        size: arg(&args, "--size", 64)?.max(1),
+        conns: opts.extra_or("--conns", CONNECTIONS)?,
+        rounds: opts.extra_or("--rounds", if opts.quick { QUICK_ROUNDS } else { ROUNDS })?,
+        size: opts.extra_or("--size", SIZE)?.max(1),
     };
-    let f = run(load)?;
-    println!(
+    let mut traces = Traces::default();
+    let f = opts.record(&mut traces, "echo", || run(load))?;
+    say!(
         "{} connections held, {} round trips of {} bytes in {:.3} s: {:.0} round trips/s; all {} bytes came back exactly",
         f.conns,
         f.round_trips,
         load.size,
         f.elapsed.as_secs_f64(),
-        f.round_trips as f64 / f.elapsed.as_secs_f64(),
+        f.round_trips as f64 / f.elapsed.as_secs_f64().max(1e-9),
         f.bytes
     );
-    Ok(())
+    Ok(Outcome {
+        style: Style::Future,
+        exact: false,
+        figures: simul_scenario::Figures::Echo {
+            connections: load.conns,
+            held: f.conns,
+            round_trips: f.round_trips as u64,
+            bytes: f.bytes as u64,
+            // A reply that differs ends the run with an error instead.
+            mismatches: 0,
+            took: f.elapsed,
+        },
+        traces,
+    })
+}
+
+fn main() -> std::process::ExitCode {
+    simul_scenario::main_with(Scenario::Echo, Style::Future, EXTRAS, scenario)
 }
