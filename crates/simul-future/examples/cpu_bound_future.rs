@@ -27,7 +27,7 @@
 //! ```
 //!
 //! The heartbeat (lane `heartbeat`), each job (`job 1` .. `job 4`) and the
-//! run itself (`main`) are tasks of their own.
+//! run itself (`main`, the future `block_on` runs) are tasks of their own.
 //!
 //! Real clock only: the work is real CPU work. `--units N` sets the work
 //! per job (default `params::cpu_bound::UNITS`, 10 M steps: tens of ms in
@@ -344,12 +344,11 @@ impl Future for Exhibit {
 }
 
 /// Runs the jobs one way, `units` steps each, on the real clock. The run
-/// is a task of its own (`main`), as `asyncio.run` makes it.
+/// is the runtime's root task (`main`), as `asyncio.run` makes it.
 pub fn run(mode: Mode, units: u64) -> Result<Figures, RuntimeError> {
     let mut rt = Runtime::new()?;
     let pulse = Rc::new(Pulse::default());
-    let main = rt.spawn(Exhibit::Start { mode, units, pulse: pulse.clone() });
-    let (elapsed, results) = rt.block_on(main)?.expect("the run does not panic");
+    let (elapsed, results) = rt.block_on(Exhibit::Start { mode, units, pulse: pulse.clone() })?;
     Ok(Figures { elapsed, starved: pulse.worst.get(), results })
 }
 

@@ -8,7 +8,7 @@
 //!
 //! Every connection task is a lane of its own on the board: `server`
 //! (accepting), `echo 1` .. (its connection tasks), `client 1` .., and
-//! `main` (the run).
+//! `main` (the run: the future `block_on` runs).
 //!
 //! Prints the connections held, the round trips per second and that every
 //! byte matched. Bounded by default (`params::echo`: 100 connections, 100
@@ -390,13 +390,12 @@ impl Future for EchoRun {
     }
 }
 
-/// Runs the server and the load client on one runtime; the run is a
-/// task of its own (`main`).
+/// Runs the server and the load client on one runtime; the run is the
+/// runtime's root task (`main`).
 pub fn run(load: Load) -> io::Result<Figures> {
     let mut rt = Runtime::new()?;
     let start = Instant::now();
-    let main = rt.spawn(EchoRun::Start { load });
-    let (accepted, round_trips) = rt.block_on(main)?.map_err(join_error)??;
+    let (accepted, round_trips) = rt.block_on(EchoRun::Start { load })??;
     let elapsed = start.elapsed();
     Ok(Figures { conns: accepted, round_trips, bytes: round_trips * load.size, elapsed })
 }

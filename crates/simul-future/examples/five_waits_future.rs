@@ -2,8 +2,8 @@
 //! hand-written future style: a main task starts five tasks in a loop,
 //! printing `time passed after iter i is t`; each task waits 3 s.
 //!
-//! The main task is an enum, spawned as a task of its own (lane `main`).
-//! Its first poll runs the whole loop: each iteration prints and `spawn`s
+//! The main task is an enum, the future `block_on` runs (the runtime's
+//! root task: lane `main`). Its first poll runs the whole loop: each iteration prints and `spawn`s
 //! a task (lanes `example_coroutine 0` .. `4`), which only queues it, so
 //! the five starts are microseconds apart (exactly 0 on the virtual
 //! clock). It then moves to the state `Gathering`, holding a `join_all` of
@@ -162,17 +162,16 @@ impl Future for MainBlocking {
 }
 
 /// Runs one version on `clock`, each task waiting `wait`; returns the
-/// starts and the total. `main` is a task of its own, as `asyncio.run`
-/// makes it.
+/// starts and the total. `main` is the runtime's root task, as
+/// `asyncio.run` makes it the loop's first task.
 pub fn run_on(blocking: bool, clock: Clock, wait: Duration) -> Result<Figures, RuntimeError> {
     let mut rt = Runtime::with_clock(clock.clone())?;
     let t0 = clock.now();
-    let main = if blocking {
-        rt.spawn(MainBlocking { clock: clock.clone(), wait })
+    let starts = if blocking {
+        rt.block_on(MainBlocking { clock: clock.clone(), wait })?
     } else {
-        rt.spawn(MainCooperative::Start { wait })
+        rt.block_on(MainCooperative::Start { wait })?
     };
-    let starts = rt.block_on(main)?.expect("main does not panic");
     Ok(Figures { starts, total: clock.now() - t0 })
 }
 
