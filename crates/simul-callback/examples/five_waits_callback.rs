@@ -38,6 +38,10 @@ pub(crate) fn run(
         // chain: one lane, waiting on five timers at once.
         trace::name_current("main");
         for i in 0..TASKS {
+            // The seed prints before it starts task i.
+            let t = lp.time() - start;
+            s.borrow_mut().push(t);
+            say!("  time passed after iter {i} is {:.6} s", t.as_secs_f64());
             let d = d.clone();
             if blocking {
                 lp.clock().block_for(wait); // time.sleep(3)
@@ -45,9 +49,6 @@ pub(crate) fn run(
             } else {
                 lp.call_later(wait, move |_| d.set(d.get() + 1)); // asyncio.sleep(3)
             }
-            let t = lp.time() - start;
-            s.borrow_mut().push(t);
-            say!("  time passed after iter {i} is {:.6} s", t.as_secs_f64());
         }
     });
     lp.run_until(|_| done.get() == TASKS)?;

@@ -79,12 +79,16 @@ fn friendly_part(
     ended: Rc<Cell<Duration>>,
 ) {
     lp.clock().block_for(t.friendly_nap / PARTS);
-    if left > 1 {
-        lp.call_later(t.pause, move |lp| friendly_part(lp, t, left - 1, c, ended));
-    } else {
-        c.napping.set(false);
-        ended.set(lp.time().since_origin());
-    }
+    // The seed pauses after every part, the last one too (`time.sleep`
+    // then `await asyncio.sleep(1e-3)`, ten times): the nap ends after it.
+    lp.call_later(t.pause, move |lp| {
+        if left > 1 {
+            friendly_part(lp, t, left - 1, c, ended);
+        } else {
+            c.napping.set(false);
+            ended.set(lp.time().since_origin());
+        }
+    });
 }
 
 /// One run; returns the notifier's counts and how long the nap took.
