@@ -73,7 +73,7 @@ impl Timeline {
     pub fn board(&self, width: usize) -> String {
         let label_w =
             self.lanes.iter().map(|l| l.name.chars().count()).max().unwrap_or(4).clamp(4, 18);
-        let cols = width.saturating_sub(label_w + 3).max(10);
+        let cols = width.saturating_sub(label_w + 4).max(10);
         let span = self.duration().max(Duration::from_nanos(1));
         let col_time = |c: usize| span.mul_f64(c as f64 / cols as f64);
         let mut out = String::new();
@@ -89,7 +89,7 @@ impl Timeline {
                 }
             }
         }
-        let pad = " ".repeat(label_w + 2);
+        let pad = " ".repeat(label_w + 3);
         let _ = writeln!(out, "{pad}{}", labels.iter().collect::<String>().trim_end());
         let _ = writeln!(out, "{pad}{}", ticks.iter().collect::<String>().trim_end());
         for lane in self.lanes.iter().take(MAX_LANES) {
@@ -99,7 +99,7 @@ impl Timeline {
                     Timeline::dominant(lane, col_time(c), col_time(c + 1)).map_or(' ', State::glyph)
                 })
                 .collect();
-            let _ = writeln!(out, "  {name:<label_w$}{}", row.trim_end());
+            let _ = writeln!(out, "  {name:<label_w$} {}", row.trim_end());
         }
         if self.lanes.len() > MAX_LANES {
             let _ = writeln!(out, "  ... and {} more lanes", self.lanes.len() - MAX_LANES);
