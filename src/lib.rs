@@ -13,6 +13,7 @@
 //! | [`coro`] | generators | hand-rolled coroutines, `yield from`, a trampoline answering yielded commands |
 //! | [`future`] | futures, async/await | `poll`, wakers built by hand, pinning, an executor; `async fn` on the same executor |
 //! | [`green`] | greenlets | stackful green threads: blocking-looking code that parks on the reactor |
+//! | [`scenario`] | (shared) | the seed scenarios written once: parameters, figures, checks, timelines |
 //!
 //! Each module is the crate of that style, re-exported; its documentation
 //! is a chapter of the tutorial.

@@ -72,7 +72,7 @@ impl Timeline {
     /// ```
     pub fn board(&self, width: usize) -> String {
         let label_w =
-            self.lanes.iter().map(|l| l.name.chars().count()).max().unwrap_or(4).clamp(4, 18);
+            self.lanes.iter().map(|l| l.name.chars().count()).max().unwrap_or(4).clamp(4, 26);
         let cols = width.saturating_sub(label_w + 4).max(10);
         let span = self.duration().max(Duration::from_nanos(1));
         let col_time = |c: usize| span.mul_f64(c as f64 / cols as f64);
