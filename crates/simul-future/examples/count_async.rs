@@ -17,20 +17,24 @@
 //! inside the same `async fn`: being `async` does not help, nobody else
 //! runs during it, and the output is `One Two` three times in 3 s.
 //!
+//! Like `asyncio.gather`, which wraps each coroutine in a Task, `main`
+//! spawns the three counts and awaits their handles: each is a task of its
+//! own, with its own lane on the board.
+//!
 //! Runs on the virtual clock (exact, instant); `--real` uses the real one.
 //!
 //! ```text
-//! cargo run -p simul-future --example count_async [-- --real]
+//! cargo run --release -p simul-future --example count_async [-- --real --board]
 //! ```
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use simul_future::{Runtime, RuntimeError, join3, now, sleep};
-use simul_reactor::Clock;
-
-const WAIT: Duration = Duration::from_secs(1);
+use simul_future::{Runtime, RuntimeError, join_all, now, sleep, spawn};
+use simul_reactor::{Clock, trace};
+use simul_scenario::params::count::{TASKS, WAIT};
+use simul_scenario::{Options, Outcome, Scenario, Style, Traces, Transcript, say};
 
 /// What a run shows: the words in the order they were said, and how long
 /// the whole thing took.
@@ -44,54 +48,77 @@ pub struct Figures {
 
 type Words = Rc<RefCell<Vec<&'static str>>>;
 
-fn say(words: &Words, word: &'static str) {
-    println!("  {:.2} s  {word}", now().since_origin().as_secs_f64());
+fn print(words: &Words, word: &'static str) {
+    say!("  {:.2} s  {word}", now().since_origin().as_secs_f64());
     words.borrow_mut().push(word);
 }
 
 /// The seed's `count`: the wait is cooperative.
-async fn count(words: Words) {
-    say(&words, "One");
-    sleep(WAIT).await;
-    say(&words, "Two");
+async fn count(words: Words, wait: Duration) {
+    print(&words, "One");
+    sleep(wait).await;
+    print(&words, "Two");
 }
 
 /// The same with `time.sleep(1)`: an `async fn` that never awaits.
-async fn count_blocking(words: Words, clock: Clock) {
-    say(&words, "One");
-    clock.block_for(WAIT);
-    say(&words, "Two");
+async fn count_blocking(words: Words, clock: Clock, wait: Duration) {
+    print(&words, "One");
+    clock.block_for(wait);
+    print(&words, "Two");
 }
 
-/// Runs the three counts, cooperative or blocking, gathered alike.
-pub fn run(blocking: bool, real: bool) -> Result<Figures, RuntimeError> {
-    let clock = if real { Clock::real() } else { Clock::new_virtual() };
+/// Runs the three counts, cooperative or blocking, gathered alike: each
+/// spawned as a task (as `asyncio.gather` does) and awaited in order.
+pub fn run_on(blocking: bool, clock: Clock, wait: Duration) -> Result<Figures, RuntimeError> {
     let mut rt = Runtime::with_clock(clock.clone())?;
     let words = Words::default();
-    let w = || words.clone();
     let start = clock.now();
-    if blocking {
-        let c = || count_blocking(w(), clock.clone());
-        rt.block_on(join3(c(), c(), c()))?;
-    } else {
-        rt.block_on(join3(count(w()), count(w()), count(w())))?;
-    }
+    let (w, c) = (words.clone(), clock.clone());
+    rt.block_on(async move {
+        let handles: Vec<_> = (1..=TASKS)
+            .map(|i| {
+                let (w, clock) = (w.clone(), c.clone());
+                spawn(async move {
+                    if trace::enabled() {
+                        trace::name_current(format!("count {i}"));
+                    }
+                    if blocking { count_blocking(w, clock, wait).await } else { count(w, wait).await }
+                })
+            })
+            .collect();
+        join_all(handles).await
+    })?
+    .into_iter()
+    .collect::<Result<Vec<()>, _>>()
+    .map_err(|e| RuntimeError::from(std::io::Error::other(e.to_string())))?;
     let took = clock.now() - start;
     Ok(Figures { words: words.take(), took })
 }
 
-fn main() -> Result<(), RuntimeError> {
-    let real = std::env::args().any(|a| a == "--real");
-    println!("cooperative:");
-    let coop = run(false, real)?;
-    println!("blocking:");
-    let blocking = run(true, real)?;
-    println!(
-        "cooperative: {} in {:.2} s (the seed measured 1.01 s); blocking: {} in {:.2} s (the seed: 3.01 s)",
-        coop.words.join(" "),
-        coop.took.as_secs_f64(),
-        blocking.words.join(" "),
-        blocking.took.as_secs_f64()
-    );
-    Ok(())
+/// [`run_on`] with the seed's wait on a new virtual (or real) clock.
+pub fn run(blocking: bool, real: bool) -> Result<Figures, RuntimeError> {
+    let clock = if real { Clock::real() } else { Clock::new_virtual() };
+    run_on(blocking, clock, WAIT)
+}
+
+/// The scenario: cooperative, then blocking.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let mut traces = Traces::default();
+    let mut transcript = |variant: &'static str, blocking: bool| {
+        say!("{variant}:");
+        let f = opts.record(&mut traces, variant, || run_on(blocking, opts.clock(), opts.scaled(WAIT)))?;
+        Ok::<_, RuntimeError>(Transcript { words: f.words, took: opts.unscaled(f.took) })
+    };
+    let cooperative = transcript("cooperative", false)?;
+    let blocking = transcript("blocking", true)?;
+    Ok(Outcome {
+        style: Style::Async,
+        exact: opts.is_virtual(),
+        figures: simul_scenario::Figures::Count { cooperative, blocking },
+        traces,
+    })
+}
+
+fn main() -> std::process::ExitCode {
+    simul_scenario::main(Scenario::Count, Style::Async, scenario)
 }
