@@ -24,17 +24,22 @@
 //! * Simul: the seeds estimate 1 h (24 × 5 s × 30, Judit's own time). The
 //!   simulation gives 3,655 s = 1:00:55 and says why.
 //!
+//! Each game is spawned as a task of its own (as `asyncio.gather` wraps
+//! each coroutine in a Task), so each board has its lane on the timeline.
+//!
 //! Runs on the virtual clock (milliseconds of wall time); `--real --scale N`
 //! runs it on the real clock with every duration divided by N.
 //!
 //! ```text
-//! cargo run -p simul-future --example chess_async [-- --real --scale 3600]
+//! cargo run --release -p simul-future --example chess_async [-- --board | --real --scale 3600]
 //! ```
 
 use std::time::Duration;
 
-use simul_future::{Runtime, RuntimeError, join_all, sleep};
-use simul_reactor::Clock;
+use simul_future::{Runtime, RuntimeError, join_all, sleep, spawn};
+use simul_reactor::{Clock, trace};
+use simul_scenario::params::chess::{BOARDS, MASTER, MOVES, OPPONENT};
+use simul_scenario::{Options, Outcome, Scenario, Style, Traces, say};
 
 /// The exhibition's parameters.
 #[derive(Clone, Copy, Debug)]
@@ -50,12 +55,7 @@ pub struct Exhibition {
 }
 
 /// The seeds' figures.
-pub const SEED: Exhibition = Exhibition {
-    boards: 24,
-    moves: 30,
-    master: Duration::from_secs(5),
-    opponent: Duration::from_secs(55),
-};
+pub const SEED: Exhibition = Exhibition { boards: BOARDS, moves: MOVES, master: MASTER, opponent: OPPONENT };
 
 impl Exhibition {
     /// Every duration divided by `scale` (for the real clock).
@@ -73,24 +73,41 @@ pub struct Figures {
     pub simul: Duration,
 }
 
-/// One game, seen from the board.
-async fn game(clock: Clock, ex: Exhibition) {
+/// One game, seen from board `board`.
+async fn game(clock: Clock, ex: Exhibition, board: u32) {
+    if trace::enabled() {
+        trace::name_current(format!("board {board}"));
+    }
     for _ in 0..ex.moves {
         clock.block_for(ex.master); // Judit thinks: nobody else moves
         sleep(ex.opponent).await; // the opponent thinks: Judit walks on
     }
 }
 
-/// Judit playing one game at a time.
+/// Judit playing one game at a time (each still its own task, awaited
+/// before the next begins).
 async fn sequential(clock: Clock, ex: Exhibition) {
-    for _board in 0..ex.boards {
-        game(clock.clone(), ex).await;
+    for board in 1..=ex.boards {
+        let _ = spawn(game(clock.clone(), ex, board)).await;
     }
 }
 
-/// Judit's simul: all games gathered.
+/// Judit's simul: all games spawned, then gathered.
 async fn simul(clock: Clock, ex: Exhibition) {
-    join_all((0..ex.boards).map(|_| game(clock.clone(), ex)).collect()).await;
+    let games = (1..=ex.boards).map(|b| spawn(game(clock.clone(), ex, b))).collect();
+    join_all(games).await;
+}
+
+/// Plays one exhibition on `clock`; returns how long it took (clock time).
+fn play(clock: Clock, ex: Exhibition, at_once: bool) -> Result<Duration, RuntimeError> {
+    let t0 = clock.now();
+    let mut rt = Runtime::with_clock(clock.clone())?;
+    if at_once {
+        rt.block_on(simul(clock.clone(), ex))?;
+    } else {
+        rt.block_on(sequential(clock.clone(), ex))?;
+    }
+    Ok(clock.now() - t0)
 }
 
 /// Plays both exhibitions; durations are scaled back to simulated time.
@@ -98,50 +115,28 @@ pub fn run(real: bool, scale: u32) -> Result<Figures, RuntimeError> {
     let ex = if real { SEED.scaled(scale) } else { SEED };
     let unscale = |d: Duration| if real { d * scale } else { d };
     let clock = || if real { Clock::real() } else { Clock::new_virtual() };
-
-    let c = clock();
-    let t0 = c.now();
-    Runtime::with_clock(c.clone())?.block_on(sequential(c.clone(), ex))?;
-    let seq = unscale(c.now() - t0);
-
-    let c = clock();
-    let t0 = c.now();
-    Runtime::with_clock(c.clone())?.block_on(simul(c.clone(), ex))?;
-    Ok(Figures { sequential: seq, simul: unscale(c.now() - t0) })
+    let seq = unscale(play(clock(), ex, false)?);
+    Ok(Figures { sequential: seq, simul: unscale(play(clock(), ex, true)?) })
 }
 
-/// `h:mm:ss`.
-fn hms(d: Duration) -> String {
-    let s = d.as_secs();
-    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-}
-
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let real = args.iter().any(|a| a == "--real");
-    let scale: u32 = match args.iter().position(|a| a == "--scale") {
-        Some(i) => args.get(i + 1).ok_or("--scale needs a number")?.parse()?,
-        None => 1,
-    };
-    if scale == 0 {
-        return Err("--scale must be at least 1".into());
-    }
-    let f = run(real, scale)?;
-    println!(
-        "Sequential exhibition: {} ({} s); the seeds: 12:00:00",
-        hms(f.sequential),
-        f.sequential.as_secs_f64()
-    );
-    println!(
-        "Simul: {} ({} s); the seeds' estimate: 1:00:00 (24 x 5 s x 30)",
-        hms(f.simul),
-        f.simul.as_secs_f64()
-    );
-    println!(
+/// The scenario: sequential, then the simul, each traced if asked.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let ex = SEED.scaled(opts.scale());
+    let mut traces = Traces::default();
+    let sequential = opts.unscaled(opts.record(&mut traces, "sequential", || play(opts.clock(), ex, false))?);
+    say!("Sequential exhibition: {:?}; the seeds: 12:00:00", sequential);
+    let simul = opts.unscaled(opts.record(&mut traces, "simul", || play(opts.clock(), ex, true))?);
+    say!("Simul: {:?}; the seeds' estimate: 1:00:00 (24 x 5 s x 30)", simul);
+    say!(
         "Why 55 s more: a round of Judit's moves takes 24 x 5 s = 120 s, longer than the 60 s a \
          board needs between two of her moves, so she never waits for an opponent and her last \
          move ends at 30 x 120 s = 1 h, the seeds' figure. The game on board 24 then still needs \
          its opponent's last reply: 55 s that nothing overlaps."
     );
-    Ok(())
+    let figures = simul_scenario::Figures::Chess { sequential, simul };
+    Ok(Outcome { style: Style::Async, exact: opts.is_virtual(), figures, traces })
+}
+
+fn main() -> std::process::ExitCode {
+    simul_scenario::main(Scenario::Chess, Style::Async, scenario)
 }
