@@ -26,19 +26,17 @@
 //! one simulated minute in 60/N real seconds (default N = 600).
 //!
 //! ```text
-//! cargo run -p simul-future --example cake_async [-- --real --scale 600]
+//! cargo run --release -p simul-future --example cake_async [-- --real --scale 600]
 //! ```
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use simul_future::{Runtime, RuntimeError, join, sleep};
-use simul_reactor::{Clock, Instant};
-
-const DOUGH_MIN: u32 = 15;
-const OVEN_MIN: u32 = 45;
-const GROCERIES_MIN: u32 = 20;
+use simul_future::{Runtime, RuntimeError, join, sleep, spawn};
+use simul_reactor::{Clock, Instant, trace};
+use simul_scenario::params::cake::{DOUGH, GROCERIES, OVEN};
+use simul_scenario::{Options, Outcome, Scenario, Style, Traces, say};
 
 /// What a run shows, in simulated minutes.
 #[derive(Debug)]
@@ -49,55 +47,57 @@ pub struct Figures {
     pub total: f64,
 }
 
-/// The clock, the length of a simulated minute, and the log.
+/// The clock, how many times faster than the seed it runs, and the log.
 #[derive(Clone)]
 struct Kitchen {
     clock: Clock,
-    minute: Duration,
+    scale: f64,
     start: Instant,
     log: Rc<RefCell<Vec<(&'static str, f64)>>>,
 }
 
 impl Kitchen {
-    fn minutes(&self, n: u32) -> Duration {
-        self.minute * n
+    /// A seed duration as it lasts here.
+    fn lasts(&self, d: Duration) -> Duration {
+        d.div_f64(self.scale)
     }
 
     fn log(&self, what: &'static str) {
-        let at = (self.clock.now() - self.start).as_secs_f64() / self.minute.as_secs_f64();
-        println!("  {at:5.1} min  {what}");
+        let at = (self.clock.now() - self.start).as_secs_f64() * self.scale / 60.0;
+        say!("  {at:5.1} min  {what}");
         self.log.borrow_mut().push((what, at));
     }
 }
 
 async fn bake_cake(k: Kitchen) {
-    k.clock.block_for(k.minutes(DOUGH_MIN)); // hands busy
+    trace::name_current("cake");
+    k.clock.block_for(k.lasts(DOUGH)); // hands busy
     k.log("dough ready, cake in the oven");
-    sleep(k.minutes(OVEN_MIN)).await;
+    sleep(k.lasts(OVEN)).await;
     k.log("cake baked");
 }
 
 async fn buy_groceries(k: Kitchen) {
+    trace::name_current("groceries");
     k.log("off to the shop");
-    sleep(k.minutes(GROCERIES_MIN)).await;
+    sleep(k.lasts(GROCERIES)).await;
     k.log("groceries bought");
 }
 
 async fn sequential(k: Kitchen) {
-    bake_cake(k.clone()).await;
-    buy_groceries(k).await;
+    let _ = spawn(bake_cake(k.clone())).await;
+    let _ = spawn(buy_groceries(k)).await;
 }
 
+/// Both spawned as tasks (like `asyncio.gather`), then awaited together.
 async fn cooperative(k: Kitchen) {
-    join(bake_cake(k.clone()), buy_groceries(k)).await;
+    let _ = join(spawn(bake_cake(k.clone())), spawn(buy_groceries(k))).await;
 }
 
-/// Runs one version; `scale` simulated minutes per real minute.
-pub fn run(gathered: bool, real: bool, scale: f64) -> Result<Figures, RuntimeError> {
-    let clock = if real { Clock::real() } else { Clock::new_virtual() };
+/// Runs one version on `clock`, `scale` times faster than the seed.
+fn run_on(gathered: bool, clock: Clock, scale: f64) -> Result<Figures, RuntimeError> {
     let mut rt = Runtime::with_clock(clock.clone())?;
-    let minute = Duration::from_secs_f64(60.0 / scale);
-    let k = Kitchen { clock: clock.clone(), minute, start: clock.now(), log: Rc::default() };
+    let k = Kitchen { clock: clock.clone(), scale, start: clock.now(), log: Rc::default() };
     if gathered {
         rt.block_on(cooperative(k.clone()))?;
     } else {
@@ -108,25 +108,31 @@ pub fn run(gathered: bool, real: bool, scale: f64) -> Result<Figures, RuntimeErr
     Ok(Figures { log, total })
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let real = args.iter().any(|a| a == "--real");
-    let scale = match args.iter().position(|a| a == "--scale") {
-        Some(i) => args.get(i + 1).ok_or("--scale needs a number")?.parse::<f64>()?,
-        None if real => 600.0,
-        None => 1.0,
-    };
-    if scale.is_nan() || scale <= 0.0 {
-        return Err("--scale must be positive".into());
-    }
-    println!("sequential:");
-    let seq = run(false, real, scale)?;
-    println!("cooperative:");
-    let coop = run(true, real, scale)?;
+/// Runs one version; `scale` simulated minutes per real minute.
+pub fn run(gathered: bool, real: bool, scale: f64) -> Result<Figures, RuntimeError> {
+    run_on(gathered, if real { Clock::real() } else { Clock::new_virtual() }, scale)
+}
+
+/// The scenario: sequential, then cooperative.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let mut traces = Traces::default();
+    let scale = f64::from(opts.scale());
+    let minutes = |m: f64| Duration::from_secs_f64(m * 60.0);
+    say!("sequential:");
+    let seq = opts.record(&mut traces, "sequential", || run_on(false, opts.clock(), scale))?;
+    say!("cooperative:");
+    let coop = opts.record(&mut traces, "cooperative", || run_on(true, opts.clock(), scale))?;
     let groceries = coop.log.iter().find(|(w, _)| *w == "groceries bought").map_or(0.0, |e| e.1);
-    println!(
-        "sequential {:.0} min (seed: 80); cooperative {:.0} min (seed: 60), groceries at {groceries:.0} min (seed: 35)",
-        seq.total, coop.total
-    );
-    Ok(())
+    // Minutes come back as floats; on the virtual clock they are whole.
+    let exact = |m: f64| if opts.is_virtual() { m.round() } else { m };
+    let figures = simul_scenario::Figures::Cake {
+        sequential: minutes(exact(seq.total)),
+        cooperative: minutes(exact(coop.total)),
+        groceries_done: minutes(exact(groceries)),
+    };
+    Ok(Outcome { style: Style::Async, exact: opts.is_virtual(), figures, traces })
+}
+
+fn main() -> std::process::ExitCode {
+    simul_scenario::main(Scenario::Cake, Style::Async, scenario)
 }
