@@ -22,16 +22,15 @@
 //! Runs on the virtual clock; `--real` uses the real one.
 //!
 //! ```text
-//! cargo run -p simul-future --example five_waits_async [-- --real]
+//! cargo run --release -p simul-future --example five_waits_async [-- --real --board]
 //! ```
 
 use std::time::Duration;
 
 use simul_future::{Runtime, RuntimeError, join_all, now, sleep, spawn};
-use simul_reactor::{Clock, Instant};
-
-const TASKS: u32 = 5;
-const WAIT: Duration = Duration::from_secs(3);
+use simul_reactor::{Clock, Instant, trace};
+use simul_scenario::params::five_waits::{TASKS, WAIT};
+use simul_scenario::{Options, Outcome, Scenario, Starts, Style, Traces, say};
 
 /// What a run shows.
 #[derive(Debug)]
@@ -42,25 +41,28 @@ pub struct Figures {
     pub total: Duration,
 }
 
-fn iteration(i: u32, t0: Instant, starts: &mut Vec<Duration>) {
+fn iteration(i: usize, t0: Instant, starts: &mut Vec<Duration>) {
     let passed = now() - t0;
-    println!("  time passed after iter {i} is {:.6} s", passed.as_secs_f64());
+    say!("  time passed after iter {i} is {:.6} s", passed.as_secs_f64());
     starts.push(passed);
 }
 
 /// `test_async.py`'s coroutine: a cooperative wait.
-async fn example_coroutine(_i: u32) {
-    sleep(WAIT).await;
+async fn example_coroutine(i: usize, wait: Duration) {
+    if trace::enabled() {
+        trace::name_current(format!("example_coroutine {i}"));
+    }
+    sleep(wait).await;
 }
 
 /// `test_async.py`'s `main`: start five tasks, then gather them.
-async fn main_cooperative() -> Vec<Duration> {
+async fn main_cooperative(wait: Duration) -> Vec<Duration> {
     let t0 = now();
     let mut starts = Vec::new();
     let mut tasks = Vec::new();
     for i in 0..TASKS {
         iteration(i, t0, &mut starts);
-        tasks.push(spawn(example_coroutine(i)));
+        tasks.push(spawn(example_coroutine(i, wait)));
     }
     for done in join_all(tasks).await {
         // A task only fails by panicking, which `example_coroutine` cannot.
@@ -70,46 +72,56 @@ async fn main_cooperative() -> Vec<Duration> {
 }
 
 /// `test_noasync.py`'s function: `time.sleep(3)`.
-fn example_blocking(clock: &Clock) {
-    clock.block_for(WAIT);
+fn example_blocking(clock: &Clock, wait: Duration) {
+    clock.block_for(wait);
 }
 
 /// `test_noasync.py`'s `main`, run on the loop: each call blocks.
-async fn main_blocking(clock: Clock) -> Vec<Duration> {
+async fn main_blocking(clock: Clock, wait: Duration) -> Vec<Duration> {
     let t0 = now();
     let mut starts = Vec::new();
     for i in 0..TASKS {
         iteration(i, t0, &mut starts);
-        example_blocking(&clock);
+        example_blocking(&clock, wait);
     }
     starts
 }
 
-/// Runs one version; returns the starts and the total.
-pub fn run(blocking: bool, real: bool) -> Result<Figures, RuntimeError> {
-    let clock = if real { Clock::real() } else { Clock::new_virtual() };
+/// Runs one version on `clock`; returns the starts and the total.
+fn run_on(blocking: bool, clock: Clock, wait: Duration) -> Result<Figures, RuntimeError> {
     let mut rt = Runtime::with_clock(clock.clone())?;
     let t0 = clock.now();
     let starts = if blocking {
-        rt.block_on(main_blocking(clock.clone()))?
+        rt.block_on(main_blocking(clock.clone(), wait))?
     } else {
-        rt.block_on(main_cooperative())?
+        rt.block_on(main_cooperative(wait))?
     };
     Ok(Figures { starts, total: clock.now() - t0 })
 }
 
-fn main() -> Result<(), RuntimeError> {
-    let real = std::env::args().any(|a| a == "--real");
-    println!("test_async:");
-    let coop = run(false, real)?;
-    println!("\nTotal time needed was {:.6} s\n", coop.total.as_secs_f64());
-    println!("test_noasync:");
-    let blocking = run(true, real)?;
-    println!("\nTotal time needed was {:.6} s\n", blocking.total.as_secs_f64());
-    println!(
-        "cooperative {:.2} s (seed: 3.00 s); blocking {:.1} s (seed: 15.0 s)",
-        coop.total.as_secs_f64(),
-        blocking.total.as_secs_f64()
-    );
-    Ok(())
+/// Runs one version; returns the starts and the total.
+pub fn run(blocking: bool, real: bool) -> Result<Figures, RuntimeError> {
+    run_on(blocking, if real { Clock::real() } else { Clock::new_virtual() }, WAIT)
+}
+
+/// The scenario: `test_async.py`, then `test_noasync.py`.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let mut traces = Traces::default();
+    let mut one = |variant: &'static str, title: &str, blocking: bool| {
+        say!("{title}:");
+        let f = opts.record(&mut traces, variant, || run_on(blocking, opts.clock(), opts.scaled(WAIT)))?;
+        say!("\nTotal time needed was {:.6} s\n", f.total.as_secs_f64());
+        Ok::<_, RuntimeError>(Starts {
+            starts: f.starts.into_iter().map(|t| opts.unscaled(t)).collect(),
+            took: opts.unscaled(f.total),
+        })
+    };
+    let cooperative = one("cooperative", "test_async", false)?;
+    let blocking = one("blocking", "test_noasync", true)?;
+    let figures = simul_scenario::Figures::FiveWaits { cooperative, blocking };
+    Ok(Outcome { style: Style::Async, exact: opts.is_virtual(), figures, traces })
+}
+
+fn main() -> std::process::ExitCode {
+    simul_scenario::main(Scenario::FiveWaits, Style::Async, scenario)
 }
