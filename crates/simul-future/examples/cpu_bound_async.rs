@@ -34,16 +34,16 @@
 //! ```
 
 use std::cell::Cell;
-use std::hint::black_box;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use simul_future::{Runtime, RuntimeError, join_all, sleep, spawn, spawn_blocking, yield_now};
+use simul_reactor::trace;
+use simul_scenario::params::cpu_bound::{BEAT, JOBS, QUICK_UNITS, SLICES, UNITS, work};
+use simul_scenario::{CpuRun, Extra, Figures as Shared, Options, Outcome, Scenario, Style, Traces, say};
 
-const JOBS: u32 = 4;
-const SLICES: u64 = 400;
-const UNITS: u64 = 10_000_000;
-const BEAT: Duration = Duration::from_millis(10);
+/// The example's own option.
+const EXTRAS: &[Extra] = &[Extra { name: "--units", value: Some("N"), help: "work units per job (default 10000000)" }];
 
 /// The three ways to run the jobs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,15 +80,6 @@ pub struct Figures {
     pub results: Vec<u64>,
 }
 
-/// The CPU work: `units` steps of a little generator nobody can skip.
-fn work(units: u64) -> u64 {
-    let mut x = 0u64;
-    for i in 0..units {
-        x = black_box(x.wrapping_mul(6364136223846793005).wrapping_add(i));
-    }
-    x
-}
-
 /// What the heartbeat measures.
 #[derive(Default)]
 struct Pulse {
@@ -98,6 +89,7 @@ struct Pulse {
 }
 
 async fn heartbeat(pulse: Rc<Pulse>) {
+    trace::name_current("heartbeat");
     let mut last = Instant::now();
     while !pulse.stop.get() {
         sleep(BEAT).await;
@@ -132,11 +124,18 @@ async fn job_offloaded(units: u64) -> u64 {
 async fn exhibit(mode: Mode, units: u64, pulse: Rc<Pulse>) -> (Duration, Vec<u64>) {
     let beating = spawn(heartbeat(pulse.clone()));
     let start = Instant::now();
-    let jobs = (0..JOBS)
-        .map(|_| match mode {
-            Mode::OnTheLoop => spawn(job_on_the_loop(units)),
-            Mode::WithYields => spawn(job_with_yields(units)),
-            Mode::Offloaded => spawn(job_offloaded(units)),
+    let jobs = (1..=JOBS)
+        .map(|i| {
+            spawn(async move {
+                if trace::enabled() {
+                    trace::name_current(format!("job {i}"));
+                }
+                match mode {
+                    Mode::OnTheLoop => job_on_the_loop(units).await,
+                    Mode::WithYields => job_with_yields(units).await,
+                    Mode::Offloaded => job_offloaded(units).await,
+                }
+            })
         })
         .collect();
     let results: Vec<u64> =
@@ -160,31 +159,30 @@ pub fn run(mode: Mode, units: u64) -> Result<Figures, RuntimeError> {
     Ok(Figures { elapsed, starved: pulse.worst.get(), results })
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let units: u64 = match args.iter().position(|a| a == "--units") {
-        Some(i) => args.get(i + 1).ok_or("--units needs a number")?.parse()?,
-        None => UNITS,
-    };
+/// The scenario: the same jobs three ways, a heartbeat beside them.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let units = opts.extra_or("--units", if opts.quick { QUICK_UNITS } else { UNITS })?;
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    println!("{JOBS} jobs of {units} steps, {cores} cores, heartbeat every {BEAT:?}");
-    let mut on_the_loop = Duration::ZERO;
-    for mode in Mode::ALL {
-        let f = run(mode, units)?;
-        if mode == Mode::OnTheLoop {
-            on_the_loop = f.elapsed;
-        }
-        println!(
-            "{:>12}: elapsed {:.3} s ({:.2} x on the loop), heartbeat late by up to {:.3} s",
+    say!("{JOBS} jobs of {units} steps, {cores} cores, heartbeat every {BEAT:?}");
+    let mut traces = Traces::default();
+    let mut one = |variant: &'static str, mode: Mode| {
+        let f = opts.record(&mut traces, variant, || run(mode, units))?;
+        say!(
+            "{:>12}: elapsed {:.3} s, heartbeat late by up to {:.3} s",
             mode.name(),
             f.elapsed.as_secs_f64(),
-            f.elapsed.as_secs_f64() / on_the_loop.as_secs_f64(),
             f.starved.as_secs_f64()
         );
-    }
-    println!(
-        "the seeds: on the loop elapsed = sum of jobs and the heartbeat starves; with yields the \
-         same elapsed and the heartbeat gets in; offloaded elapsed ~ sum / cores"
-    );
-    Ok(())
+        // The shared figure is the whole gap between two beats.
+        Ok::<_, RuntimeError>(CpuRun { elapsed: f.elapsed, worst_gap: f.starved + BEAT, results: f.results })
+    };
+    let on_loop = one("on_loop", Mode::OnTheLoop)?;
+    let with_yields = one("with_yields", Mode::WithYields)?;
+    let offloaded = one("offloaded", Mode::Offloaded)?;
+    let figures = Shared::CpuBound { on_loop, with_yields, offloaded, cores };
+    Ok(Outcome { style: Style::Async, exact: false, figures, traces })
+}
+
+fn main() -> std::process::ExitCode {
+    simul_scenario::main_with(Scenario::CpuBound, Style::Async, EXTRAS, scenario)
 }
