@@ -21,10 +21,15 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use simul_future::{AsyncReadExt, AsyncWriteExt, Runtime, TcpStream, join_all, sleep, spawn};
+use simul_reactor::trace;
+use simul_scenario::params::blocking_io::{BEAT, DELAY, QUICK_DELAY, REPLY, REQUEST, SERVERS};
+use simul_scenario::{Extra, IoRun, Options, Outcome, Scenario, Style, Traces, say};
 
-const REQUEST: &[u8] = b"request";
-const REPLY: &[u8] = b"reply";
-const BEAT: Duration = Duration::from_millis(10);
+/// The example's own options.
+const EXTRAS: &[Extra] = &[
+    Extra { name: "--servers", value: Some("K"), help: "how many servers (default 5)" },
+    Extra { name: "--delay-ms", value: Some("D"), help: "each server's delay (default 300, quick 100)" },
+];
 
 /// What a run measures.
 #[derive(Debug)]
@@ -86,6 +91,7 @@ async fn fetch(addr: SocketAddr) -> io::Result<Vec<u8>> {
 
 /// Beats every `BEAT` until `stop`; records the longest gap.
 async fn heartbeat(last: Rc<Cell<Instant>>, worst: Rc<Cell<Duration>>, stop: Rc<Cell<bool>>) {
+    trace::name_current("heartbeat");
     while !stop.get() {
         sleep(BEAT).await;
         let now = Instant::now();
@@ -104,7 +110,15 @@ pub fn run(addrs: &[SocketAddr], blocking: bool) -> io::Result<Figures> {
     let replies = rt.block_on(async {
         let fetches = addrs
             .iter()
-            .map(|&a| if blocking { spawn(fetch_blocking(a)) } else { spawn(fetch(a)) })
+            .enumerate()
+            .map(|(i, &a)| {
+                spawn(async move {
+                    if trace::enabled() {
+                        trace::name_current(format!("fetch {}", i + 1));
+                    }
+                    if blocking { fetch_blocking(a).await } else { fetch(a).await }
+                })
+            })
             .collect();
         join_all(fetches).await
     })?;
@@ -121,29 +135,30 @@ pub fn run(addrs: &[SocketAddr], blocking: bool) -> io::Result<Figures> {
     Ok(Figures { elapsed, gap: worst.get(), ok })
 }
 
-fn arg(args: &[String], name: &str, default: u64) -> Result<u64, Box<dyn std::error::Error>> {
-    match args.iter().position(|a| a == name) {
-        Some(i) => Ok(args.get(i + 1).ok_or(format!("{name} needs a number"))?.parse()?),
-        None => Ok(default),
-    }
-}
-
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let k = arg(&args, "--servers", 5)? as usize;
-    let delay = Duration::from_millis(arg(&args, "--delay-ms", 300)?);
+/// The scenario: both ways against the same servers.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let k = opts.extra_or("--servers", SERVERS)?;
+    let default = if opts.quick { QUICK_DELAY } else { DELAY };
+    let delay = Duration::from_millis(opts.extra_or("--delay-ms", default.as_millis() as u64)?);
     let addrs = start_servers(k, delay)?;
-    println!("{k} servers, each replying after {delay:?}");
-    for (name, blocking) in [("blocking std calls", true), ("non-blocking sockets", false)] {
-        let f = run(&addrs, blocking)?;
-        println!(
-            "{name:>20}: {}/{k} replies in {:.3} s (the seeds: K x d = {:.1} s blocking, d = {:.1} s not); longest heartbeat gap {:.3} s",
+    say!("{k} servers, each replying after {delay:?}");
+    let mut traces = Traces::default();
+    let mut one = |variant: &'static str, name: &str, blocking: bool| {
+        let f = opts.record(&mut traces, variant, || run(&addrs, blocking))?;
+        say!(
+            "{name:>20}: {}/{k} replies in {:.3} s; longest heartbeat gap {:.3} s",
             f.ok,
             f.elapsed.as_secs_f64(),
-            (delay * k as u32).as_secs_f64(),
-            delay.as_secs_f64(),
             f.gap.as_secs_f64()
         );
-    }
-    Ok(())
+        Ok::<_, io::Error>(IoRun { took: f.elapsed, worst_gap: f.gap, ok: f.ok })
+    };
+    let blocking = one("blocking", "blocking std calls", true)?;
+    let non_blocking = one("non_blocking", "non-blocking sockets", false)?;
+    let figures = simul_scenario::Figures::BlockingIo { servers: k, delay, blocking, non_blocking };
+    Ok(Outcome { style: Style::Async, exact: false, figures, traces })
+}
+
+fn main() -> std::process::ExitCode {
+    simul_scenario::main_with(Scenario::BlockingIo, Style::Async, EXTRAS, scenario)
 }
