@@ -23,6 +23,16 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use simul_future::{AsyncReadExt, AsyncWriteExt, Runtime, TcpListener, TcpStream, join_all, spawn};
+use simul_reactor::trace;
+use simul_scenario::params::echo::{CONNECTIONS, QUICK_ROUNDS, ROUNDS, SIZE};
+use simul_scenario::{Extra, Options, Outcome, Scenario, Style, Traces, say};
+
+/// The example's own options.
+const EXTRAS: &[Extra] = &[
+    Extra { name: "--conns", value: Some("N"), help: "connections (default 100)" },
+    Extra { name: "--rounds", value: Some("N"), help: "round trips per connection (default 100, quick 20)" },
+    Extra { name: "--size", value: Some("B"), help: "bytes per message (default 64)" },
+];
 
 /// The load to drive.
 #[derive(Clone, Copy, Debug)]
@@ -49,7 +59,10 @@ pub struct Figures {
 }
 
 /// One connection, server side: echo until the client closes.
-async fn handle(mut stream: TcpStream) -> io::Result<()> {
+async fn handle(mut stream: TcpStream, conn: usize) -> io::Result<()> {
+    if trace::enabled() {
+        trace::name_current(format!("echo {conn}"));
+    }
     let mut buf = [0; 4096];
     loop {
         let n = stream.read(&mut buf).await?;
@@ -62,10 +75,11 @@ async fn handle(mut stream: TcpStream) -> io::Result<()> {
 
 /// Accepts `conns` connections, one task each; returns how many.
 async fn serve(listener: TcpListener, conns: usize) -> io::Result<usize> {
+    trace::name_current("server");
     let mut handlers = Vec::new();
-    for _ in 0..conns {
+    for conn in 1..=conns {
         let (stream, _peer) = listener.accept().await?;
-        handlers.push(spawn(handle(stream)));
+        handlers.push(spawn(handle(stream, conn)));
     }
     for h in join_all(handlers).await {
         h.map_err(|e| io::Error::other(e.to_string()))??;
@@ -81,6 +95,9 @@ fn message(conn: usize, round: usize, size: usize) -> Vec<u8> {
 
 /// One client connection: send each round, read it back, compare.
 async fn client(addr: SocketAddr, conn: usize, load: Load) -> io::Result<usize> {
+    if trace::enabled() {
+        trace::name_current(format!("client {}", conn + 1));
+    }
     let mut stream = TcpStream::connect(addr).await?;
     let mut back = vec![0; load.size];
     for round in 0..load.rounds {
@@ -114,22 +131,16 @@ pub fn run(load: Load) -> io::Result<Figures> {
     Ok(Figures { conns: accepted, round_trips, bytes: round_trips * load.size, elapsed })
 }
 
-fn arg(args: &[String], name: &str, default: usize) -> Result<usize, Box<dyn std::error::Error>> {
-    match args.iter().position(|a| a == name) {
-        Some(i) => Ok(args.get(i + 1).ok_or(format!("{name} needs a number"))?.parse()?),
-        None => Ok(default),
-    }
-}
-
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
+/// The scenario: the load against the server, every byte checked.
+pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
     let load = Load {
-        conns: arg(&args, "--conns", 100)?,
-        rounds: arg(&args, "--rounds", 100)?,
-        size: arg(&args, "--size", 64)?.max(1),
+        conns: opts.extra_or("--conns", CONNECTIONS)?,
+        rounds: opts.extra_or("--rounds", if opts.quick { QUICK_ROUNDS } else { ROUNDS })?,
+        size: opts.extra_or("--size", SIZE)?.max(1),
     };
-    let f = run(load)?;
-    println!(
+    let mut traces = Traces::default();
+    let f = opts.record(&mut traces, "echo", || run(load))?;
+    say!(
         "{} connections held, {} round trips of {} bytes in {:.3} s: {:.0} round trips/s; all {} bytes came back exactly",
         f.conns,
         f.round_trips,
@@ -138,5 +149,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         f.round_trips as f64 / f.elapsed.as_secs_f64(),
         f.bytes
     );
-    Ok(())
+    // A reply that differs fails the run (`run` returns the error), so a
+    // finished run has no mismatches.
+    let figures = simul_scenario::Figures::Echo {
+        connections: load.conns,
+        held: f.conns,
+        round_trips: f.round_trips as u64,
+        bytes: f.bytes as u64,
+        mismatches: 0,
+        took: f.elapsed,
+    };
+    Ok(Outcome { style: Style::Async, exact: false, figures, traces })
+}
+
+fn main() -> std::process::ExitCode {
+    simul_scenario::main_with(Scenario::Echo, Style::Async, EXTRAS, scenario)
 }
