@@ -102,7 +102,18 @@ fn the_blocking_nap_shows_as_frozen_loop_time_in_every_style() {
         let outcome = run(Scenario::Nap, style, true);
         let blocked = |variant: &str| -> std::time::Duration {
             let tl = Timeline::from_trace(outcome.traces.get(variant).expect(variant));
-            tl.lanes.iter().map(|l| l.time_in(|s| s == simul_scenario::State::Blocked)).sum()
+            let units = tl.lanes.iter().filter(|l| l.unit != simul_reactor::trace::Unit::LOOP);
+            let on_units: std::time::Duration =
+                units.map(|l| l.time_in(|s| s == simul_scenario::State::Blocked)).sum();
+            // The loop's lane shows the same time as frozen, where it has one.
+            if let Some(lp) = tl.lanes.iter().find(|l| l.unit == simul_reactor::trace::Unit::LOOP) {
+                assert_eq!(
+                    lp.time_in(|s| s == simul_scenario::State::Blocked),
+                    on_units,
+                    "{style} {variant}: loop lane"
+                );
+            }
+            on_units
         };
         // The blocking nap is 4 s of blocking work; the friendly one 2 s
         // in ten parts: both are charged to the loop, all of it.

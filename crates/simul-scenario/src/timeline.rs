@@ -236,6 +236,31 @@ impl Open {
     }
 }
 
+/// `segments` with every stretch of `frozen` (sorted) that falls in a
+/// running segment drawn as blocked instead.
+fn freeze(segments: &[Segment], frozen: &[(Duration, Duration)]) -> Vec<Segment> {
+    let mut out = Vec::with_capacity(segments.len());
+    for s in segments {
+        if s.state != State::Running {
+            out.push(*s);
+            continue;
+        }
+        let mut at = s.start;
+        for &(f0, f1) in frozen.iter().filter(|(f0, f1)| *f1 > s.start && *f0 < s.end) {
+            let (f0, f1) = (f0.max(s.start), f1.min(s.end));
+            if f0 > at {
+                out.push(Segment { start: at, end: f0, state: State::Running });
+            }
+            out.push(Segment { start: f0.max(at), end: f1, state: State::Blocked });
+            at = f1.max(at);
+        }
+        if at < s.end || (s.is_empty() && at == s.start) {
+            out.push(Segment { start: at, end: s.end, state: State::Running });
+        }
+    }
+    out
+}
+
 impl Timeline {
     /// Builds the lanes of `trace`.
     ///
@@ -290,7 +315,7 @@ impl Timeline {
             }
         }
         let duration = rel(end).max(last);
-        let lanes = units
+        let mut lanes: Vec<Lane> = units
             .iter()
             .zip(open)
             .map(|(u, mut o)| {
@@ -298,6 +323,17 @@ impl Timeline {
                 Lane { unit: *u, name: trace.name(*u).into_owned(), segments: o.segments }
             })
             .collect();
+        // While any unit does blocking work, the loop itself is frozen:
+        // draw that on the loop's lane too.
+        let mut frozen: Vec<(Duration, Duration)> = lanes
+            .iter()
+            .filter(|l| l.unit != Unit::LOOP)
+            .flat_map(|l| l.segments.iter().filter(|s| s.state == State::Blocked).map(|s| (s.start, s.end)))
+            .collect();
+        frozen.sort();
+        if let Some(lp) = lanes.iter_mut().find(|l| l.unit == Unit::LOOP) {
+            lp.segments = freeze(&lp.segments, &frozen);
+        }
         Timeline { origin, duration, lanes }
     }
 
