@@ -28,7 +28,11 @@ use simul_scenario::{Extra, IoRun, Options, Outcome, Scenario, Style, Traces, sa
 /// The example's own options.
 const EXTRAS: &[Extra] = &[
     Extra { name: "--servers", value: Some("K"), help: "how many servers (default 5)" },
-    Extra { name: "--delay-ms", value: Some("D"), help: "each server's delay (default 300, quick 100)" },
+    Extra {
+        name: "--delay-ms",
+        value: Some("D"),
+        help: "each server's delay (default 300, quick 100)",
+    },
 ];
 
 /// What a run measures.

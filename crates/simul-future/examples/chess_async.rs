@@ -55,7 +55,8 @@ pub struct Exhibition {
 }
 
 /// The seeds' figures.
-pub const SEED: Exhibition = Exhibition { boards: BOARDS, moves: MOVES, master: MASTER, opponent: OPPONENT };
+pub const SEED: Exhibition =
+    Exhibition { boards: BOARDS, moves: MOVES, master: MASTER, opponent: OPPONENT };
 
 impl Exhibition {
     /// Every duration divided by `scale` (for the real clock).
@@ -123,7 +124,8 @@ pub fn run(real: bool, scale: u32) -> Result<Figures, RuntimeError> {
 pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
     let ex = SEED.scaled(opts.scale());
     let mut traces = Traces::default();
-    let sequential = opts.unscaled(opts.record(&mut traces, "sequential", || play(opts.clock(), ex, false))?);
+    let sequential =
+        opts.unscaled(opts.record(&mut traces, "sequential", || play(opts.clock(), ex, false))?);
     say!("Sequential exhibition: {:?}; the seeds: 12:00:00", sequential);
     let simul = opts.unscaled(opts.record(&mut traces, "simul", || play(opts.clock(), ex, true))?);
     say!("Simul: {:?}; the seeds' estimate: 1:00:00 (24 x 5 s x 30)", simul);

@@ -82,7 +82,11 @@ pub fn run_on(blocking: bool, clock: Clock, wait: Duration) -> Result<Figures, R
                     if trace::enabled() {
                         trace::name_current(format!("count {i}"));
                     }
-                    if blocking { count_blocking(w, clock, wait).await } else { count(w, wait).await }
+                    if blocking {
+                        count_blocking(w, clock, wait).await
+                    } else {
+                        count(w, wait).await
+                    }
                 })
             })
             .collect();
@@ -106,7 +110,8 @@ pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
     let mut traces = Traces::default();
     let mut transcript = |variant: &'static str, blocking: bool| {
         say!("{variant}:");
-        let f = opts.record(&mut traces, variant, || run_on(blocking, opts.clock(), opts.scaled(WAIT)))?;
+        let f = opts
+            .record(&mut traces, variant, || run_on(blocking, opts.clock(), opts.scaled(WAIT)))?;
         Ok::<_, RuntimeError>(Transcript { words: f.words, took: opts.unscaled(f.took) })
     };
     let cooperative = transcript("cooperative", false)?;

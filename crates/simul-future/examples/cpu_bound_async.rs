@@ -40,10 +40,13 @@ use std::time::{Duration, Instant};
 use simul_future::{Runtime, RuntimeError, join_all, sleep, spawn, spawn_blocking, yield_now};
 use simul_reactor::trace;
 use simul_scenario::params::cpu_bound::{BEAT, JOBS, QUICK_UNITS, SLICES, UNITS, work};
-use simul_scenario::{CpuRun, Extra, Figures as Shared, Options, Outcome, Scenario, Style, Traces, say};
+use simul_scenario::{
+    CpuRun, Extra, Figures as Shared, Options, Outcome, Scenario, Style, Traces, say,
+};
 
 /// The example's own option.
-const EXTRAS: &[Extra] = &[Extra { name: "--units", value: Some("N"), help: "work units per job (default 10000000)" }];
+const EXTRAS: &[Extra] =
+    &[Extra { name: "--units", value: Some("N"), help: "work units per job (default 10000000)" }];
 
 /// The three ways to run the jobs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -174,7 +177,11 @@ pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
             f.starved.as_secs_f64()
         );
         // The shared figure is the whole gap between two beats.
-        Ok::<_, RuntimeError>(CpuRun { elapsed: f.elapsed, worst_gap: f.starved + BEAT, results: f.results })
+        Ok::<_, RuntimeError>(CpuRun {
+            elapsed: f.elapsed,
+            worst_gap: f.starved + BEAT,
+            results: f.results,
+        })
     };
     let on_loop = one("on_loop", Mode::OnTheLoop)?;
     let with_yields = one("with_yields", Mode::WithYields)?;

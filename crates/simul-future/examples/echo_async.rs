@@ -30,7 +30,11 @@ use simul_scenario::{Extra, Options, Outcome, Scenario, Style, Traces, say};
 /// The example's own options.
 const EXTRAS: &[Extra] = &[
     Extra { name: "--conns", value: Some("N"), help: "connections (default 100)" },
-    Extra { name: "--rounds", value: Some("N"), help: "round trips per connection (default 100, quick 20)" },
+    Extra {
+        name: "--rounds",
+        value: Some("N"),
+        help: "round trips per connection (default 100, quick 20)",
+    },
     Extra { name: "--size", value: Some("B"), help: "bytes per message (default 64)" },
 ];
 

@@ -109,7 +109,8 @@ pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
     let mut traces = Traces::default();
     let mut one = |variant: &'static str, title: &str, blocking: bool| {
         say!("{title}:");
-        let f = opts.record(&mut traces, variant, || run_on(blocking, opts.clock(), opts.scaled(WAIT)))?;
+        let f = opts
+            .record(&mut traces, variant, || run_on(blocking, opts.clock(), opts.scaled(WAIT)))?;
         say!("\nTotal time needed was {:.6} s\n", f.total.as_secs_f64());
         Ok::<_, RuntimeError>(Starts {
             starts: f.starts.into_iter().map(|t| opts.unscaled(t)).collect(),

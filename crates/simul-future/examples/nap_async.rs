@@ -101,7 +101,12 @@ async fn blocking_wait_for(wait_for: Duration, clock: Clock, flags: Rc<Flags>) {
     nap_ends(clock.now() - tic, &flags);
 }
 
-async fn friendly_blocking_wait_for(wait_for: Duration, pause: Duration, clock: Clock, flags: Rc<Flags>) {
+async fn friendly_blocking_wait_for(
+    wait_for: Duration,
+    pause: Duration,
+    clock: Clock,
+    flags: Rc<Flags>,
+) {
     trace::name_current("friendly_blocking_wait_for");
     nap_begins(wait_for, &flags);
     let tic = clock.now();
@@ -139,17 +144,27 @@ fn run_on(friendly: bool, clock: Clock, t: Times) -> Result<Figures, RuntimeErro
     };
     let (fa, fb) = (f(), f());
     let (a, b, n) = rt.block_on(async move {
-        join3(spawn(exit_after(t.exit_after, fa)), spawn(notify_every(t.every, fb)), spawn(nap)).await
+        join3(spawn(exit_after(t.exit_after, fa)), spawn(notify_every(t.every, fb)), spawn(nap))
+            .await
     })?;
     for r in [a, b, n] {
         r.map_err(|e| RuntimeError::from(std::io::Error::other(e.to_string())))?;
     }
-    Ok(Figures { during_nap: flags.during_nap.get(), total: flags.total.get(), slept: flags.slept.get() })
+    Ok(Figures {
+        during_nap: flags.during_nap.get(),
+        total: flags.total.get(),
+        slept: flags.slept.get(),
+    })
 }
 
 /// The seed's times.
-const SEED: Times =
-    Times { every: EVERY, exit_after: EXIT_AFTER, blocking_nap: BLOCKING_NAP, friendly_nap: FRIENDLY_NAP, pause: PAUSE };
+const SEED: Times = Times {
+    every: EVERY,
+    exit_after: EXIT_AFTER,
+    blocking_nap: BLOCKING_NAP,
+    friendly_nap: FRIENDLY_NAP,
+    pause: PAUSE,
+};
 
 /// Runs the gather with the blocking or the friendly nap.
 pub fn run(friendly: bool, real: bool) -> Result<Figures, RuntimeError> {
@@ -169,10 +184,19 @@ pub fn scenario(opts: &Options) -> Result<Outcome, Box<dyn std::error::Error>> {
     let mut one = |variant: &'static str, title: &str, friendly: bool| {
         say!("{title}:");
         let f = opts.record(&mut traces, variant, || run_on(friendly, opts.clock(), t))?;
-        Ok::<_, RuntimeError>(NapRun { notifies: f.total, during_nap: f.during_nap, nap: opts.unscaled(f.slept) })
+        Ok::<_, RuntimeError>(NapRun {
+            notifies: f.total,
+            during_nap: f.during_nap,
+            nap: opts.unscaled(f.slept),
+        })
     };
-    let blocking = one("blocking", "gather(exit_after(5), notify_every(.2), blocking_wait_for(4))", false)?;
-    let friendly = one("friendly", "gather(exit_after(5), notify_every(.2), friendly_blocking_wait_for(2))", true)?;
+    let blocking =
+        one("blocking", "gather(exit_after(5), notify_every(.2), blocking_wait_for(4))", false)?;
+    let friendly = one(
+        "friendly",
+        "gather(exit_after(5), notify_every(.2), friendly_blocking_wait_for(2))",
+        true,
+    )?;
     let figures = simul_scenario::Figures::Nap { blocking, friendly };
     Ok(Outcome { style: Style::Async, exact: opts.is_virtual(), figures, traces })
 }
