@@ -249,6 +249,7 @@ impl<T> Future for BlockingHandle<T> {
             // A real clone: the worker wakes it from its own thread.
             _ => s.waker = Some(cx.waker().clone()),
         }
+        crate::task::note_wait(cx, crate::task::WaitReason::Thread);
         Poll::Pending
     }
 }

@@ -233,6 +233,24 @@
 //! | `add_signal_handler` | [`signal`] → [`SignalStream`], [`ctrl_c`] | leaf futures on the reactor |
 //! | `start_unix_server`, `open_unix_connection` | [`UnixListener::accept`], [`UnixStream::connect`], [`UnixStream::pair`] | leaf futures on the reactor |
 //! | `reader.read`, `readexactly`, `writer.write` + `drain` | [`AsyncReadExt`], [`AsyncWriteExt`] | leaf futures |
+//!
+//! # Tracing
+//!
+//! Under a [`simul_reactor::trace::Recording`] the runtime reports each
+//! task as a unit `Unit::new(source, id)` (one `Source` per runtime; the
+//! task's id, 0 for `block_on`'s future, named `main`): `Created` at
+//! spawn (and at `block_on`), `Running` before each poll, `Suspended(w)`
+//! when a poll returns `Pending`, `Woken` when its waker queues it (a
+//! wake from another thread is recorded when the loop takes it from the
+//! injection queue), and `Finished`, `Cancelled` (abort, runtime drop, a
+//! deadlocked `block_on`) or `Panicked`. The executor cannot see what a
+//! pending future waits for, so simul's leaf futures say it as they
+//! return `Pending`, in the header field deadlock reports already use:
+//! `Timer` (sleep, timeout, interval), `Readable`/`Writable` (I/O),
+//! `Join` (`JoinHandle`, `JoinSet`), `Sync` (queue, lock, semaphore,
+//! event, oneshot), `Thread` (`spawn_blocking`), `Yield` (`yield_now`);
+//! the last one said in the poll wins, `Unknown` if none. With no
+//! recording running each step costs one relaxed load.
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]

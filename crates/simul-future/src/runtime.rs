@@ -6,7 +6,7 @@ use std::future::Future;
 use std::io;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
-use std::panic::Location;
+use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 use std::pin::pin;
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,13 +14,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use simul_reactor::trace::{self, Source, TraceKind, Unit};
 use simul_reactor::{Clock, Events, Instant, Notifier, Reactor, TimerKey, TimerQueue};
 
 use crate::blocking::BlockingPool;
 use crate::io_source::IoSources;
 use crate::task::cells::CellCache;
 use crate::task::{
-    Header, TaskCell, WaitReason, Waiter, header, release_local, release_shared, state,
+    Header, Polled, TaskCell, WaitReason, Waiter, header, release_local, release_shared, state,
 };
 use crate::{Deadlock, JoinHandle, RuntimeError, StuckTask, waker};
 
@@ -239,6 +240,9 @@ pub(crate) struct Core {
     pub(crate) cells: RefCell<CellCache>,
     /// Spare buffer for draining the injection queue without allocating.
     drained: RefCell<Vec<Injected>>,
+    /// This runtime in the trace: its tasks are `Unit::new(source, id)`,
+    /// `block_on`'s future is id 0.
+    source: Source,
 }
 
 impl Core {
@@ -289,6 +293,31 @@ impl Core {
         n
     }
 
+    /// Records `kind` for the task at `ptr`, when a recording runs (one
+    /// relaxed load otherwise: the header is not even read).
+    #[inline]
+    pub(crate) fn trace(&self, ptr: NonNull<Header>, kind: TraceKind) {
+        if trace::enabled() {
+            trace::record(&self.clock, Unit::new(self.source, header(ptr).id), kind);
+        }
+    }
+
+    /// Records the end of a poll that returned `Pending`: what the task
+    /// waits for (the last [`note_wait`](crate::task::note_wait) of the
+    /// poll), and `Woken` at once if it woke itself meanwhile (a wake
+    /// during its own poll is not recorded by the waker, so that the
+    /// order reads Running, Suspended, Woken).
+    #[inline]
+    fn trace_pending(&self, ptr: NonNull<Header>) {
+        if trace::enabled() {
+            let h = header(ptr);
+            self.trace(ptr, TraceKind::Suspended(h.waiting_on.get().to_trace()));
+            if h.state.get() & state::SCHEDULED != 0 {
+                self.trace(ptr, TraceKind::Woken);
+            }
+        }
+    }
+
     /// Appends a task to the run queue (its SCHEDULED bit is set).
     #[inline]
     pub(crate) fn push_ready(&self, ptr: NonNull<Header>) {
@@ -327,6 +356,7 @@ impl Core {
         } else {
             self.tasks.borrow_mut().insert(ptr);
             self.push_ready(ptr);
+            self.trace(ptr, TraceKind::Created);
         }
         JoinHandle::new(ptr)
     }
@@ -346,7 +376,7 @@ impl Core {
         let done = if s & state::CANCELLED != 0 {
             // SAFETY: a live task of this runtime, on its thread.
             unsafe { (h.vtable.cancel)(ptr) };
-            true
+            Some(TraceKind::Cancelled)
         } else {
             h.waiting_on.set(WaitReason::Unknown);
             // SAFETY: the runtime's reference keeps the task alive during
@@ -355,23 +385,30 @@ impl Core {
             let waker = unsafe { waker::borrowed(ptr) };
             let mut cx = Context::from_waker(&waker);
             let started = self.slow_poll_clock();
+            self.trace(ptr, TraceKind::Running);
             // SAFETY: live, on its thread, and RUNNING guards re-entry
             // (a task is only polled from here).
-            let mut done = unsafe { (h.vtable.poll)(ptr, &mut cx) };
+            let polled = unsafe { (h.vtable.poll)(ptr, &mut cx) };
             self.check_slow_poll(started, ptr);
-            if !done {
-                self.check_lost_wakeup(ptr);
+            match polled {
+                Polled::Ready => Some(TraceKind::Finished),
+                Polled::Panicked => Some(TraceKind::Panicked),
+                Polled::Pending if h.state.get() & state::CANCELLED != 0 => {
+                    // Aborted during its own poll: drop it at this suspension.
+                    // SAFETY: as above.
+                    unsafe { (h.vtable.cancel)(ptr) };
+                    Some(TraceKind::Cancelled)
+                }
+                Polled::Pending => {
+                    self.check_lost_wakeup(ptr);
+                    self.trace_pending(ptr);
+                    None
+                }
             }
-            if !done && h.state.get() & state::CANCELLED != 0 {
-                // Aborted during its own poll: drop it at this suspension.
-                // SAFETY: as above.
-                unsafe { (h.vtable.cancel)(ptr) };
-                done = true;
-            }
-            done
         };
         h.state.set(h.state.get() & !state::RUNNING);
-        if done {
+        if let Some(end) = done {
+            self.trace(ptr, end);
             self.complete(ptr);
         }
     }
@@ -665,6 +702,7 @@ impl Runtime {
             io: RefCell::new(IoSources::default()),
             events: RefCell::new(Events::with_capacity(256)),
             drained: RefCell::new(Vec::new()),
+            source: Source::next(),
             cells: RefCell::new(CellCache::new()),
             diagnostics: RefCell::new(Diagnostics::default()),
             slow_poll_threshold: Cell::new(Duration::from_millis(100)),
@@ -799,7 +837,16 @@ impl Runtime {
         let _enter = Enter::new(core);
         let mut future = pin!(future);
         let root = core.root.get();
+        if trace::enabled() {
+            core.trace(root, TraceKind::Created);
+            trace::name(Unit::new(core.source, header(root).id), "main");
+        }
+        // Marked RUNNING while polled, so that the wake of a root woken
+        // by its own poll is recorded after its suspension (as a task's).
+        let h = header(root);
+        h.state.set(h.state.get() | state::RUNNING);
         waker::schedule(core, root);
+        h.state.set(h.state.get() & !state::RUNNING);
         // SAFETY: the root header lives as long as the runtime; the
         // borrowed waker is never dropped through the vtable.
         let root_waker: ManuallyDrop<_> = unsafe { waker::borrowed(root) };
@@ -808,21 +855,37 @@ impl Runtime {
             for _ in 0..BUDGET {
                 let Some(ptr) = core.pop_ready() else { break };
                 if ptr == root {
-                    let h = header(root);
-                    h.state.set(h.state.get() & !state::SCHEDULED);
+                    h.state.set((h.state.get() & !state::SCHEDULED) | state::RUNNING);
                     h.waiting_on.set(WaitReason::Unknown);
                     let started = core.slow_poll_clock();
-                    let poll = future.as_mut().poll(&mut root_cx);
+                    core.trace(root, TraceKind::Running);
+                    let poll =
+                        catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut root_cx)));
+                    h.state.set(h.state.get() & !state::RUNNING);
                     core.check_slow_poll(started, root);
                     match poll {
-                        Poll::Ready(output) => return Ok(output),
-                        Poll::Pending => core.check_lost_wakeup(root),
+                        Ok(Poll::Ready(output)) => {
+                            core.trace(root, TraceKind::Finished);
+                            return Ok(output);
+                        }
+                        Ok(Poll::Pending) => {
+                            core.check_lost_wakeup(root);
+                            core.trace_pending(root);
+                        }
+                        Err(payload) => {
+                            core.trace(root, TraceKind::Panicked);
+                            resume_unwind(payload);
+                        }
                     }
                 } else {
                     core.run_task(ptr);
                 }
             }
-            core.turn(location)?;
+            if let Err(e) = core.turn(location) {
+                // `future` is dropped unfinished.
+                core.trace(root, TraceKind::Cancelled);
+                return Err(e);
+            }
         }
     }
 }
@@ -841,6 +904,7 @@ impl Drop for Runtime {
             // being polled (no block_on runs: we hold `&mut self`).
             unsafe { (h.vtable.cancel)(ptr) };
             h.state.set(h.state.get() & !state::RUNNING);
+            core.trace(ptr, TraceKind::Cancelled);
             core.complete(ptr);
         }
         // Timers hold waiters (task references and foreign wakers).

@@ -103,6 +103,11 @@ pub(crate) fn schedule(core: &Core, ptr: NonNull<Header>) {
     if s & (state::SCHEDULED | state::COMPLETE) == 0 {
         h.state.set(s | state::SCHEDULED);
         core.push_ready(ptr);
+        // A task woken by its own poll is recorded when the poll ends,
+        // after its Suspended (`Core::trace_pending`).
+        if s & state::RUNNING == 0 {
+            core.trace(ptr, simul_reactor::trace::TraceKind::Woken);
+        }
     }
 }
 

@@ -46,6 +46,7 @@ use std::sync::atomic::{AtomicUsize, Ordering, fence};
 use std::task::{Context, Poll, Waker};
 
 use simul_reactor::Instant;
+use simul_reactor::trace::Wait;
 
 use crate::JoinError;
 use crate::runtime::{Core, Shared};
@@ -79,6 +80,29 @@ pub(crate) enum WaitReason {
     QueueGet,
     /// `Queue::put` on a full queue.
     QueuePut,
+    /// A `spawn_blocking` job on a worker thread.
+    Thread,
+}
+
+impl WaitReason {
+    /// The same wait in the trace's words ([`simul_reactor::trace::Wait`]).
+    pub(crate) fn to_trace(self) -> Wait {
+        match self {
+            WaitReason::Unknown => Wait::Unknown,
+            WaitReason::Join(_) | WaitReason::JoinSet(_) => Wait::Join,
+            WaitReason::Sleep(t) => Wait::Timer(t),
+            WaitReason::Io(fd, true) => Wait::Readable(fd),
+            WaitReason::Io(fd, false) => Wait::Writable(fd),
+            WaitReason::Channel
+            | WaitReason::Event
+            | WaitReason::Lock
+            | WaitReason::Semaphore
+            | WaitReason::QueueGet
+            | WaitReason::QueuePut => Wait::Sync,
+            WaitReason::Yield => Wait::Yield,
+            WaitReason::Thread => Wait::Thread,
+        }
+    }
 }
 
 impl fmt::Display for WaitReason {
@@ -99,6 +123,7 @@ impl fmt::Display for WaitReason {
             WaitReason::Semaphore => f.write_str("a Semaphore permit"),
             WaitReason::QueueGet => f.write_str("an item from an empty Queue"),
             WaitReason::QueuePut => f.write_str("room in a full Queue"),
+            WaitReason::Thread => f.write_str("a spawn_blocking job"),
         }
     }
 }
@@ -106,9 +131,8 @@ impl fmt::Display for WaitReason {
 /// The type-erased operations on a [`TaskCell<F>`], one static table per
 /// future type.
 pub(crate) struct TaskVTable {
-    /// Polls the future; `true` when the task is now finished (output or
-    /// panic stored).
-    pub(crate) poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> bool,
+    /// Polls the future once.
+    pub(crate) poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> Polled,
     /// Drops the future in place and stores `JoinError::Cancelled`.
     pub(crate) cancel: unsafe fn(NonNull<Header>),
     /// Moves the stored result into `*out`, a `Poll<Result<T, JoinError>>`.
@@ -155,6 +179,17 @@ pub(crate) struct Header {
     pub(crate) join_waiter: Cell<Option<Waiter>>,
     /// What the task waits on, for deadlock reports.
     pub(crate) waiting_on: Cell<WaitReason>,
+}
+
+/// How one poll of a task ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Polled {
+    /// The future returned `Pending`.
+    Pending,
+    /// It returned `Ready`: its output is stored.
+    Ready,
+    /// It (or its destructor) panicked: the panic is stored.
+    Panicked,
 }
 
 /// What a task's future has become.
@@ -242,30 +277,30 @@ impl<F: Future> TaskCell<F> {
     /// # Safety
     /// `ptr` is a live `TaskCell<F>`, on its runtime's thread, not polled
     /// re-entrantly.
-    unsafe fn poll(ptr: NonNull<Header>, cx: &mut Context<'_>) -> bool {
+    unsafe fn poll(ptr: NonNull<Header>, cx: &mut Context<'_>) -> Polled {
         // SAFETY: the caller guarantees a live TaskCell<F> and exclusive
         // access on the owner thread.
         let stage = unsafe { Self::stage(ptr) };
-        let Stage::Running(future) = stage else { return true };
+        let Stage::Running(future) = stage else { return Polled::Ready };
         // SAFETY: the cell is boxed and never moved until it is freed, and
         // the future is dropped in place (`finish`), so it stays pinned.
         let future = unsafe { Pin::new_unchecked(future) };
         let result = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(Poll::Pending) => return false,
+            Ok(Poll::Pending) => return Polled::Pending,
             Ok(Poll::Ready(output)) => Ok(output),
             Err(payload) => Err(JoinError::Panic(payload)),
         };
         // SAFETY: as above; `finish` drops the future in place.
-        unsafe { Self::finish(ptr, result) };
-        true
+        if unsafe { Self::finish(ptr, result) } { Polled::Panicked } else { Polled::Ready }
     }
 
     /// Drops the running future in place and stores `result` (or the
-    /// panic of the future's destructor).
+    /// panic of the future's destructor); `true` when what it stored is a
+    /// panic.
     ///
     /// # Safety
     /// As [`poll`](Self::poll), with the stage `Running`.
-    unsafe fn finish(ptr: NonNull<Header>, result: Result<F::Output, JoinError>) {
+    unsafe fn finish(ptr: NonNull<Header>, result: Result<F::Output, JoinError>) -> bool {
         // SAFETY: caller's guarantee.
         let stage: *mut Stage<F> = unsafe { Self::stage(ptr) };
         // Drop in place (never move a pinned future). If the destructor
@@ -277,8 +312,10 @@ impl<F: Future> TaskCell<F> {
             Ok(()) => result,
             Err(payload) => Err(JoinError::Panic(payload)),
         };
+        let panicked = matches!(result, Err(JoinError::Panic(_)));
         // SAFETY: the old value was dropped just above.
         unsafe { ptr::write(stage, Stage::Finished(result)) };
+        panicked
     }
 
     /// # Safety
@@ -288,7 +325,7 @@ impl<F: Future> TaskCell<F> {
         let stage = unsafe { Self::stage(ptr) };
         if matches!(stage, Stage::Running(_)) {
             // SAFETY: caller's guarantee; the stage is `Running`.
-            unsafe { Self::finish(ptr, Err(JoinError::Cancelled)) };
+            let _ = unsafe { Self::finish(ptr, Err(JoinError::Cancelled)) };
         }
     }
 
