@@ -3,9 +3,13 @@
 //! examples' own `run` functions (the example files are included as
 //! modules), not a copy of them; the real-clock scenarios run with small
 //! sizes and are checked for completion, byte-exactness and wide margins.
+//! Each example's `scenario()` (what `cargo run --example` and the tour
+//! run) must also give a row that agrees with the seed.
 #![allow(dead_code, unreachable_pub)]
 
 use std::time::Duration;
+
+use simul_scenario::{Options, Scenario, Timeline};
 
 #[path = "../examples/blocking_io_async.rs"]
 mod blocking_io_async;
@@ -181,5 +185,59 @@ fn echo_every_byte_comes_back() {
         assert_eq!(f.conns, 20);
         assert_eq!(f.round_trips, 200);
         assert_eq!(f.bytes, 200 * 3000);
+    });
+}
+
+/// The options `cargo run --example <x>` would get with no flags, plus
+/// `--quick` for the real-clock scenarios (small sizes).
+fn options(scenario: Scenario, quick: bool, trace: bool) -> Options {
+    Options { quick, trace, ..Options::new(scenario) }
+}
+
+/// `scenario()` of both forms of each scenario agrees with the seed.
+macro_rules! rows_ok {
+    ($name:ident, $scenario:expr, $quick:expr, $future:ident, $async_:ident) => {
+        #[test]
+        fn $name() {
+            both_forms!($future, $async_, |m| {
+                let outcome = m::scenario(&options($scenario, $quick, false)).unwrap();
+                let row = outcome.row();
+                assert!(row.ok, "{}: {row:?}", stringify!($name));
+                assert_eq!(outcome.exact, !$quick, "virtual clock unless real-only");
+            });
+        }
+    };
+}
+
+rows_ok!(count_row_ok, Scenario::Count, false, count_future, count_async);
+rows_ok!(five_waits_row_ok, Scenario::FiveWaits, false, five_waits_future, five_waits_async);
+rows_ok!(nap_row_ok, Scenario::Nap, false, nap_future, nap_async);
+rows_ok!(cake_row_ok, Scenario::Cake, false, cake_future, cake_async);
+rows_ok!(chess_row_ok, Scenario::Chess, false, chess_future, chess_async);
+rows_ok!(cpu_bound_row_ok, Scenario::CpuBound, true, cpu_bound_future, cpu_bound_async);
+rows_ok!(blocking_io_row_ok, Scenario::BlockingIo, true, blocking_io_future, blocking_io_async);
+rows_ok!(echo_row_ok, Scenario::Echo, true, echo_future, echo_async);
+
+#[test]
+fn traced_chess_simul_has_a_lane_per_board() {
+    both_forms!(chess_future, chess_async, |m| {
+        let outcome = m::scenario(&options(Scenario::Chess, false, true)).unwrap();
+        let trace = outcome.traces.get("simul").expect("the simul variant is recorded");
+        let timeline = Timeline::from_trace(trace);
+        let mut boards: Vec<&str> = timeline
+            .lanes
+            .iter()
+            .map(|l| l.name.as_str())
+            .filter(|n| n.starts_with("board "))
+            .collect();
+        boards.sort_unstable();
+        boards.dedup();
+        assert_eq!(boards.len(), 24, "{boards:?}");
+        // Each board waits (for Judit, on a timer) most of the simul.
+        for lane in timeline.lanes.iter().filter(|l| l.name.starts_with("board ")) {
+            assert!(
+                lane.time_in(|s| matches!(s, simul_scenario::State::Waiting(_))) > Duration::ZERO
+            );
+        }
     });
 }
