@@ -123,7 +123,11 @@ impl Timeline {
                     "<rect x=\"{x0:.2}\" y=\"{:.1}\" width=\"{:.2}\" height=\"{:.1}\" fill=\"{}\"><title>{}: {} from {} for {}</title></rect>",
                     y + 2.0,
                     // Instant runs (the virtual clock) still show as ticks.
-                    (x1 - x0).max(if matches!(s.state, State::Running | State::Blocked) { 1.5 } else { 0.5 }),
+                    (x1 - x0).max(if matches!(s.state, State::Running | State::Blocked) {
+                        1.5
+                    } else {
+                        0.5
+                    }),
                     LANE_H - 4.0,
                     fill(s.state),
                     xml(&lane.name),

@@ -328,7 +328,9 @@ impl Timeline {
         let mut frozen: Vec<(Duration, Duration)> = lanes
             .iter()
             .filter(|l| l.unit != Unit::LOOP)
-            .flat_map(|l| l.segments.iter().filter(|s| s.state == State::Blocked).map(|s| (s.start, s.end)))
+            .flat_map(|l| {
+                l.segments.iter().filter(|s| s.state == State::Blocked).map(|s| (s.start, s.end))
+            })
             .collect();
         frozen.sort();
         if let Some(lp) = lanes.iter_mut().find(|l| l.unit == Unit::LOOP) {
