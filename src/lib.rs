@@ -44,6 +44,8 @@
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod guide;
+
 pub use simul_callback as callback;
 pub use simul_coro as coro;
 pub use simul_future as future;

@@ -1,0 +1,30 @@
+//! The tutorial, chapter by chapter.
+//!
+//! The chapters follow the seeds' path: waiting without blocking, the
+//! event loop, then each way of suspending a function (callbacks,
+//! generators, futures, async/await, green threads), the reactor under
+//! them, what async is not for, cancellation, diagnosis, and what it all
+//! costs. Every code block in them runs as a doctest.
+//!
+//! | chapter | module |
+//! | --- | --- |
+//! | 12. Measuring: what each style costs, and why | [`measuring`] |
+//!
+//! # Examples
+//!
+//! Every chapter's code runs as it stands; chapter 12's smallest
+//! comparison, one unit scheduled in two styles:
+//!
+//! ```
+//! let mut lp = simul::callback::EventLoop::new()?;
+//! lp.call_soon(|lp| lp.stop());
+//! lp.run_forever().expect("one callback, then stop");
+//!
+//! let mut rt = simul::future::Runtime::new()?;
+//! let seven = rt.block_on(async { simul::future::spawn(async { 7 }).await });
+//! assert_eq!(seven.ok().and_then(Result::ok), Some(7));
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+#[doc = include_str!("guide/measuring.md")]
+pub mod measuring {}
