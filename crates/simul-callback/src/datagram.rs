@@ -13,7 +13,7 @@ use std::rc::Rc;
 use simul_reactor::net::UdpSocket;
 
 use crate::event_loop::{IoSource, LocalQueue, Readiness};
-use crate::runnable::Call;
+use crate::runnable::{Call, Tag};
 use crate::{CallbackKind, EventLoop, ExceptionContext};
 
 /// Datagrams received per readiness event before others get a turn.
@@ -158,8 +158,7 @@ impl Endpoint {
             lp.push_soon(Box::new(Call {
                 f: move |lp: &mut EventLoop| me.receive(lp),
                 location: self.location,
-                kind: CallbackKind::Transport,
-                unit: self.unit.get(),
+                tag: Tag::new(CallbackKind::Transport, self.unit.get()),
             }));
         }
     }
@@ -194,8 +193,7 @@ impl Endpoint {
         self.local.push(Box::new(Call {
             f: move |lp: &mut EventLoop| me.teardown(lp),
             location: self.location,
-            kind: CallbackKind::Transport,
-            unit: self.unit.get(),
+            tag: Tag::new(CallbackKind::Transport, self.unit.get()),
         }));
     }
 
@@ -297,8 +295,7 @@ impl DatagramTransport {
                 self.endpoint.local.push(Box::new(Call {
                     f: move |lp: &mut EventLoop| me.report(lp, errors),
                     location: self.endpoint.location,
-                    kind: CallbackKind::Transport,
-                    unit: self.endpoint.unit.get(),
+                    tag: Tag::new(CallbackKind::Transport, self.endpoint.unit.get()),
                 }));
             }
         }
@@ -449,8 +446,7 @@ impl EventLoop {
         self.push_soon(Box::new(Call {
             f: move |lp: &mut EventLoop| ep.call_protocol(lp, |p, lp, t| p.connection_made(lp, t)),
             location,
-            kind: CallbackKind::Transport,
-            unit,
+            tag: Tag::new(CallbackKind::Transport, unit),
         }));
         Ok(DatagramTransport { endpoint })
     }

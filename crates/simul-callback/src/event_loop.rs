@@ -22,7 +22,7 @@ use simul_reactor::{
 };
 
 use crate::executor::{Job, Pool};
-use crate::runnable::{Call, Runnable};
+use crate::runnable::{Call, Runnable, Tag};
 use crate::threadsafe::Remote;
 use crate::{
     CallbackKind, Deferred, Error, ExceptionContext, ExecutorError, Handle, LoopHandle,
@@ -585,7 +585,7 @@ impl EventLoop {
     pub fn call_soon(&mut self, f: impl FnOnce(&mut EventLoop) + 'static) -> Handle {
         let location = Location::caller();
         let unit = self.adopt(location, Wait::Yield);
-        let run = Call { f, location, kind: CallbackKind::CallSoon, unit };
+        let run = Call { f, location, tag: Tag::new(CallbackKind::CallSoon, unit) };
         let seq = self.push_ready(Box::new(run));
         Handle { loop_id: self.id, seq }
     }
@@ -627,7 +627,10 @@ impl EventLoop {
         let when = self.time().saturating_add(delay);
         let location = Location::caller();
         let unit = self.adopt(location, Wait::Timer(when));
-        self.schedule_timer(when, Box::new(Call { f, location, kind: CallbackKind::Timer, unit }))
+        self.schedule_timer(
+            when,
+            Box::new(Call { f, location, tag: Tag::new(CallbackKind::Timer, unit) }),
+        )
     }
 
     /// Schedules `f` to run at `when` on the loop's clock (asyncio's
@@ -653,7 +656,10 @@ impl EventLoop {
     ) -> TimerHandle {
         let location = Location::caller();
         let unit = self.adopt(location, Wait::Timer(when));
-        self.schedule_timer(when, Box::new(Call { f, location, kind: CallbackKind::Timer, unit }))
+        self.schedule_timer(
+            when,
+            Box::new(Call { f, location, tag: Tag::new(CallbackKind::Timer, unit) }),
+        )
     }
 
     /// A `Send + Sync` handle for other threads (asyncio's
@@ -1192,8 +1198,7 @@ impl EventLoop {
             let _ = remote.post(Box::new(Call {
                 f: move |lp: &mut EventLoop| lp.finish_job(id, Box::new(result)),
                 location,
-                kind: CallbackKind::Executor,
-                unit,
+                tag: Tag::new(CallbackKind::Executor, unit),
             }));
         });
         let cap = self.executor_cap;

@@ -13,7 +13,7 @@ use std::time::Duration;
 use simul_reactor::net::{TcpListener, TcpStream};
 
 use crate::event_loop::{IoSource, LocalQueue, Readiness};
-use crate::runnable::Call;
+use crate::runnable::{Call, Tag};
 use crate::transport::Conn;
 use crate::{CallbackKind, EventLoop, ExceptionContext, Protocol};
 
@@ -97,8 +97,7 @@ impl Listener {
         self.local.push(Box::new(Call {
             f: move |lp: &mut EventLoop| me.accept_some(lp),
             location: self.location,
-            kind: CallbackKind::Transport,
-            unit: self.unit.get(),
+            tag: Tag::new(CallbackKind::Transport, self.unit.get()),
         }));
     }
 
@@ -184,8 +183,7 @@ impl Server {
         self.listener.local.push(Box::new(Call {
             f: move |lp: &mut EventLoop| me.close(lp),
             location: self.listener.location,
-            kind: CallbackKind::Transport,
-            unit: self.listener.unit.get(),
+            tag: Tag::new(CallbackKind::Transport, self.listener.unit.get()),
         }));
     }
 }

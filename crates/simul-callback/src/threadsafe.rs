@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use simul_reactor::Notifier;
 
-use crate::runnable::{Call, Runnable};
+use crate::runnable::{Call, Runnable, Tag};
 use crate::{CallbackKind, Error, EventLoop};
 
 /// A callback sent from another thread, waiting for the loop to pick it
@@ -135,7 +135,7 @@ impl LoopHandle {
         f: impl FnOnce(&mut EventLoop) + Send + 'static,
     ) -> Result<(), Error> {
         let location = Location::caller();
-        self.remote.post(Box::new(Call { f, location, kind: CallbackKind::Threadsafe, unit: 0 }))
+        self.remote.post(Box::new(Call { f, location, tag: Tag::new(CallbackKind::Threadsafe, 0) }))
     }
 
     /// Stops the loop from another thread: shorthand for

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use simul_reactor::net::TcpStream;
 
 use crate::event_loop::{IoSource, LocalQueue, Readiness};
-use crate::runnable::Call;
+use crate::runnable::{Call, Tag};
 use crate::{CallbackKind, EventLoop, ExceptionContext, Protocol};
 
 /// Default high-water mark of the write buffer (asyncio's 64 KiB).
@@ -182,8 +182,7 @@ impl Conn {
                 conn.call_protocol(lp, |p, lp, t| p.connection_made(lp, t));
             },
             location: self.location,
-            kind: CallbackKind::Transport,
-            unit: self.unit.get(),
+            tag: Tag::new(CallbackKind::Transport, self.unit.get()),
         }));
         Ok(())
     }
@@ -401,8 +400,7 @@ impl Conn {
         self.local.push(Box::new(Call {
             f: move |lp: &mut EventLoop| f(&conn, lp),
             location: self.location,
-            kind: CallbackKind::Transport,
-            unit: self.unit.get(),
+            tag: Tag::new(CallbackKind::Transport, self.unit.get()),
         }));
     }
 }
