@@ -298,11 +298,18 @@ pub fn run(style: Style, workload: Workload, n: u64) -> std::io::Result<Run> {
     match workload {
         Workload::Echo1 | Workload::Echo100 => {
             let conns = if workload == Workload::Echo1 { 1 } else { 100 };
-            let server = echo::Server::start(style)?;
+            // One connection: server and client share a core (see
+            // `echo::one_cpu`); a hundred: the scheduler places them.
+            let cpu = if conns == 1 { Some(echo::one_cpu()?) } else { None };
+            let server = echo::Server::start_on(style, cpu)?;
             let mut client = echo::Client::connect(server.addr(), conns)?;
+            let mut go = |rounds| match cpu {
+                Some(cpu) => client.run_on(rounds, cpu),
+                None => client.run(rounds),
+            };
             // One warm-up round trip per connection.
-            client.run(1)?;
-            let elapsed = client.run(n)?;
+            go(1)?;
+            let elapsed = go(n)?;
             drop(client);
             server.stop()?;
             return Ok(Run { ops: n * conns as u64, elapsed });

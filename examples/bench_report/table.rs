@@ -231,7 +231,7 @@ fn instructions(o: &mut String, r: &Results) {
     let _ = writeln!(
         o,
         "\nInstructions executed per operation, from a run of 2n operations minus a run of \
-         n: repeatable whatever else the machine does.\n"
+         n: steady to a few percent whatever else the machine does.\n"
     );
 }
 
