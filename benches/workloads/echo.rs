@@ -9,7 +9,7 @@
 //! * coro: a coroutine per connection yielding `Readable` / `Writable`
 //!   around non-blocking reads and writes (`CoroConn`);
 //! * future: the per-connection future written by hand (`FutureConn`)
-//!   over `poll_read` / `poll_write`; the accept loop is an `async` block;
+//!   over `poll_read` / `poll_write`, and its accept loop (`FutureServer`);
 //! * async: the same handler as an `async` block (`read`, `write_all`);
 //! * green: a green thread per connection, written as blocking code
 //!   (`std::io::Read` / `Write` on `simul_green::net::TcpStream`);
@@ -331,9 +331,15 @@ mod imp {
                     s.run(CoroServer { listener, stop: f }).map_err(io::Error::other)
                 })
             }
-            Style::Future | Style::Async => {
+            Style::Future => {
                 let f = flag.clone();
-                let by_hand = style == Style::Future;
+                spawn_server(cpu, flagged, move |tx| {
+                    let mut rt = simul_future::Runtime::new()?;
+                    rt.block_on(FutureServer::Binding { tx, stop: f }).map_err(io::Error::other)?
+                })
+            }
+            Style::Async => {
+                let f = flag.clone();
                 spawn_server(cpu, flagged, move |tx| {
                     let mut rt = simul_future::Runtime::new()?;
                     rt.block_on(async move {
@@ -345,11 +351,7 @@ mod imp {
                                 return Ok(());
                             }
                             s.set_nodelay(true)?;
-                            if by_hand {
-                                drop(simul_future::spawn(FutureConn::new(s)));
-                            } else {
-                                drop(simul_future::spawn(async_conn(s)));
-                            }
+                            drop(simul_future::spawn(async_conn(s)));
                         }
                     })
                     .map_err(io::Error::other)?
@@ -458,6 +460,66 @@ mod imp {
                     if s.write_all(&buf[..n]).await.is_err() {
                         return;
                     }
+                }
+            }
+        }
+    }
+
+    /// The future style's accept loop, by hand: what the async style's
+    /// `async` block is. It binds on its first poll (a listener registers
+    /// with the runtime polling it), then accepts until the stop flag is
+    /// set, spawning one detached [`FutureConn`] per connection; `Pending`
+    /// leaves the waker with the listener's readiness.
+    ///
+    /// ```text
+    ///   +---------+ bound, address sent +-----------+ stop flag set
+    ///   | Binding | ------------------> | Accepting | ------------> Ready(Ok(()))
+    ///   +---------+                     +-----------+
+    ///        |                    connection |  ^  |
+    ///        | bind error                    v  |  | accept error
+    ///        v                   spawn(FutureConn) v
+    ///   Ready(Err(e))                           Ready(Err(e))
+    /// ```
+    enum FutureServer {
+        /// Not polled yet.
+        Binding { tx: mpsc::Sender<SocketAddr>, stop: Arc<AtomicBool> },
+        /// Listening.
+        Accepting { listener: simul_future::TcpListener, stop: Arc<AtomicBool> },
+        /// Returned `Ready`.
+        Done,
+    }
+
+    impl Future for FutureServer {
+        type Output = io::Result<()>;
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            let this = &mut *self; // every field is Unpin
+            loop {
+                match std::mem::replace(this, FutureServer::Done) {
+                    FutureServer::Binding { tx, stop } => {
+                        let listener = simul_future::TcpListener::bind(any())?;
+                        sent(&tx, listener.local_addr()?)?;
+                        *this = FutureServer::Accepting { listener, stop };
+                    }
+                    FutureServer::Accepting { listener, stop } => {
+                        // `Accept` holds no state of its own: a new one per poll.
+                        let accepted = Pin::new(&mut listener.accept()).poll(cx);
+                        match accepted {
+                            Poll::Pending => {
+                                *this = FutureServer::Accepting { listener, stop };
+                                return Poll::Pending;
+                            }
+                            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                            Poll::Ready(Ok((s, _))) => {
+                                if stop.load(Ordering::Acquire) {
+                                    return Poll::Ready(Ok(()));
+                                }
+                                s.set_nodelay(true)?;
+                                drop(simul_future::spawn(FutureConn::new(s)));
+                                *this = FutureServer::Accepting { listener, stop };
+                            }
+                        }
+                    }
+                    FutureServer::Done => panic!("FutureServer polled after it returned Ready"),
                 }
             }
         }
