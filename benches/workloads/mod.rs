@@ -288,6 +288,14 @@ pub fn run(style: Style, workload: Workload, n: u64) -> std::io::Result<Run> {
             format!("{workload}/{style}: {why}"),
         ));
     }
+    // Times the workload alone: every runtime is built before it.
+    macro_rules! timed {
+        ($e:expr) => {{
+            let start = Instant::now();
+            let got = $e;
+            (got, start.elapsed())
+        }};
+    }
     let virtual_clock = matches!(workload, Workload::Timers | Workload::Chess);
     let clock = || if virtual_clock { Clock::new_virtual() } else { Clock::real() };
     let n = if style == Style::Green && workload == Workload::Timers {
@@ -316,27 +324,33 @@ pub fn run(style: Style, workload: Workload, n: u64) -> std::io::Result<Run> {
         }
         Workload::Chess => {
             let clock = clock();
-            let start = Instant::now();
-            let got = match style {
+            let (got, elapsed) = match style {
                 Style::Callback => {
-                    chess::callback(&mut simul_callback::EventLoop::with_clock(clock.clone())?, n)
+                    let mut lp = simul_callback::EventLoop::with_clock(clock.clone())?;
+                    timed!(chess::callback(&mut lp, n))
                 }
                 Style::Coro => {
-                    chess::coro(&mut simul_coro::Scheduler::with_clock(clock.clone())?, n)
+                    let mut s = simul_coro::Scheduler::with_clock(clock.clone())?;
+                    timed!(chess::coro(&mut s, n))
                 }
                 Style::Future => {
-                    chess::future(&mut simul_future::Runtime::with_clock(clock.clone())?, n)
+                    let mut rt = simul_future::Runtime::with_clock(clock.clone())?;
+                    timed!(chess::future(&mut rt, n))
                 }
                 Style::Async => {
-                    chess::async_(&mut simul_future::Runtime::with_clock(clock.clone())?, n)
+                    let mut rt = simul_future::Runtime::with_clock(clock.clone())?;
+                    timed!(chess::async_(&mut rt, n))
                 }
                 Style::Green => {
-                    chess::green(&simul_green::Hub::with_clock(clock.clone())?, &clock, n)
+                    let hub = simul_green::Hub::with_clock(clock.clone())?;
+                    timed!(chess::green(&hub, &clock, n))
                 }
-                Style::Tokio => chess::tokio(&tokio_paused_runtime(), n),
+                Style::Tokio => {
+                    let rt = tokio_paused_runtime();
+                    timed!(chess::tokio(&rt, n))
+                }
                 Style::Floor => unreachable!("checked by applies"),
             };
-            let elapsed = start.elapsed();
             verify(style, workload, got, chess::expected(n))?;
             if style != Style::Tokio && clock.now().since_origin() != chess::exact(n) {
                 return Err(std::io::Error::other(format!(
@@ -356,13 +370,6 @@ pub fn run(style: Style, workload: Workload, n: u64) -> std::io::Result<Run> {
         Workload::Timers => timers::expected(&delays),
         _ => n,
     };
-    macro_rules! timed {
-        ($e:expr) => {{
-            let start = Instant::now();
-            let got = $e;
-            (got, start.elapsed())
-        }};
-    }
     let (got, elapsed) = match style {
         Style::Floor => match workload {
             Workload::Dispatch => timed!(dispatch::floor(n)),
