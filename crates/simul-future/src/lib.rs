@@ -158,9 +158,11 @@
 //! ## 5. The executor
 //!
 //! [`Runtime::block_on`] polls ready tasks in first-in first-out order,
-//! and every [`BUDGET`] polls (or when nothing is ready) it fires due
-//! timers, collects wakes from other threads and, when idle, waits in the
-//! reactor until the next timer. Under the virtual clock that wait is a
+//! in rounds: a round is the tasks ready when it starts (at most
+//! [`BUDGET`]). Between rounds it fires due timers and collects wakes from
+//! other threads, so, as with asyncio's `sleep(0)`, a task that yields
+//! lets a due timer in at once; when idle, it waits in the reactor until
+//! the next timer. Under the virtual clock that wait is a
 //! jump of the clock, so tests of timing are exact and instant; virtual
 //! time passes only while the loop waits (or through
 //! [`Clock::block_for`](simul_reactor::Clock::block_for)), never while

@@ -209,6 +209,9 @@ pub(crate) struct Core {
     /// reference on a task (tasks here are live, or complete with that
     /// reference not yet given back).
     run_queue: RefCell<VecDeque<NonNull<Header>>>,
+    /// Polls since the reactor was last asked for I/O events; while work
+    /// stays ready it is asked every [`BUDGET`] polls.
+    polls_since_io: Cell<usize>,
     /// Every live task (not complete).
     tasks: RefCell<LiveTasks>,
     /// The header standing for `block_on`'s future.
@@ -273,6 +276,11 @@ impl Core {
 
     /// Wakes the waiters of every timer due now; returns how many.
     fn fire_timers(&self) -> usize {
+        // No timer, no clock read: a clock read is a system call where the
+        // vDSO is unavailable, and a loop of yields should not pay it.
+        if self.timers.borrow().is_empty() {
+            return 0;
+        }
         let now = self.now();
         let mut fired = self.fired.borrow_mut();
         {
@@ -506,15 +514,18 @@ impl Core {
         self.fire_timers();
         let idle = self.run_queue.borrow().is_empty();
         if !idle {
-            // Ready work remains. With descriptors registered, look at
-            // the reactor without blocking so I/O is not starved; with
-            // none, nothing can be missed (other threads' wakes were just
-            // drained, due timers fired), so skip the system call.
-            if !self.io.borrow().is_empty() {
+            // Ready work remains. Every BUDGET polls, with descriptors
+            // registered, look at the reactor without blocking so I/O is
+            // not starved; with none, nothing can be missed (other
+            // threads' wakes were just drained, due timers fired), so skip
+            // the system call.
+            if self.polls_since_io.get() >= BUDGET && !self.io.borrow().is_empty() {
+                self.polls_since_io.set(0);
                 self.poll_reactor(Some(Instant::ZERO))?;
             }
             return Ok(());
         }
+        self.polls_since_io.set(0);
         // Going idle: give cached task memory back to the allocator.
         self.cells.borrow_mut().clear();
         let deadline = self.timers.borrow().next_deadline();
@@ -599,20 +610,26 @@ impl Core {
 /// this thread. Their wakers are `Send + Sync` and may be used anywhere.
 ///
 /// ```text
-///   +--> pop up to BUDGET ready tasks, poll each once ------------+
-///   |      (a task woken again while polled goes to the back)     |
+///   +--> round: poll each task that is ready now, once (at most BUDGET);
+///   |      what they wake, themselves included, waits for the next round
+///   |                                                             |
 ///   |                                                             v
-///   +-- drain other threads' wakes; if nothing is ready, wait in the reactor
-///       (until a wake or the next timer); if nothing can ever wake
-///       anything, return Err(Deadlock) instead of waiting forever
+///   +-- drain other threads' wakes, fire due timers; every BUDGET polls
+///       look at I/O without blocking; if nothing is ready, wait in the
+///       reactor (until I/O, a wake or the next timer); if nothing can
+///       ever wake anything, return Err(Deadlock) instead of waiting forever
 /// ```
 ///
 /// **Fairness.** Polling is first-in first-out, and a task woken while
 /// it is polled (as [`yield_now`](crate::yield_now) does) goes to the
 /// back of the queue, so `n` ready tasks are each polled once every `n`
-/// polls. After at most [`BUDGET`] polls the loop drains wakes from other
-/// threads and checks timers and I/O, so an always-ready task delays a
-/// timer or a cross-thread wake by at most `BUDGET` polls.
+/// polls. A round is the tasks ready when it starts, at most [`BUDGET`]
+/// of them; between rounds the loop drains wakes from other threads and
+/// fires due timers, so a timer that falls due while tasks spin waits
+/// for at most one round (as in asyncio, where `await asyncio.sleep(0)`
+/// lets due timers in at once). I/O is looked at without blocking every
+/// `BUDGET` polls while work stays ready, and whenever the queue runs
+/// dry, so readiness waits for at most `BUDGET` polls.
 ///
 /// **Panics** in a task are caught: the task completes with
 /// [`JoinError::Panic`](crate::JoinError::Panic), the runtime goes on. A
@@ -694,6 +711,7 @@ impl Runtime {
             timers: RefCell::new(TimerQueue::new()),
             fired: RefCell::new(Vec::new()),
             run_queue: RefCell::new(VecDeque::with_capacity(256)),
+            polls_since_io: Cell::new(0),
             tasks: RefCell::new(LiveTasks { slots: Vec::new(), live: 0 }),
             root: Cell::new(NonNull::dangling()),
             next_id: Cell::new(1),
@@ -852,7 +870,12 @@ impl Runtime {
         let root_waker: ManuallyDrop<_> = unsafe { waker::borrowed(root) };
         let mut root_cx = Context::from_waker(&root_waker);
         loop {
-            for _ in 0..BUDGET {
+            // One round: the tasks ready now (at most BUDGET). What they
+            // wake, themselves included, waits for the next round, after
+            // due timers and other threads' wakes have joined the queue.
+            let round = core.run_queue.borrow().len().min(BUDGET);
+            core.polls_since_io.set(core.polls_since_io.get() + round);
+            for _ in 0..round {
                 let Some(ptr) = core.pop_ready() else { break };
                 if ptr == root {
                     h.state.set((h.state.get() & !state::SCHEDULED) | state::RUNNING);

@@ -11,7 +11,10 @@ use crate::task::{WaitReason, note_wait};
 /// every task that is ready now is polled before it resumes.
 ///
 /// No system call is made: the task wakes itself (`wake_by_ref`, which
-/// just queues it) and returns `Pending` once.
+/// just queues it) and returns `Pending` once. Timers that fell due
+/// meanwhile join the queue before the task runs again (the runtime fires
+/// them between rounds), as with asyncio's `await asyncio.sleep(0)`; I/O
+/// readiness is looked at every [`BUDGET`](crate::BUDGET) polls.
 ///
 /// Equivalent `async fn` (the future stands for what this would be if
 /// Rust had a way to suspend without a leaf future):

@@ -138,3 +138,92 @@ fn io_gets_through_beside_spinning_tasks() {
     .unwrap();
     assert!(polls.get() > 100, "the spinners ran meanwhile");
 }
+
+/// asyncio's `sleep(0)` lets a due timer in at once: a timer that falls
+/// due while a task does blocking work between yields joins the queue at
+/// the next turn and runs right after that task's next step, not after a
+/// budget of polls. Exact on the virtual clock, where each 1 ms of
+/// blocking work moves time by 1 ms.
+#[test]
+fn a_due_timer_joins_the_queue_at_the_next_turn() {
+    use simul_reactor::Clock;
+    let clock = Clock::new_virtual();
+    let mut rt = Runtime::with_clock(clock.clone()).unwrap();
+    let trace = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let t = trace.clone();
+    rt.block_on(async move {
+        // Spawned first, so its sleep starts at t = 0: due at 2.5 ms.
+        let timer = {
+            let t = t.clone();
+            spawn(async move {
+                sleep(Duration::from_micros(2500)).await;
+                t.borrow_mut().push("timer".to_string());
+            })
+        };
+        let worker = {
+            let t = t.clone();
+            let clock = clock.clone();
+            spawn(async move {
+                for i in 0..10 {
+                    clock.block_for(Duration::from_millis(1));
+                    t.borrow_mut().push(format!("work {i}"));
+                    yield_now().await;
+                }
+            })
+        };
+        worker.await.unwrap();
+        timer.await.unwrap();
+    })
+    .unwrap();
+    let trace = trace.borrow();
+    // "work 2" ends at 3 ms, the turn after it fires the timer, which
+    // queues behind the worker (already queued by its own yield).
+    let at = trace.iter().position(|e| e == "timer").unwrap();
+    assert_eq!(trace[at - 1], "work 3", "{trace:?}");
+    assert_eq!(trace.len(), 11);
+}
+
+/// With many tasks ready, a round is the tasks ready when it starts: a
+/// timer that falls due during it is queued at the turn after it, behind
+/// the tasks that round re-queued, as asyncio appends due timers to its
+/// ready queue after the callbacks queued by the iteration before.
+#[test]
+fn a_due_timer_queues_behind_the_round_that_saw_it_fall_due() {
+    use simul_reactor::Clock;
+    let clock = Clock::new_virtual();
+    let mut rt = Runtime::with_clock(clock.clone()).unwrap();
+    let trace = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let t = trace.clone();
+    rt.block_on(async move {
+        let timer = {
+            let t = t.clone();
+            spawn(async move {
+                sleep(Duration::from_micros(1500)).await;
+                t.borrow_mut().push((u32::MAX, 0));
+            })
+        };
+        let workers: Vec<_> = (0..3)
+            .map(|w| {
+                let t = t.clone();
+                let clock = clock.clone();
+                spawn(async move {
+                    for i in 0..4 {
+                        clock.block_for(Duration::from_millis(1));
+                        t.borrow_mut().push((w, i));
+                        yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            w.await.unwrap();
+        }
+        timer.await.unwrap();
+    })
+    .unwrap();
+    // The timer falls due during the first workers' round (at 2 ms) and
+    // runs in the next round, after the three workers' second steps.
+    let trace = trace.borrow();
+    let expected = [(0, 0), (1, 0), (2, 0), (0, 1), (1, 1), (2, 1), (u32::MAX, 0), (0, 2)];
+    assert_eq!(&trace[..8], &expected, "{trace:?}");
+}
