@@ -147,12 +147,10 @@ impl<T> Future for JoinHandle<T> {
             h.state.set(s | state::CLOSED);
             return out;
         }
-        let waiter = h.join_waiter.take();
-        let waiter = match waiter {
-            Some(w) if w.will_wake(cx) => w,
-            _ => Waiter::from_cx(cx),
-        };
-        h.join_waiter.set(Some(waiter));
+        match h.take_join_waiter() {
+            Some(w) if w.will_wake(cx) => h.set_join_waiter(w),
+            _ => h.set_join_waiter(Waiter::from_cx(cx)),
+        }
         note_wait(cx, WaitReason::Join(h.id));
         Poll::Pending
     }
@@ -163,7 +161,7 @@ impl<T> Drop for JoinHandle<T> {
         let h = header(self.ptr);
         let s = h.state.get() & !state::HANDLE;
         h.state.set(s);
-        drop(h.join_waiter.take());
+        drop(h.take_join_waiter());
         if s & state::COMPLETE != 0 && s & state::CLOSED == 0 {
             h.state.set(s | state::CLOSED);
             // SAFETY: complete, on the task's thread, output type T.

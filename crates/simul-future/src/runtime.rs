@@ -131,13 +131,15 @@ struct LiveTasks {
 
 impl LiveTasks {
     fn insert(&mut self, ptr: NonNull<Header>) {
-        header(ptr).slot.set(self.slots.len());
+        // Compaction keeps the list under four tombstones per live task,
+        // so the index fits (and `remove` checks the entry anyway).
+        header(ptr).slot.set(self.slots.len() as u32);
         self.slots.push(Some(ptr));
         self.live += 1;
     }
 
     fn remove(&mut self, ptr: NonNull<Header>) {
-        let slot = header(ptr).slot.get();
+        let slot = header(ptr).slot.get() as usize;
         if let Some(entry) = self.slots.get_mut(slot)
             && *entry == Some(ptr)
         {
@@ -149,7 +151,7 @@ impl LiveTasks {
         } else if self.slots.len() >= 64 && self.live * 4 < self.slots.len() {
             self.slots.retain(Option::is_some);
             for (i, p) in self.slots.iter().flatten().enumerate() {
-                header(*p).slot.set(i);
+                header(*p).slot.set(i as u32);
             }
         }
     }
@@ -480,7 +482,7 @@ impl Core {
             h.state.set(s);
         }
         self.tasks.borrow_mut().remove(ptr);
-        if let Some(waiter) = h.join_waiter.take() {
+        if let Some(waiter) = h.take_join_waiter() {
             waiter.wake();
         }
         if h.state.get() & state::SCHEDULED == 0 {
@@ -564,7 +566,7 @@ impl Core {
     /// holders: live waker clones and queue entries.
     fn outside_refs(ptr: NonNull<Header>) -> usize {
         let h = header(ptr);
-        let refs = h.refs.load(Ordering::Acquire);
+        let refs = h.refs.load(Ordering::Acquire) as usize;
         refs - usize::from(h.local.get() > 0)
     }
 

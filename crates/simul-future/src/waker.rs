@@ -119,7 +119,7 @@ unsafe fn clone_waker(data: *const ()) -> RawWaker {
     let h = unsafe { &*data.cast::<Header>() };
     // Relaxed suffices to take a reference from one we already hold (as
     // `Arc::clone`); guard against overflow like `Arc` does.
-    if h.refs.fetch_add(1, Ordering::Relaxed) > isize::MAX as usize {
+    if h.refs.fetch_add(1, Ordering::Relaxed) > i32::MAX as u32 {
         std::process::abort();
     }
     RawWaker::new(data, &VTABLE)

@@ -143,6 +143,7 @@
 
 use crate::Instant;
 use std::fmt;
+use std::num::NonZeroU64;
 
 /// Children per heap node. Four keeps the tree shallow while the children
 /// of one node stay within about one cache line.
@@ -183,8 +184,9 @@ pub struct TimerKey {
     /// Index of the timer's entry in the slab.
     slot: u32,
     /// The timer's id: the queue's insertion counter when it was inserted.
-    /// Never zero (zero marks a vacant slab entry).
-    id: u64,
+    /// Never zero (zero marks a vacant slab entry), which also lets an
+    /// `Option<TimerKey>`, or a struct holding one, cost no tag.
+    id: NonZeroU64,
 }
 
 /// One heap node: a timer's sort key and where its value lives. 16 bytes,
@@ -408,6 +410,8 @@ impl<T> TimerQueue<T> {
         };
         self.heap.push(Node { deadline, seq, slot });
         self.sift_up(pos as usize);
+        // `next_id` starts at 1 and only grows (a u64 never wraps here).
+        let id = NonZeroU64::new(id).expect("TimerQueue: timer ids start at 1");
         TimerKey { slot, id }
     }
 
@@ -670,7 +674,7 @@ impl<T> TimerQueue<T> {
     fn position(&self, key: TimerKey) -> Option<usize> {
         let entry = self.slab.get(key.slot as usize)?;
         // Vacant entries have id 0, which no key carries.
-        (entry.id == key.id).then(|| self.links[key.slot as usize] as usize)
+        (entry.id == key.id.get()).then(|| self.links[key.slot as usize] as usize)
     }
 
     /// Hands out the next tie-breaking sequence number, renumbering the

@@ -38,11 +38,12 @@ use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
 use std::fmt;
 use std::future::Future;
+use std::mem::MaybeUninit;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::pin::Pin;
 use std::ptr::{self, NonNull};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering, fence};
+use std::sync::atomic::{AtomicU32, Ordering, fence};
 use std::task::{Context, Poll, Waker};
 
 use simul_reactor::Instant;
@@ -157,12 +158,20 @@ pub(crate) struct Header {
     /// Shared holders (waker clones, injection-queue entries) plus one
     /// for the local holders while `local > 0`. The task is freed when it
     /// reaches zero.
-    pub(crate) refs: AtomicUsize,
+    ///
+    /// 32 bits, so that with `local`, `state` and `slot` it fills one
+    /// 16-byte line: the header is 80 bytes, and a spawned `sleep` fits a
+    /// 144-byte allocation. Cloning a waker aborts before it could wrap
+    /// (as `Arc` does), which needs two billion live clones.
+    pub(crate) refs: AtomicU32,
     /// Local holders: the runtime's list while the task is live, the
     /// `JoinHandle`, and [`TaskRef`]s.
     pub(crate) local: Cell<u32>,
     /// Bits from [`state`].
     pub(crate) state: Cell<u32>,
+    /// Index in the runtime's list of live tasks (fewer than four billion
+    /// tasks can be alive: each takes at least 80 bytes).
+    pub(crate) slot: Cell<u32>,
     /// The owning runtime's thread-safe part: the injection queue and the
     /// reactor's notifier. Kept alive by every task, so a waker used after
     /// the runtime is gone still has somewhere (closed) to go.
@@ -173,12 +182,53 @@ pub(crate) struct Header {
     pub(crate) location: &'static Location<'static>,
     /// A number unique within the runtime, for diagnostics.
     pub(crate) id: u64,
-    /// Index in the runtime's list of live tasks.
-    pub(crate) slot: Cell<usize>,
     /// Who awaits the `JoinHandle`; woken when the task completes.
-    pub(crate) join_waiter: Cell<Option<Waiter>>,
+    ///
+    /// # Invariant
+    ///
+    /// Initialised exactly when [`state::JOIN_WAITER`] is set. (An
+    /// `Option<Waiter>` would take 24 bytes: `Waiter` has no spare niche.)
+    /// Use [`Header::take_join_waiter`] and [`Header::set_join_waiter`].
+    join_waiter: UnsafeCell<MaybeUninit<Waiter>>,
     /// What the task waits on, for deadlock reports.
     pub(crate) waiting_on: Cell<WaitReason>,
+}
+
+impl Header {
+    /// Takes the `JoinHandle`'s waiter, if one is stored. Owner thread only.
+    #[inline]
+    pub(crate) fn take_join_waiter(&self) -> Option<Waiter> {
+        let s = self.state.get();
+        if s & state::JOIN_WAITER == 0 {
+            return None;
+        }
+        self.state.set(s & !state::JOIN_WAITER);
+        let slot: *const MaybeUninit<Waiter> = self.join_waiter.get();
+        // SAFETY: the bit was set, so the slot is initialised (the
+        // field's invariant); clearing the bit first hands ownership of
+        // the value to us. Owner thread only, so no one else touches it.
+        Some(unsafe { slot.cast::<Waiter>().read() })
+    }
+
+    /// Stores the `JoinHandle`'s waiter, dropping the one stored before.
+    /// Owner thread only.
+    #[inline]
+    pub(crate) fn set_join_waiter(&self, waiter: Waiter) {
+        drop(self.take_join_waiter());
+        let slot: *mut MaybeUninit<Waiter> = self.join_waiter.get();
+        // SAFETY: the slot is uninitialised (the bit is clear after the
+        // take), and only the owner thread touches it.
+        unsafe { slot.cast::<Waiter>().write(waiter) };
+        self.state.set(self.state.get() | state::JOIN_WAITER);
+    }
+}
+
+impl Drop for Header {
+    fn drop(&mut self) {
+        // Normally empty by now (a task completing or losing its handle
+        // takes its waiter); drop one that is left rather than leak it.
+        drop(self.take_join_waiter());
+    }
 }
 
 /// How one poll of a task ended.
@@ -232,15 +282,15 @@ impl<F: Future> TaskCell<F> {
     ) -> NonNull<Header> {
         let cell = TaskCell {
             header: Header {
-                refs: AtomicUsize::new(1),
+                refs: AtomicU32::new(1),
                 local: Cell::new(local),
                 state: Cell::new(state),
+                slot: Cell::new(u32::MAX),
                 shared: core.shared.clone(),
                 vtable: &Self::VTABLE,
                 location,
                 id,
-                slot: Cell::new(usize::MAX),
-                join_waiter: Cell::new(None),
+                join_waiter: UnsafeCell::new(MaybeUninit::uninit()),
                 waiting_on: Cell::new(WaitReason::Unknown),
             },
             stage: UnsafeCell::new(match future {
@@ -510,5 +560,20 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
         s
     } else {
         "Box<dyn Any>"
+    }
+}
+
+#[cfg(all(test, target_pointer_width = "64"))]
+mod layout {
+    use std::mem::size_of;
+
+    /// Bytes per sleeping task is one of the crate's targets (half of
+    /// tokio's): the header must stay at 80 bytes, so that a spawned
+    /// `sleep` (header + 56-byte `Sleep`) fits a 144-byte malloc chunk.
+    #[test]
+    fn a_spawned_sleep_fits_a_144_byte_allocation() {
+        assert_eq!(size_of::<super::Header>(), 80);
+        assert_eq!(size_of::<crate::Sleep>(), 56);
+        assert_eq!(size_of::<super::TaskCell<crate::Sleep>>(), 136);
     }
 }

@@ -55,3 +55,8 @@ pub(crate) const HANDLE: u32 = 1 << 5;
 /// The header stands for the future passed to `block_on`, which lives on
 /// `block_on`'s stack and is polled by the loop itself.
 pub(crate) const ROOT: u32 = 1 << 6;
+
+/// The header's join-waiter slot holds a waiter (the `JoinHandle` was
+/// polled and the task has not completed). Set and cleared only by
+/// `Header::set_join_waiter` / `Header::take_join_waiter`.
+pub(crate) const JOIN_WAITER: u32 = 1 << 7;
