@@ -228,6 +228,7 @@
 //! | `TaskGroup` | [`JoinSet`] | task set |
 //! | `Future` as a result slot, `Event` | [`oneshot`], [`Event`] | loop-local sync |
 //! | `Lock`, `Semaphore`, `Queue` | [`Lock`], [`Semaphore`], [`Queue`] | loop-local sync, fair and cancellation-safe |
+//! | `Queue.task_done()`, `Queue.join()` | [`Queue::task_done`], [`Queue::join`] → [`QueueJoin`] | loop-local sync |
 //! | `to_thread(f)` | [`spawn_blocking`] → [`BlockingHandle`] | worker pool (≤ 4 threads) |
 //! | `start_server`, `open_connection` | [`TcpListener::accept`], [`TcpStream::connect`] | leaf futures on the reactor |
 //! | `create_datagram_endpoint` | [`UdpSocket`] (`send_to`, `recv_from`, `send`, `recv`) | leaf futures on the reactor |
@@ -281,6 +282,7 @@ mod maybe_done;
 mod oneshot;
 mod queue;
 mod queue_get;
+mod queue_join;
 mod queue_put;
 mod read;
 mod read_exact;
@@ -320,8 +322,9 @@ pub use join_set::{JoinNext, JoinSet};
 pub use join3::{Join3, join3};
 pub use lock::{Lock, LockGuard};
 pub use oneshot::{Receiver, RecvError, Sender, oneshot};
-pub use queue::{Queue, QueueEmpty, QueueFull};
+pub use queue::{Queue, QueueEmpty, QueueFull, TaskDoneError};
 pub use queue_get::Get;
+pub use queue_join::QueueJoin;
 pub use queue_put::Put;
 pub use read::Read;
 pub use read_exact::ReadExact;

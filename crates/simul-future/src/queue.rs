@@ -7,7 +7,7 @@ use std::fmt;
 use std::rc::Rc;
 
 use crate::task::Waiter;
-use crate::{Get, Put};
+use crate::{Get, Put, QueueJoin};
 
 /// A first-in first-out queue of `T` between tasks of one runtime.
 ///
@@ -92,8 +92,15 @@ pub(crate) struct Inner<T> {
     /// Waiting putters by ticket, each with its item. A ticket that has
     /// left this map (and was not withdrawn) had its item accepted.
     pub(crate) putters: BTreeMap<u64, (T, Waiter)>,
-    /// The next ticket (shared by getters and putters).
+    /// The next ticket (shared by getters, putters and joiners).
     pub(crate) next_ticket: u64,
+    /// Items accepted (queued or handed over) for which
+    /// [`Queue::task_done`] has not been called yet: asyncio's
+    /// `unfinished_tasks`.
+    pub(crate) unfinished: usize,
+    /// Tasks in [`Queue::join`] by ticket. A ticket that has left this map
+    /// (and was not withdrawn) was released: `unfinished` reached zero.
+    pub(crate) joiners: BTreeMap<u64, Waiter>,
 }
 
 impl<T> Inner<T> {
@@ -108,10 +115,12 @@ impl<T> Inner<T> {
     pub(crate) fn try_put(&mut self, item: T) -> Result<Option<Waiter>, T> {
         if let Some((ticket, waiter)) = self.getters.pop_first() {
             self.served.insert(ticket, item);
+            self.unfinished += 1;
             return Ok(Some(waiter));
         }
         if self.putters.is_empty() && self.has_room() {
             self.items.push_back(item);
+            self.unfinished += 1;
             return Ok(None);
         }
         Err(item)
@@ -127,11 +136,13 @@ impl<T> Inner<T> {
                 && let Some((_, (next, waiter))) = self.putters.pop_first()
             {
                 self.items.push_back(next);
+                self.unfinished += 1;
                 woken = Some(waiter);
             }
             return Some((item, woken));
         }
         let (_, (item, waiter)) = self.putters.pop_first()?;
+        self.unfinished += 1;
         Some((item, Some(waiter)))
     }
 
@@ -185,6 +196,8 @@ impl<T> Queue<T> {
             served: BTreeMap::new(),
             putters: BTreeMap::new(),
             next_ticket: 0,
+            unfinished: 0,
+            joiners: BTreeMap::new(),
         };
         Queue { inner: Rc::new(RefCell::new(inner)) }
     }
@@ -278,6 +291,98 @@ impl<T> Queue<T> {
         inner.getters.is_empty() && (!inner.putters.is_empty() || !inner.has_room())
     }
 
+    /// Marks one item taken from the queue as processed (asyncio's
+    /// `Queue.task_done`). Every accepted item (queued, or handed straight
+    /// to a waiting getter) counts as unfinished until a `task_done`; when
+    /// the count reaches zero, every task in [`join`](Queue::join) is
+    /// released.
+    ///
+    /// # Errors
+    ///
+    /// [`TaskDoneError`] when called more times than items were put
+    /// (asyncio raises `ValueError`); the count stays at zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use simul_future::{Queue, TaskDoneError};
+    /// let q = Queue::unbounded();
+    /// q.put_nowait("job").unwrap();
+    /// let _job = q.get_nowait().unwrap();
+    /// assert_eq!(q.unfinished(), 1);
+    /// q.task_done().unwrap();
+    /// assert_eq!(q.unfinished(), 0);
+    /// assert_eq!(q.task_done(), Err(TaskDoneError));
+    /// ```
+    pub fn task_done(&self) -> Result<(), TaskDoneError> {
+        let released = {
+            let mut inner = self.inner.borrow_mut();
+            if inner.unfinished == 0 {
+                return Err(TaskDoneError);
+            }
+            inner.unfinished -= 1;
+            if inner.unfinished > 0 {
+                return Ok(());
+            }
+            std::mem::take(&mut inner.joiners)
+        };
+        // Woken outside the borrow: a waker may run code that uses the queue.
+        for waiter in released.into_values() {
+            waiter.wake();
+        }
+        Ok(())
+    }
+
+    /// Waits until every item put so far has been processed: until
+    /// [`unfinished`](Queue::unfinished) is zero (asyncio's `Queue.join`).
+    /// Completes at once if it is zero already. A task released by the
+    /// count reaching zero completes even if new items arrive before it
+    /// runs, as asyncio's does.
+    ///
+    /// # Examples
+    ///
+    /// A producer waits for its workers to finish every job:
+    ///
+    /// ```
+    /// use simul_future::{Queue, Runtime, now, sleep, spawn};
+    /// use simul_reactor::Clock;
+    /// use std::time::Duration;
+    ///
+    /// let mut rt = Runtime::with_clock(Clock::new_virtual())?;
+    /// let done_at = rt.block_on(async {
+    ///     let q = Queue::unbounded();
+    ///     for secs in [3, 1, 2] {
+    ///         q.put_nowait(secs).unwrap();
+    ///     }
+    ///     for _ in 0..2 {
+    ///         let q = q.clone();
+    ///         spawn(async move {
+    ///             loop {
+    ///                 let secs = q.get().await;
+    ///                 sleep(Duration::from_secs(secs)).await;
+    ///                 q.task_done().unwrap();
+    ///             }
+    ///         });
+    ///     }
+    ///     q.join().await;
+    ///     now().since_origin()
+    /// })?;
+    /// // Worker A: 3 s; worker B: 1 s, then 2 s. All done at 3 s.
+    /// assert_eq!(done_at, Duration::from_secs(3));
+    /// # Ok::<(), simul_future::RuntimeError>(())
+    /// ```
+    pub fn join(&self) -> QueueJoin<'_, T> {
+        QueueJoin::new(self)
+    }
+
+    /// How many accepted items still await [`task_done`](Queue::task_done).
+    ///
+    /// # Examples
+    /// See [`Queue::task_done`].
+    pub fn unfinished(&self) -> usize {
+        self.inner.borrow().unfinished
+    }
+
     /// The bound, or `None` for an unbounded queue.
     ///
     /// # Examples
@@ -301,6 +406,7 @@ impl<T> fmt::Debug for Queue<T> {
             .field("capacity", &inner.capacity)
             .field("getters", &inner.getters.len())
             .field("putters", &inner.putters.len())
+            .field("unfinished", &inner.unfinished)
             .finish_non_exhaustive()
     }
 }
@@ -334,3 +440,18 @@ impl fmt::Display for QueueEmpty {
 }
 
 impl std::error::Error for QueueEmpty {}
+
+/// [`Queue::task_done`] was called more times than items were put.
+///
+/// # Examples
+/// See [`Queue::task_done`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct TaskDoneError;
+
+impl fmt::Display for TaskDoneError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Queue::task_done called more times than there were items")
+    }
+}
+
+impl std::error::Error for TaskDoneError {}

@@ -81,6 +81,8 @@ pub(crate) enum WaitReason {
     QueueGet,
     /// `Queue::put` on a full queue.
     QueuePut,
+    /// `Queue::join` with items unfinished.
+    QueueJoin,
     /// A `spawn_blocking` job on a worker thread.
     Thread,
 }
@@ -99,7 +101,8 @@ impl WaitReason {
             | WaitReason::Lock
             | WaitReason::Semaphore
             | WaitReason::QueueGet
-            | WaitReason::QueuePut => Wait::Sync,
+            | WaitReason::QueuePut
+            | WaitReason::QueueJoin => Wait::Sync,
             WaitReason::Yield => Wait::Yield,
             WaitReason::Thread => Wait::Thread,
         }
@@ -124,6 +127,7 @@ impl fmt::Display for WaitReason {
             WaitReason::Semaphore => f.write_str("a Semaphore permit"),
             WaitReason::QueueGet => f.write_str("an item from an empty Queue"),
             WaitReason::QueuePut => f.write_str("room in a full Queue"),
+            WaitReason::QueueJoin => f.write_str("Queue::join (items not yet task_done)"),
             WaitReason::Thread => f.write_str("a spawn_blocking job"),
         }
     }
