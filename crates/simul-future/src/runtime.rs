@@ -277,12 +277,19 @@ impl Core {
     }
 
     /// Wakes the waiters of every timer due now; returns how many.
+    #[inline]
     fn fire_timers(&self) -> usize {
         // No timer, no clock read: a clock read is a system call where the
         // vDSO is unavailable, and a loop of yields should not pay it.
         if self.timers.borrow().is_empty() {
             return 0;
         }
+        self.fire_due_timers()
+    }
+
+    /// [`fire_timers`](Self::fire_timers) with timers pending.
+    #[inline(never)]
+    fn fire_due_timers(&self) -> usize {
         let now = self.now();
         let mut fired = self.fired.borrow_mut();
         {
@@ -491,12 +498,18 @@ impl Core {
     }
 
     /// Moves tasks woken by other threads onto the run queue.
+    #[inline]
     fn drain_injected(&self) {
         // A plain load on x86; the swap below synchronises with the
         // pushers' `swap(true)`.
-        if !self.shared.pending.load(Ordering::Relaxed) {
-            return;
+        if self.shared.pending.load(Ordering::Relaxed) {
+            self.drain_pending_injected();
         }
+    }
+
+    /// [`drain_injected`](Self::drain_injected) with wakes pending.
+    #[inline(never)]
+    fn drain_pending_injected(&self) {
         self.shared.pending.swap(false, Ordering::AcqRel);
         let mut drained = self.drained.borrow_mut();
         {
@@ -511,6 +524,7 @@ impl Core {
 
     /// One visit to the world outside the run queue: other threads'
     /// wakes and the reactor. Blocks only when nothing is ready.
+    #[inline]
     fn turn(&self, root_location: &'static Location<'static>) -> Result<(), RuntimeError> {
         self.drain_injected();
         self.fire_timers();
@@ -527,6 +541,13 @@ impl Core {
             }
             return Ok(());
         }
+        self.turn_idle(root_location)
+    }
+
+    /// The rest of [`turn`](Self::turn) when the run queue is empty: wait
+    /// in the reactor (or report a deadlock).
+    #[inline(never)]
+    fn turn_idle(&self, root_location: &'static Location<'static>) -> Result<(), RuntimeError> {
         self.polls_since_io.set(0);
         // Going idle: give cached task memory back to the allocator.
         self.cells.borrow_mut().clear();
