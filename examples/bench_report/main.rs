@@ -184,16 +184,28 @@ fn memory_n(size: Size, style: Style) -> u64 {
     if style == Style::Green { n.min(workloads::GREEN_MAX_CONCURRENT) } else { n }
 }
 
+/// The workloads whose instructions per operation callgrind counts:
+/// scheduling (dispatch, suspend) and one connection's echo round trip,
+/// where the time is mostly the kernel's (system calls and the switch
+/// between client and server) and the instructions show what each
+/// runtime adds in user space.
+pub(crate) const CALLGRIND_WORKLOADS: [Workload; 3] =
+    [Workload::Dispatch, Workload::Suspend, Workload::Echo1];
+
 /// Operations per callgrind child run.
 fn callgrind_n(size: Size, workload: Workload) -> u64 {
-    let base = if workload == Workload::Suspend { 100_000 } else { 20_000 };
+    let base = match workload {
+        Workload::Suspend => 100_000,
+        Workload::Echo1 => 2_000,
+        _ => 20_000,
+    };
     if size == Size::Check { base / 10 } else { base }
 }
 
 /// Runs the callgrind children, two at a time (instruction counts do not
 /// care what else runs).
 fn callgrind(size: Size) -> Counts {
-    let cells: Vec<(Workload, Style)> = [Workload::Dispatch, Workload::Suspend]
+    let cells: Vec<(Workload, Style)> = CALLGRIND_WORKLOADS
         .into_iter()
         .flat_map(|w| Style::ALL.into_iter().map(move |s| (w, s)))
         .filter(|&(w, s)| workloads::applies(s, w).is_ok())

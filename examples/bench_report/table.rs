@@ -202,12 +202,16 @@ fn instructions(o: &mut String, r: &Results) {
             return;
         }
     };
-    let ws = [Workload::Dispatch, Workload::Suspend];
-    let _ = writeln!(
-        o,
-        "| style | dispatch | suspend | dispatch, ratio to tokio | suspend, ratio to tokio |"
-    );
-    let _ = writeln!(o, "|---|---:|---:|---:|---:|");
+    let ws = crate::CALLGRIND_WORKLOADS;
+    let mut head = String::from("| style |");
+    for w in ws {
+        let _ = write!(head, " {w} |");
+    }
+    for w in ws {
+        let _ = write!(head, " {w}, ratio to tokio |");
+    }
+    let _ = writeln!(o, "{head}");
+    let _ = writeln!(o, "|---|{}", "---:|".repeat(2 * ws.len()));
     let get = |w: Workload, s: Style| cg.get(&(w, s)).and_then(|r| r.as_ref().ok()).copied();
     for s in Style::ALL {
         let mut row = format!("| {s} |");
@@ -231,7 +235,10 @@ fn instructions(o: &mut String, r: &Results) {
     let _ = writeln!(
         o,
         "\nInstructions executed per operation, from a run of 2n operations minus a run of \
-         n: steady to a few percent whatever else the machine does.\n"
+         n: steady to a few percent whatever else the machine does. An echo operation is one \
+         round trip and counts the client's user-space instructions too (the same client for \
+         every style; the floor row shows the client plus a raw epoll server); the kernel's \
+         share, most of an echo's time, is not counted.\n"
     );
 }
 
@@ -340,7 +347,7 @@ pub(crate) fn missing(r: &Results) -> Vec<String> {
     }
     match &r.callgrind {
         Ok(cg) => {
-            for w in [Workload::Dispatch, Workload::Suspend] {
+            for w in crate::CALLGRIND_WORKLOADS {
                 for s in Style::ALL {
                     if workloads::applies(s, w).is_err() {
                         continue;
