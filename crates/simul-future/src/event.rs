@@ -68,14 +68,22 @@ impl Event {
     /// # Examples
     /// See [`Event`].
     pub fn set(&self) {
-        let waiters = {
+        let mut waiters = {
             let mut inner = self.inner.borrow_mut();
             inner.set = true;
             inner.epoch += 1;
             std::mem::take(&mut inner.waiters)
         };
-        for w in waiters.into_iter().flatten() {
+        // Woken outside the borrow: a foreign waker may run code that
+        // uses this event.
+        for w in waiters.drain(..).flatten() {
             w.wake();
+        }
+        // Give the emptied buffer back, so that an event set and waited
+        // on in a loop (a handoff) allocates once, not once per wait.
+        let mut inner = self.inner.borrow_mut();
+        if inner.waiters.capacity() == 0 {
+            inner.waiters = waiters;
         }
     }
 
@@ -180,7 +188,14 @@ impl Drop for Wait<'_> {
             let removed = {
                 let mut inner = self.event.inner.borrow_mut();
                 if inner.epoch == epoch {
-                    inner.waiters.get_mut(slot).and_then(Option::take)
+                    let removed = inner.waiters.get_mut(slot).and_then(Option::take);
+                    // Drop emptied slots at the end, so that waits given
+                    // up again and again (a `timeout` around `wait` in a
+                    // loop) do not grow the list until the next `set`.
+                    while inner.waiters.last().is_some_and(Option::is_none) {
+                        inner.waiters.pop();
+                    }
+                    removed
                 } else {
                     None
                 }
@@ -193,5 +208,48 @@ impl Drop for Wait<'_> {
 impl fmt::Debug for Wait<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Wait").finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Event;
+    use crate::{Runtime, timeout};
+    use simul_reactor::Clock;
+    use std::time::Duration;
+
+    /// A `timeout` around `wait`, given up 1,000 times with nobody
+    /// setting the event, leaves no slot behind.
+    #[test]
+    fn waits_given_up_in_a_loop_do_not_grow_the_waiter_list() {
+        let mut rt = Runtime::with_clock(Clock::new_virtual()).unwrap();
+        let e = Event::new();
+        rt.block_on(async {
+            for _ in 0..1000 {
+                assert!(timeout(Duration::from_millis(1), e.wait()).await.is_err());
+            }
+        })
+        .unwrap();
+        assert_eq!(e.inner.borrow().waiters.len(), 0);
+    }
+
+    /// A handoff through `set` and `wait` reuses the waiter list's buffer.
+    #[test]
+    fn set_gives_the_emptied_buffer_back() {
+        let mut rt = Runtime::new().unwrap();
+        let e = Event::new();
+        rt.block_on(async {
+            let waiter = crate::spawn({
+                let e = e.clone();
+                async move { e.wait().await }
+            });
+            crate::yield_now().await;
+            let before = e.inner.borrow().waiters.as_ptr();
+            e.set();
+            assert_eq!(e.inner.borrow().waiters.as_ptr(), before);
+            assert!(e.inner.borrow().waiters.is_empty());
+            waiter.await.unwrap();
+        })
+        .unwrap();
     }
 }
