@@ -8,6 +8,7 @@
 //!
 //! | chapter | module |
 //! | --- | --- |
+//! | 1. Waiting without blocking: `time.sleep` against `asyncio.sleep` | [`waiting`] |
 //! | 12. Measuring: what each style costs, and why | [`measuring`] |
 //!
 //! # Examples
@@ -25,6 +26,11 @@
 //! assert_eq!(seven.ok().and_then(Result::ok), Some(7));
 //! # Ok::<(), std::io::Error>(())
 //! ```
+
+#[doc = include_str!("guide/waiting.md")]
+#[doc = include_str!("../docs/count_async-cooperative.svg")]
+#[doc = include_str!("../docs/count_async-blocking.svg")]
+pub mod waiting {}
 
 #[doc = include_str!("guide/measuring.md")]
 pub mod measuring {}
