@@ -9,6 +9,7 @@
 //! | chapter | module |
 //! | --- | --- |
 //! | 1. Waiting without blocking: `time.sleep` against `asyncio.sleep` | [`waiting`] |
+//! | 2. The event loop: the chess simul, one turn drawn, the virtual clock | [`event_loop`] |
 //! | 12. Measuring: what each style costs, and why | [`measuring`] |
 //!
 //! # Examples
@@ -31,6 +32,10 @@
 #[doc = include_str!("../docs/count_async-cooperative.svg")]
 #[doc = include_str!("../docs/count_async-blocking.svg")]
 pub mod waiting {}
+
+#[doc = include_str!("guide/event_loop.md")]
+#[doc = include_str!("../docs/guide_chess_callback.svg")]
+pub mod event_loop {}
 
 #[doc = include_str!("guide/measuring.md")]
 pub mod measuring {}
