@@ -10,6 +10,7 @@
 //! | --- | --- |
 //! | 1. Waiting without blocking: `time.sleep` against `asyncio.sleep` | [`waiting`] |
 //! | 2. The event loop: the chess simul, one turn drawn, the virtual clock | [`event_loop`] |
+//! | 5. Futures: `poll`, wakers built by hand, an executor, pinning | [`futures`] |
 //! | 12. Measuring: what each style costs, and why | [`measuring`] |
 //!
 //! # Examples
@@ -36,6 +37,10 @@ pub mod waiting {}
 #[doc = include_str!("guide/event_loop.md")]
 #[doc = include_str!("../docs/guide_chess_callback.svg")]
 pub mod event_loop {}
+
+#[doc = include_str!("guide/futures.md")]
+#[doc = include_str!("../docs/cake_future-cooperative.svg")]
+pub mod futures {}
 
 #[doc = include_str!("guide/measuring.md")]
 pub mod measuring {}
