@@ -11,6 +11,7 @@
 //! | 1. Waiting without blocking: `time.sleep` against `asyncio.sleep` | [`waiting`] |
 //! | 2. The event loop: the chess simul, one turn drawn, the virtual clock | [`event_loop`] |
 //! | 5. Futures: `poll`, wakers built by hand, an executor, pinning | [`futures`] |
+//! | 6. async/await: the compiler's state machine beside the hand-written one | [`async_await`] |
 //! | 12. Measuring: what each style costs, and why | [`measuring`] |
 //!
 //! # Examples
@@ -41,6 +42,10 @@ pub mod event_loop {}
 #[doc = include_str!("guide/futures.md")]
 #[doc = include_str!("../docs/cake_future-cooperative.svg")]
 pub mod futures {}
+
+#[doc = include_str!("guide/async_await.md")]
+#[doc = include_str!("../docs/five_waits_async-cooperative.svg")]
+pub mod async_await {}
 
 #[doc = include_str!("guide/measuring.md")]
 pub mod measuring {}
