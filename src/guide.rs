@@ -11,6 +11,7 @@
 //! | 1. Waiting without blocking: `time.sleep` against `asyncio.sleep` | [`waiting`] |
 //! | 2. The event loop: the chess simul, one turn drawn, the virtual clock | [`event_loop`] |
 //! | 3. Callbacks: scheduling, transports and protocols, the cake, and where it hurts | [`callbacks`] |
+//! | 4. Generators: hand-rolled coroutines, `yield from`, the trampoline | [`generators`] |
 //! | 5. Futures: `poll`, wakers built by hand, an executor, pinning | [`futures`] |
 //! | 6. async/await: the compiler's state machine beside the hand-written one | [`async_await`] |
 //! | 12. Measuring: what each style costs, and why | [`measuring`] |
@@ -43,6 +44,10 @@ pub mod event_loop {}
 #[doc = include_str!("guide/callbacks.md")]
 #[doc = include_str!("../docs/cake_callback-cooperative.svg")]
 pub mod callbacks {}
+
+#[doc = include_str!("guide/generators.md")]
+#[doc = include_str!("../docs/cake_coro-cooperative.svg")]
+pub mod generators {}
 
 #[doc = include_str!("guide/futures.md")]
 #[doc = include_str!("../docs/cake_future-cooperative.svg")]
