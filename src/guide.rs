@@ -14,6 +14,7 @@
 //! | 4. Generators: hand-rolled coroutines, `yield from`, the trampoline | [`generators`] |
 //! | 5. Futures: `poll`, wakers built by hand, an executor, pinning | [`futures`] |
 //! | 6. async/await: the compiler's state machine beside the hand-written one | [`async_await`] |
+//! | 7. Green threads: stacks, the switch, blocking-looking code | [`green_threads`] |
 //! | 12. Measuring: what each style costs, and why | [`measuring`] |
 //!
 //! # Examples
@@ -56,6 +57,10 @@ pub mod futures {}
 #[doc = include_str!("guide/async_await.md")]
 #[doc = include_str!("../docs/five_waits_async-cooperative.svg")]
 pub mod async_await {}
+
+#[doc = include_str!("guide/green_threads.md")]
+#[doc = include_str!("../docs/cake_green-cooperative.svg")]
+pub mod green_threads {}
 
 #[doc = include_str!("guide/measuring.md")]
 pub mod measuring {}
