@@ -16,6 +16,7 @@
 //! | 6. async/await: the compiler's state machine beside the hand-written one | [`async_await`] |
 //! | 7. Green threads: stacks, the switch, blocking-looking code | [`green_threads`] |
 //! | 9. When not to use async: starvation, blocking calls, and their replacements | [`when_not_async`] |
+//! | 10. Cancellation and timeouts: drop against `CancelledError`, cancellation-safe | [`cancellation`] |
 //! | 12. Measuring: what each style costs, and why | [`measuring`] |
 //!
 //! # Examples
@@ -67,6 +68,9 @@ pub mod green_threads {}
 #[doc = include_str!("../docs/nap_coro-blocking.svg")]
 #[doc = include_str!("../docs/nap_coro-friendly.svg")]
 pub mod when_not_async {}
+
+#[doc = include_str!("guide/cancellation.md")]
+pub mod cancellation {}
 
 #[doc = include_str!("guide/measuring.md")]
 pub mod measuring {}
