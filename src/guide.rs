@@ -70,6 +70,7 @@ pub mod green_threads {}
 pub mod when_not_async {}
 
 #[doc = include_str!("guide/cancellation.md")]
+#[doc = include_str!("../docs/guide_cancellation_async.svg")]
 pub mod cancellation {}
 
 #[doc = include_str!("guide/measuring.md")]
