@@ -15,6 +15,7 @@
 //! | 5. Futures: `poll`, wakers built by hand, an executor, pinning | [`futures`] |
 //! | 6. async/await: the compiler's state machine beside the hand-written one | [`async_await`] |
 //! | 7. Green threads: stacks, the switch, blocking-looking code | [`green_threads`] |
+//! | 8. The reactor: epoll and kqueue, edge and level, the notifier, readiness and completion | [`reactor`] |
 //! | 9. When not to use async: starvation, blocking calls, and their replacements | [`when_not_async`] |
 //! | 10. Cancellation and timeouts: drop against `CancelledError`, cancellation-safe | [`cancellation`] |
 //! | 12. Measuring: what each style costs, and why | [`measuring`] |
@@ -63,6 +64,10 @@ pub mod async_await {}
 #[doc = include_str!("guide/green_threads.md")]
 #[doc = include_str!("../docs/cake_green-cooperative.svg")]
 pub mod green_threads {}
+
+#[doc = include_str!("guide/reactor.md")]
+#[doc = include_str!("../docs/guide_reactor_callback.svg")]
+pub mod reactor {}
 
 #[doc = include_str!("guide/when_not_async.md")]
 #[doc = include_str!("../docs/nap_coro-blocking.svg")]
