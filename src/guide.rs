@@ -18,6 +18,7 @@
 //! | 8. The reactor: epoll and kqueue, edge and level, the notifier, readiness and completion | [`reactor`] |
 //! | 9. When not to use async: starvation, blocking calls, and their replacements | [`when_not_async`] |
 //! | 10. Cancellation and timeouts: drop against `CancelledError`, cancellation-safe | [`cancellation`] |
+//! | 11. Diagnosing: slow callbacks, timelines and Perfetto, deadlock reports, lost wakeups | [`diagnosing`] |
 //! | 12. Measuring: what each style costs, and why | [`measuring`] |
 //!
 //! # Examples
@@ -77,6 +78,10 @@ pub mod when_not_async {}
 #[doc = include_str!("guide/cancellation.md")]
 #[doc = include_str!("../docs/guide_cancellation_async.svg")]
 pub mod cancellation {}
+
+#[doc = include_str!("guide/diagnosing.md")]
+#[doc = include_str!("../docs/nap_callback-blocking.svg")]
+pub mod diagnosing {}
 
 #[doc = include_str!("guide/measuring.md")]
 pub mod measuring {}
