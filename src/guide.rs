@@ -4,7 +4,25 @@
 //! event loop, then each way of suspending a function (callbacks,
 //! generators, futures, async/await, green threads), the reactor under
 //! them, what async is not for, cancellation, diagnosis, and what it all
-//! costs. Every code block in them runs as a doctest.
+//! costs. Read them in order: each builds on the one before, and the
+//! seed scenarios (`count`, `five_waits`, `chess`, `cake`, `nap`,
+//! `cpu_bound`, `blocking_io`, `echo`) come back in every style, so like
+//! is always compared with like.
+//!
+//! Every chapter
+//!
+//! * shows the seed's Python, then the Rust, and says why before how;
+//! * runs its code as doctests (`cargo test -p simul --doc guide`) that
+//!   assert what the text claims: a transcript, a figure, a recorded
+//!   trace. Almost all run on the virtual clock, so an hour of waiting
+//!   takes microseconds and the figures are exact;
+//! * names the per-style examples it discusses, with the command to run
+//!   them (`tests/guide.rs` checks that every one exists);
+//! * ends with exercises, followed by a timeline picture the project
+//!   drew: from the tour (`cargo run --release --example tour -- --svg
+//!   DIR`), or from the chapter's own doctest when a picture needs other
+//!   parameters (`SIMUL_GUIDE_SVG_DIR=docs cargo test -p simul --doc
+//!   guide` rewrites those).
 //!
 //! | chapter | module |
 //! | --- | --- |
@@ -23,64 +41,98 @@
 //!
 //! # Examples
 //!
-//! Every chapter's code runs as it stands; chapter 12's smallest
-//! comparison, one unit scheduled in two styles:
+//! The guide in one doctest: chapter 1's `count`, three tasks waiting a
+//! second each, cooperatively on the future executor and then blocking
+//! the loop, on the virtual clock:
 //!
 //! ```
-//! let mut lp = simul::callback::EventLoop::new()?;
-//! lp.call_soon(|lp| lp.stop());
-//! lp.run_forever().expect("one callback, then stop");
+//! use simul::future::{Runtime, join3, sleep};
+//! use simul::reactor::Clock;
+//! use std::time::Duration;
 //!
-//! let mut rt = simul::future::Runtime::new()?;
-//! let seven = rt.block_on(async { simul::future::spawn(async { 7 }).await });
-//! assert_eq!(seven.ok().and_then(Result::ok), Some(7));
-//! # Ok::<(), std::io::Error>(())
+//! let count = |clock: Clock, blocking: bool| async move {
+//!     if blocking {
+//!         clock.block_for(Duration::from_secs(1)); // time.sleep(1)
+//!     } else {
+//!         sleep(Duration::from_secs(1)).await; // await asyncio.sleep(1)
+//!     }
+//! };
+//! for (blocking, took) in [(false, 1), (true, 3)] {
+//!     let clock = Clock::new_virtual();
+//!     let mut rt = Runtime::with_clock(clock.clone())?;
+//!     let c = || count(clock.clone(), blocking);
+//!     rt.block_on(join3(c(), c(), c()))?;
+//!     assert_eq!(clock.now().since_origin(), Duration::from_secs(took));
+//! }
+//! # Ok::<(), simul::future::RuntimeError>(())
 //! ```
 
 #[doc = include_str!("guide/waiting.md")]
+#[doc = "<div style=\"overflow-x: auto\">"]
 #[doc = include_str!("../docs/count_async-cooperative.svg")]
 #[doc = include_str!("../docs/count_async-blocking.svg")]
+#[doc = "</div>"]
 pub mod waiting {}
 
 #[doc = include_str!("guide/event_loop.md")]
+#[doc = "<div style=\"overflow-x: auto\">"]
 #[doc = include_str!("../docs/guide_chess_callback.svg")]
+#[doc = "</div>"]
 pub mod event_loop {}
 
 #[doc = include_str!("guide/callbacks.md")]
+#[doc = "<div style=\"overflow-x: auto\">"]
 #[doc = include_str!("../docs/cake_callback-cooperative.svg")]
+#[doc = "</div>"]
 pub mod callbacks {}
 
 #[doc = include_str!("guide/generators.md")]
+#[doc = "<div style=\"overflow-x: auto\">"]
 #[doc = include_str!("../docs/cake_coro-cooperative.svg")]
+#[doc = "</div>"]
 pub mod generators {}
 
 #[doc = include_str!("guide/futures.md")]
+#[doc = "<div style=\"overflow-x: auto\">"]
 #[doc = include_str!("../docs/cake_future-cooperative.svg")]
+#[doc = "</div>"]
 pub mod futures {}
 
 #[doc = include_str!("guide/async_await.md")]
+#[doc = "<div style=\"overflow-x: auto\">"]
 #[doc = include_str!("../docs/five_waits_async-cooperative.svg")]
+#[doc = "</div>"]
 pub mod async_await {}
 
 #[doc = include_str!("guide/green_threads.md")]
+#[doc = "<div style=\"overflow-x: auto\">"]
 #[doc = include_str!("../docs/cake_green-cooperative.svg")]
+#[doc = "</div>"]
 pub mod green_threads {}
 
 #[doc = include_str!("guide/reactor.md")]
+#[doc = "<div style=\"overflow-x: auto\">"]
 #[doc = include_str!("../docs/guide_reactor_callback.svg")]
+#[doc = "</div>"]
 pub mod reactor {}
 
 #[doc = include_str!("guide/when_not_async.md")]
+#[doc = "<div style=\"overflow-x: auto\">"]
 #[doc = include_str!("../docs/nap_coro-blocking.svg")]
 #[doc = include_str!("../docs/nap_coro-friendly.svg")]
+#[doc = "</div>"]
 pub mod when_not_async {}
 
 #[doc = include_str!("guide/cancellation.md")]
+#[doc = "<div style=\"overflow-x: auto\">"]
 #[doc = include_str!("../docs/guide_cancellation_async.svg")]
+#[doc = "</div>"]
 pub mod cancellation {}
 
 #[doc = include_str!("guide/diagnosing.md")]
+#[doc = "<div style=\"overflow-x: auto\">"]
 #[doc = include_str!("../docs/nap_callback-blocking.svg")]
+#[doc = "</div>"]
 pub mod diagnosing {}
 
 #[doc = include_str!("guide/measuring.md")]
