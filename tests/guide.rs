@@ -110,6 +110,51 @@ fn every_cargo_run_example_names_an_existing_example() {
     assert!(commands > 0, "the chapters say how to run their examples");
 }
 
+/// Every `cargo test|bench [-p package] --test|--bench NAME` line of
+/// `text`: (package, "tests" or "benches", name, line).
+fn target_commands(text: &str) -> Vec<(Option<String>, &'static str, String, String)> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let Some(at) = line.find("cargo test").or_else(|| line.find("cargo bench")) else {
+            continue;
+        };
+        let args: Vec<&str> = line[at..].split_whitespace().take_while(|w| *w != "--").collect();
+        let after = |flag: &str| {
+            args.iter().position(|w| *w == flag).and_then(|i| args.get(i + 1)).map(|w| {
+                w.trim_end_matches(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+                    .to_string()
+            })
+        };
+        for (flag, dir) in [("--test", "tests"), ("--bench", "benches")] {
+            if let Some(name) = after(flag) {
+                out.push((after("-p"), dir, name, line.trim().to_string()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_cargo_test_and_bench_target_a_chapter_names_exists() {
+    let mut commands = 0;
+    for (chapter, text) in chapters() {
+        for (package, dir, name, line) in target_commands(&text) {
+            commands += 1;
+            let base = match package.as_deref() {
+                None | Some("simul") => root(),
+                Some(p) => root().join("crates").join(p),
+            };
+            let file = base.join(dir).join(format!("{name}.rs"));
+            assert!(
+                file.is_file(),
+                "{chapter}: `{line}` names {}, which does not exist",
+                file.display()
+            );
+        }
+    }
+    assert!(commands > 0, "the chapters name the tests that pin their behaviours down");
+}
+
 #[test]
 fn every_chapter_is_in_the_guide_and_its_table_of_contents() {
     let guide = fs::read_to_string(root().join("src/guide.rs")).expect("src/guide.rs exists");
@@ -145,5 +190,11 @@ fn the_checks_see_what_they_check() {
         ["crates/simul-coro/examples/cake_coro.rs"]
     );
     assert!(example_source(Some("simul-coro"), "cake_coro").is_some());
+    let test = "cargo test -p simul-future --test abort";
+    assert_eq!(
+        target_commands(test),
+        [(Some("simul-future".into()), "tests", "abort".into(), test.into())]
+    );
+    assert_eq!(target_commands("cargo bench --bench styles")[0].1, "benches");
     assert!(example_source(None, "tour").is_some());
 }
