@@ -68,96 +68,50 @@
 //! ```
 
 #[doc = include_str!("guide/waiting.md")]
-#[doc = "<div style=\"overflow-x: auto\">"]
 #[doc = include_str!("../docs/count_async-cooperative.svg")]
 #[doc = include_str!("../docs/count_async-blocking.svg")]
-#[doc = "</div>"]
-#[doc = ""]
-#[doc = "[contents](crate::guide) · [2. The event loop →](crate::guide::event_loop)"]
 pub mod waiting {}
 
 #[doc = include_str!("guide/event_loop.md")]
-#[doc = "<div style=\"overflow-x: auto\">"]
 #[doc = include_str!("../docs/guide_chess_callback.svg")]
-#[doc = "</div>"]
-#[doc = ""]
-#[doc = "[← 1. Waiting without blocking](crate::guide::waiting) · [contents](crate::guide) · [3. Callbacks →](crate::guide::callbacks)"]
 pub mod event_loop {}
 
 #[doc = include_str!("guide/callbacks.md")]
-#[doc = "<div style=\"overflow-x: auto\">"]
 #[doc = include_str!("../docs/cake_callback-cooperative.svg")]
-#[doc = "</div>"]
-#[doc = ""]
-#[doc = "[← 2. The event loop](crate::guide::event_loop) · [contents](crate::guide) · [4. Generators →](crate::guide::generators)"]
 pub mod callbacks {}
 
 #[doc = include_str!("guide/generators.md")]
-#[doc = "<div style=\"overflow-x: auto\">"]
 #[doc = include_str!("../docs/cake_coro-cooperative.svg")]
-#[doc = "</div>"]
-#[doc = ""]
-#[doc = "[← 3. Callbacks](crate::guide::callbacks) · [contents](crate::guide) · [5. Futures →](crate::guide::futures)"]
 pub mod generators {}
 
 #[doc = include_str!("guide/futures.md")]
-#[doc = "<div style=\"overflow-x: auto\">"]
 #[doc = include_str!("../docs/cake_future-cooperative.svg")]
-#[doc = "</div>"]
-#[doc = ""]
-#[doc = "[← 4. Generators](crate::guide::generators) · [contents](crate::guide) · [6. async/await →](crate::guide::async_await)"]
 pub mod futures {}
 
 #[doc = include_str!("guide/async_await.md")]
-#[doc = "<div style=\"overflow-x: auto\">"]
 #[doc = include_str!("../docs/five_waits_async-cooperative.svg")]
-#[doc = "</div>"]
-#[doc = ""]
-#[doc = "[← 5. Futures](crate::guide::futures) · [contents](crate::guide) · [7. Green threads →](crate::guide::green_threads)"]
 pub mod async_await {}
 
 #[doc = include_str!("guide/green_threads.md")]
-#[doc = "<div style=\"overflow-x: auto\">"]
 #[doc = include_str!("../docs/cake_green-cooperative.svg")]
-#[doc = "</div>"]
-#[doc = ""]
-#[doc = "[← 6. async/await](crate::guide::async_await) · [contents](crate::guide) · [8. The reactor →](crate::guide::reactor)"]
 pub mod green_threads {}
 
 #[doc = include_str!("guide/reactor.md")]
-#[doc = "<div style=\"overflow-x: auto\">"]
 #[doc = include_str!("../docs/guide_reactor_callback.svg")]
-#[doc = "</div>"]
-#[doc = ""]
-#[doc = "[← 7. Green threads](crate::guide::green_threads) · [contents](crate::guide) · [9. When not to use async →](crate::guide::when_not_async)"]
 pub mod reactor {}
 
 #[doc = include_str!("guide/when_not_async.md")]
-#[doc = "<div style=\"overflow-x: auto\">"]
 #[doc = include_str!("../docs/nap_coro-blocking.svg")]
 #[doc = include_str!("../docs/nap_coro-friendly.svg")]
-#[doc = "</div>"]
-#[doc = ""]
-#[doc = "[← 8. The reactor](crate::guide::reactor) · [contents](crate::guide) · [10. Cancellation and timeouts →](crate::guide::cancellation)"]
 pub mod when_not_async {}
 
 #[doc = include_str!("guide/cancellation.md")]
-#[doc = "<div style=\"overflow-x: auto\">"]
 #[doc = include_str!("../docs/guide_cancellation_async.svg")]
-#[doc = "</div>"]
-#[doc = ""]
-#[doc = "[← 9. When not to use async](crate::guide::when_not_async) · [contents](crate::guide) · [11. Diagnosing →](crate::guide::diagnosing)"]
 pub mod cancellation {}
 
 #[doc = include_str!("guide/diagnosing.md")]
-#[doc = "<div style=\"overflow-x: auto\">"]
 #[doc = include_str!("../docs/nap_callback-blocking.svg")]
-#[doc = "</div>"]
-#[doc = ""]
-#[doc = "[← 10. Cancellation and timeouts](crate::guide::cancellation) · [contents](crate::guide) · [12. Measuring →](crate::guide::measuring)"]
 pub mod diagnosing {}
 
 #[doc = include_str!("guide/measuring.md")]
-#[doc = ""]
-#[doc = "[← 11. Diagnosing](crate::guide::diagnosing) · [contents](crate::guide)"]
 pub mod measuring {}
