@@ -4,7 +4,33 @@
 //! one board, walks on while that opponent thinks, and comes back when
 //! there is an answer. That walk is an event loop. simul builds one from
 //! first principles, in each of the ways the asyncio tutorials it grew
-//! from list for suspending a function without the OS, all on one reactor:
+//! from list for suspending a function without the OS, all on one reactor.
+//!
+//! ## Start here: the guide
+//!
+//! [`guide`] is the tutorial, twelve chapters in the seeds' order. Each
+//! runs the seed scenarios in the styles it compares, as doctests that
+//! assert what they claim (on the virtual clock, so the figures are
+//! exact), shows a timeline the project drew, names the examples to run,
+//! and ends with exercises.
+//!
+//! 1. [Waiting without blocking](guide::waiting): `count` and `five_waits`, cooperative and blocking
+//! 2. [The event loop](guide::event_loop): a loop in forty lines plays the chess simul
+//! 3. [Callbacks](guide::callbacks): `call_soon`, protocols and transports, the cake
+//! 4. [Generators](guide::generators): hand-written coroutines, `yield from`, the trampoline
+//! 5. [Futures](guide::futures): `poll`, wakers and an executor by hand, pinning
+//! 6. [async/await](guide::async_await): the compiler's machine beside the hand-written one
+//! 7. [Green threads](guide::green_threads): stacks, the switch, blocking-looking code
+//! 8. [The reactor](guide::reactor): epoll and kqueue, edges, the notifier, io_uring's model
+//! 9. [When not to use async](guide::when_not_async): `nap`, `cpu_bound`, `blocking_io`
+//! 10. [Cancellation and timeouts](guide::cancellation): drop, `CancelledError`, cancellation-safe
+//! 11. [Diagnosing](guide::diagnosing): slow callbacks, deadlocks, lost wakeups, Perfetto
+//! 12. [Measuring](guide::measuring): what each style costs, and why
+//!
+//! ## The crates
+//!
+//! Each style is a crate, re-exported here as a module; their
+//! documentation is the reference the chapters lean on:
 //!
 //! | module | style | read it for |
 //! | --- | --- | --- |
@@ -15,8 +41,8 @@
 //! | [`green`] | greenlets | stackful green threads: blocking-looking code that parks on the reactor |
 //! | [`scenario`] | (shared) | the seed scenarios written once: parameters, figures, checks, timelines |
 //!
-//! Each module is the crate of that style, re-exported; its documentation
-//! is a chapter of the tutorial.
+//! The tour (`cargo run --release --example tour`) runs every seed
+//! scenario in every style and prints the figures beside the seeds'.
 //!
 //! # Examples
 //!
