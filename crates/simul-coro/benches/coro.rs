@@ -279,11 +279,40 @@ fn spawn_join(c: &mut Criterion) {
 
 const MSG: usize = 64;
 
+/// The socket under a [`PingPong`]: a plain reactor stream (every wait
+/// registers and deregisters its descriptor) or a `simul_coro::net`
+/// stream (registered once, readiness kept by the scheduler).
+enum Stream {
+    Plain(TcpStream),
+    Owned(simul_coro::net::TcpStream),
+}
+
+impl Stream {
+    fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => (&*s).read(buf),
+            Stream::Owned(s) => s.try_read(buf),
+        }
+    }
+    fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => (&*s).write(buf),
+            Stream::Owned(s) => s.try_write(buf),
+        }
+    }
+    fn fd(&self) -> std::os::fd::RawFd {
+        match self {
+            Stream::Plain(s) => s.as_raw_fd(),
+            Stream::Owned(s) => s.as_raw_fd(),
+        }
+    }
+}
+
 /// One side of a ping-pong over TCP: writes `MSG` bytes, reads `MSG`
 /// bytes, `left` times (the client), or reads then writes back until EOF
 /// (the server, `client == false`). Every `WouldBlock` yields a wait.
 struct PingPong {
-    stream: Rc<TcpStream>,
+    stream: Rc<Stream>,
     client: bool,
     left: u64,
     writing: bool,
@@ -292,7 +321,7 @@ struct PingPong {
 }
 
 impl PingPong {
-    fn new(stream: TcpStream, client: bool, left: u64) -> PingPong {
+    fn new(stream: Stream, client: bool, left: u64) -> PingPong {
         PingPong {
             stream: Rc::new(stream),
             client,
@@ -309,15 +338,15 @@ impl Coroutine<Reply<u64>> for PingPong {
     type Return = u64;
 
     fn resume(&mut self, _: Reply<u64>) -> Resume<Trap<u64>, u64> {
-        let fd = self.stream.as_raw_fd();
+        let fd = self.stream.fd();
         loop {
             if self.client && self.left == 0 {
                 return Ok(CoroutineState::Complete(0));
             }
             let r = if self.writing {
-                (&*self.stream).write(&self.buf[self.done_bytes..])
+                self.stream.write(&self.buf[self.done_bytes..])
             } else {
-                (&*self.stream).read(&mut self.buf[self.done_bytes..])
+                self.stream.read(&mut self.buf[self.done_bytes..])
             };
             match r {
                 Ok(0) if !self.writing => return Ok(CoroutineState::Complete(0)), // EOF
@@ -348,24 +377,36 @@ fn echo_round_trip(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(4));
     let n: u64 = 2_000;
     g.throughput(Throughput::Elements(n));
-    g.bench_with_input(BenchmarkId::new("simul_coro", n), &n, |b, &n| {
-        b.iter(|| {
-            let listener = TcpListener::bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
-            let client = TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
-            // Loopback: the connection is accepted as soon as the kernel
-            // has it; poll accept until then (outside any scheduler).
-            let server = loop {
-                match listener.accept() {
-                    Ok((s, _)) => break s,
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::yield_now(),
-                    Err(e) => panic!("accept: {e}"),
-                }
-            };
-            let mut s = Scheduler::<u64>::new().expect("scheduler");
-            s.spawn(PingPong::new(server, false, 0));
-            black_box(s.run(PingPong::new(client, true, n)).expect("run"))
-        })
-    });
+    for (name, owned) in [("simul_coro", true), ("simul_coro_plain_fd", false)] {
+        g.bench_with_input(BenchmarkId::new(name, n), &n, |b, &n| {
+            b.iter(|| {
+                let listener =
+                    TcpListener::bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
+                let client =
+                    TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
+                // Loopback: the connection is accepted as soon as the kernel
+                // has it; poll accept until then (outside any scheduler).
+                let server = loop {
+                    match listener.accept() {
+                        Ok((s, _)) => break s,
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::yield_now(),
+                        Err(e) => panic!("accept: {e}"),
+                    }
+                };
+                let mut s = Scheduler::<u64>::new().expect("scheduler");
+                let (server, client) = if owned {
+                    let io = s.io_handle();
+                    let own =
+                        |t| simul_coro::net::TcpStream::from_reactor(&io, t).expect("register");
+                    (Stream::Owned(own(server)), Stream::Owned(own(client)))
+                } else {
+                    (Stream::Plain(server), Stream::Plain(client))
+                };
+                s.spawn(PingPong::new(server, false, 0));
+                black_box(s.run(PingPong::new(client, true, n)).expect("run"))
+            })
+        });
+    }
     g.bench_with_input(BenchmarkId::new("simul_future", n), &n, |b, &n| {
         use simul_future::{AsyncReadExt, AsyncWriteExt};
         let mut rt = simul_future::Runtime::new().expect("runtime");
