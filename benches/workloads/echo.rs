@@ -325,9 +325,9 @@ mod imp {
             Style::Coro => {
                 let f = flag.clone();
                 spawn_server(cpu, flagged, move |tx| {
-                    let listener = simul_reactor::net::TcpListener::bind(any())?;
-                    sent(&tx, listener.local_addr()?)?;
                     let mut s = Scheduler::<()>::new()?;
+                    let listener = simul_coro::net::TcpListener::bind(&s.io_handle(), any())?;
+                    sent(&tx, listener.local_addr()?)?;
                     s.run(CoroServer { listener, stop: f }).map_err(io::Error::other)
                 })
             }
@@ -586,7 +586,7 @@ mod imp {
     ///     +--+<-------------------------------------------------------+
     /// ```
     struct CoroServer {
-        listener: simul_reactor::net::TcpListener,
+        listener: simul_coro::net::TcpListener,
         stop: Arc<AtomicBool>,
     }
 
@@ -598,7 +598,7 @@ mod imp {
                 return Ok(CoroutineState::Yielded(Trap::Detach(id)));
             }
             loop {
-                match self.listener.accept() {
+                match self.listener.try_accept() {
                     Ok((s, _)) => {
                         if self.stop.load(Ordering::Acquire) {
                             return Ok(CoroutineState::Complete(()));
@@ -606,13 +606,8 @@ mod imp {
                         if s.set_nodelay(true).is_err() {
                             continue;
                         }
-                        let conn = CoroConn {
-                            stream: s,
-                            buf: Box::new([0; BUF]),
-                            start: 0,
-                            end: 0,
-                            short: false,
-                        };
+                        let conn =
+                            CoroConn { stream: s, buf: Box::new([0; BUF]), start: 0, end: 0 };
                         return Ok(CoroutineState::Yielded(Trap::Spawn(Box::new(conn))));
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -628,10 +623,11 @@ mod imp {
     }
 
     /// One connection's echo as a coroutine: non-blocking reads and writes,
-    /// yielding `Readable` / `Writable` when the socket would block. After
-    /// a short read the receive queue was empty, so it waits for readiness
-    /// at once instead of trying a read that would say `WouldBlock` (the
-    /// short-read rule).
+    /// yielding `Readable` / `Writable` when the socket would block. The
+    /// stream is registered once and the scheduler keeps its readiness, so
+    /// a wait costs no `epoll_ctl`; after a short read the stream's
+    /// readable bit is clear (the receive queue was empty) and the next
+    /// `try_read` says `WouldBlock` without a syscall (the short-read rule).
     ///
     /// ```text
     ///   +---------+  n bytes   +---------+
@@ -641,11 +637,10 @@ mod imp {
     ///     +--+--------------------+--------------------------+
     /// ```
     pub struct CoroConn {
-        stream: simul_reactor::net::TcpStream,
+        stream: simul_coro::net::TcpStream,
         buf: Box<[u8; BUF]>,
         start: usize,
         end: usize,
-        short: bool,
     }
 
     impl Coroutine<Reply<()>> for CoroConn {
@@ -656,13 +651,9 @@ mod imp {
                 return Ok(CoroutineState::Complete(()));
             }
             let fd = self.stream.as_raw_fd();
-            let woke_readable = matches!(reply, Reply::Io(Ok(()))) && self.start == self.end;
-            if woke_readable {
-                self.short = false;
-            }
             loop {
                 if self.start < self.end {
-                    match (&self.stream).write(&self.buf[self.start..self.end]) {
+                    match self.stream.try_write(&self.buf[self.start..self.end]) {
                         Ok(0) => return Ok(CoroutineState::Complete(())),
                         Ok(n) => self.start += n,
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -673,16 +664,9 @@ mod imp {
                     }
                     continue;
                 }
-                if self.short {
-                    self.short = false;
-                    return Ok(CoroutineState::Yielded(Trap::Readable(fd)));
-                }
-                match (&self.stream).read(&mut self.buf[..]) {
+                match self.stream.try_read(&mut self.buf[..]) {
                     Ok(0) => return Ok(CoroutineState::Complete(())),
-                    Ok(n) => {
-                        (self.start, self.end) = (0, n);
-                        self.short = n < BUF;
-                    }
+                    Ok(n) => (self.start, self.end) = (0, n),
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                         return Ok(CoroutineState::Yielded(Trap::Readable(fd)));
                     }

@@ -28,11 +28,10 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use simul_coro::net::{Connect, Read, WriteAll};
+use simul_coro::net::{Connect, IoHandle, Read, TcpStream, WriteAll};
 use simul_coro::{
     Coroutine, CoroutineState, Reply, Resume, ResumeError, RunError, Scheduler, Trap, yield_from,
 };
-use simul_reactor::net::TcpStream;
 use simul_reactor::trace;
 use simul_scenario::params::blocking_io::{BEAT, DELAY, QUICK_DELAY, REPLY, REQUEST, SERVERS};
 use simul_scenario::{Figures, IoRun, Options, Outcome, Scenario, Style, Traces, say};
@@ -196,9 +195,9 @@ pub enum Fetch {
 }
 
 impl Fetch {
-    /// A fetch from `addr`, not yet started.
-    pub fn new(sh: Rc<Shared>, addr: SocketAddr) -> Fetch {
-        Fetch::Connecting(sh, Connect::new(addr))
+    /// A fetch from `addr`, not yet started, on the scheduler of `io`.
+    pub fn new(sh: Rc<Shared>, io: &IoHandle, addr: SocketAddr) -> Fetch {
+        Fetch::Connecting(sh, Connect::new(io, addr))
     }
 
     fn end(&mut self, sh: &Shared, outcome: io::Result<Vec<u8>>) -> Resume<Trap<()>, ()> {
@@ -273,7 +272,7 @@ pub fn run(addrs: &[SocketAddr], blocking: bool) -> Result<(Rc<Shared>, Duration
         let id = if blocking {
             s.spawn(BlockingFetch::Start(sh.clone(), addr))
         } else {
-            s.spawn(Fetch::new(sh.clone(), addr))
+            s.spawn(Fetch::new(sh.clone(), &s.io_handle(), addr))
         };
         if trace::enabled() {
             trace::name(s.unit(id), format!("fetch {i}"));

@@ -21,12 +21,11 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use simul_coro::net::{Accept, Connect, Read, WriteAll};
+use simul_coro::net::{Accept, Connect, IoHandle, Read, TcpListener, TcpStream, WriteAll};
 use simul_coro::{
     Call, Coroutine, CoroutineState, JoinError, Reply, Resume, ResumeError, RunError, Scheduler,
     TaskId, Trap, yield_from,
 };
-use simul_reactor::net::{TcpListener, TcpStream};
 use simul_reactor::trace;
 use simul_scenario::params::echo::{CONNECTIONS, QUICK_ROUNDS, ROUNDS, SIZE};
 use simul_scenario::{Extra, Figures, Options, Outcome, Scenario, Style, Traces, say};
@@ -70,6 +69,8 @@ pub struct Totals {
     pub bytes_verified: Cell<u64>,
     /// What went wrong, as text.
     pub errors: RefCell<Vec<String>>,
+    /// The scheduler the clients' sockets register with.
+    io: IoHandle,
 }
 
 /// The server's side of one connection.
@@ -285,7 +286,7 @@ pub fn message(id: u32, seq: u64) -> Vec<u8> {
 impl Client {
     /// Connection `id` of the load, not yet started.
     pub fn new(id: u32, addr: SocketAddr, totals: Rc<Totals>) -> Client {
-        Client::Connecting { id, op: Connect::new(addr), totals }
+        Client::Connecting { id, op: Connect::new(&totals.io, addr), totals }
     }
 
     /// Sends message `seq`, or ends if the load is done.
@@ -482,7 +483,9 @@ impl Coroutine<Reply<()>> for Main {
 /// Runs the server and the load on one scheduler; returns the counts and
 /// the elapsed time.
 pub fn run(load: Load) -> Result<(Rc<Totals>, Duration), RunError> {
-    let listener = Rc::new(TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?);
+    let mut s = Scheduler::<()>::new()?;
+    let io = s.io_handle();
+    let listener = Rc::new(TcpListener::bind(&io, SocketAddr::from(([127, 0, 0, 1], 0)))?);
     let addr = listener.local_addr()?;
     let start = Instant::now();
     let totals = Rc::new(Totals {
@@ -492,8 +495,8 @@ pub fn run(load: Load) -> Result<(Rc<Totals>, Duration), RunError> {
         round_trips: Cell::new(0),
         bytes_verified: Cell::new(0),
         errors: RefCell::default(),
+        io,
     });
-    let mut s = Scheduler::<()>::new()?;
     let server = Server::Accepting(listener.clone(), Accept::new(listener), totals.clone());
     s.run(Main::Starting(Call::spawn(Box::new(server)), addr, totals.clone()))?;
     Ok((totals, start.elapsed()))

@@ -156,9 +156,21 @@
 //! | new kinds of waiting | a new trap, inside the scheduler | any library, no scheduler change |
 //! | waiting on two things at once (`select`) | needs a trap for it | free: poll two futures |
 //! | deadlock report, "who waits on what" | exact, from the task table | only "nobody will wake X" |
-//! | cost per wait | a `Trap` value returned, matched, filed | a `Waker` clone (often a refcount), stored |
+//! | cost per wait | a `Trap` value returned, matched, filed; no syscall for a [`net`] socket | a `Waker` clone (often a refcount), stored |
 //! | cost per wake | a queue push, with the answer | `wake()`: a queue push, then a re-`poll` that re-checks |
 //! | waking from another thread | only through the scheduler | any thread may call `wake()` |
+//!
+//! What a wait on a descriptor costs depends on what the scheduler keeps
+//! between waits, not on commands versus wakers. The sockets of [`net`]
+//! are registered with the reactor once, for both directions, and the
+//! scheduler keeps their readiness, as tokio and async-io do for futures:
+//! a wait is a bit test, and if the bit is clear the task is filed under
+//! the registration, with no `epoll_ctl`. A plain descriptor the task
+//! yields (`Trap::Readable(fd)` on a pipe of its own) is registered for
+//! that one wait and deregistered when it ends, as curio does: two
+//! `epoll_ctl` calls per wait, which on a one-connection echo is the
+//! difference between this style and the raw epoll floor
+//! ([`Scheduler::poller_updates`] counts them).
 //!
 //! Commands are simple and transparent, and the scheduler can explain
 //! itself (the [`Deadlock`] report, the trace); the price is a closed set
@@ -267,6 +279,7 @@
 //! | hand-written coroutines | [`Countdown`], [`Averager`], [`from_fn`] |
 //! | composition | [`yield_from!`], [`AndThen`], [`MapReturn`], [`Yields`] |
 //! | the trampoline | [`Scheduler`], [`Trap`], [`Reply`], [`Task`], [`TaskId`], [`Call`] |
+//! | sockets, registered once | [`net::TcpListener`], [`net::TcpStream`], [`net::IoHandle`] |
 //! | sockets as coroutines | [`net::Accept`], [`net::Connect`], [`net::Read`], [`net::WriteAll`] |
 //! | bridges to futures | [`CoroutineFuture`], [`FutureCoroutine`] |
 //! | its errors and traces | [`JoinError`], [`RunError`], [`Deadlock`], [`Wait`], [`TraceEvent`] |
@@ -281,6 +294,7 @@ mod call;
 mod coroutine;
 mod coroutine_future;
 mod countdown;
+mod driver;
 mod from_fn;
 mod future_coroutine;
 mod join_error;

@@ -36,7 +36,9 @@ pub enum Reply<T> {
     /// descriptor is ready, or hung up, or failed; try the operation and
     /// it will say which (and may still say `WouldBlock`: readiness is a
     /// hint). `Err`: the wait could not be set up, e.g. the descriptor is
-    /// not open, or another task already waits on it in that direction.
+    /// not open, or another task already waits on it in that direction
+    /// (`ResourceBusy`); or the [`net`](crate::net) socket owning the
+    /// descriptor was dropped while the task waited (`ConnectionAborted`).
     Io(io::Result<()>),
     /// The new task's id, answering [`Spawn`](crate::Trap::Spawn).
     Spawned(TaskId),

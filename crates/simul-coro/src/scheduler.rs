@@ -6,12 +6,15 @@ use std::io;
 use std::mem;
 use std::os::fd::RawFd;
 use std::panic::{self, AssertUnwindSafe};
+use std::rc::Rc;
 
 use simul_reactor::trace::{self as shared, Source, Unit};
 use simul_reactor::{
     Clock, Event, Events, Instant, Interest, Reactor, TimerKey, TimerQueue, Token,
 };
 
+use crate::driver::Driver;
+use crate::net::{Direction, IoHandle, WaitOutcome};
 use crate::{
     Coroutine, CoroutineState, Deadlock, JoinError, Reply, RunError, Task, TaskId, TraceEvent,
     TraceKind, Trap, TrapKind, Wait,
@@ -43,7 +46,8 @@ use crate::{
 ///   |     |  |   |     Park -> Parked -- Unpark ----+
 ///   |     |  |   |
 ///   +-----+  |   +-- Spawn / Cancel / Detach / Now / CurrentTask / Unpark /
-///  YieldNow  |       Join(finished): answered at once, resumed again in the same turn
+///  YieldNow  |       Join(finished) / Readable|Writable(owned fd, bit set):
+///            |       answered at once, resumed again in the same turn
 ///            v
 ///   Finished(result)  -- returned, panicked, failed or cancelled;
 ///            |           kept until joined, taken or detached, then the slot is freed
@@ -63,15 +67,29 @@ use crate::{
 /// only on descriptors, with no timer pending, make the reactor block on
 /// the OS even under the virtual clock: only I/O can make progress.
 ///
-/// **Descriptors.** A `Readable`/`Writable` wait registers the descriptor
-/// with the reactor (token = the descriptor number) and the wake-up
-/// deregisters it, as curio does: two `epoll_ctl` calls per wait, and in
-/// exchange the reactor's edge-triggering cannot lose a readiness that
-/// happened while nobody was waiting (a fresh registration reports the
-/// current state). One reader and one writer may wait on a descriptor at
-/// a time; a second gets `ResourceBusy`. Close a descriptor only when no
-/// task waits on it: the kernel drops a closed descriptor from the poller
-/// silently, and its waiter would wait forever.
+/// **Descriptors.** Two kinds, told apart by the descriptor number:
+///
+/// * *Owned*: the descriptor of a socket object of [`net`](crate::net)
+///   ([`net::TcpStream`](crate::net::TcpStream),
+///   [`net::TcpListener`](crate::net::TcpListener)). It was registered
+///   once, edge-triggered for both directions, when the object was made,
+///   and the scheduler keeps its readiness bits (see the module docs). A
+///   wait whose bit is set is answered at once; otherwise the task is
+///   filed under the registration and woken by the next event. No
+///   `epoll_ctl` per wait: [`poller_updates`](Scheduler::poller_updates)
+///   counts two per socket, at creation and at drop. Dropping the object
+///   while a task waits on it wakes that task with `ConnectionAborted`.
+/// * *Plain*: any other descriptor a task yields. The wait registers it
+///   (token = the descriptor number) and the wake-up deregisters it, as
+///   curio does: two `epoll_ctl` calls per wait, and in exchange nothing
+///   needs to be kept per descriptor, and a readiness that happened while
+///   nobody waited is not lost (a fresh registration reports the current
+///   state). Close a plain descriptor only when no task waits on it: the
+///   kernel drops a closed descriptor from the poller silently, and its
+///   waiter would wait forever.
+///
+/// Either way one reader and one writer may wait on a descriptor at a
+/// time; a second in the same direction gets `ResourceBusy`.
 ///
 /// **Traps answered at once loop.** A coroutine that yields immediate traps
 /// forever (`Now`, `Spawn`, ...) never gives up the turn, like Python code
@@ -146,8 +164,18 @@ use crate::{
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Scheduler<T = ()> {
-    /// Where the scheduler waits: descriptors and time.
-    reactor: Reactor,
+    /// Where the scheduler waits (the reactor), and the readiness of the
+    /// descriptors that socket objects registered; shared with them.
+    driver: Rc<Driver>,
+    /// The reactor's clock, kept here so it can be lent out while the
+    /// reactor sits in its `RefCell`.
+    clock: Clock,
+    /// Waiters of dropped sockets, taken out of the driver to be woken;
+    /// kept to reuse its allocation.
+    orphans: Vec<(TaskId, RawFd)>,
+    /// Tasks woken by one event of an owned descriptor; kept to reuse
+    /// its allocation.
+    woken: Vec<TaskId>,
     /// Buffer for one poll's events.
     events: Events,
     /// The events of the last poll, copied out of `events` so tasks can be
@@ -170,11 +198,12 @@ pub struct Scheduler<T = ()> {
     /// A task is in here exactly while its state is `Sleeping`, under the
     /// key stored in that state.
     timers: TimerQueue<TaskId>,
-    /// Who waits on which descriptor.
+    /// Who waits on which plain descriptor (one no socket object owns).
     ///
     /// # Invariant
-    /// A descriptor is registered in `reactor` exactly while it has an
-    /// entry here, with the interest of its waiters.
+    /// A plain descriptor is registered in the reactor exactly while it
+    /// has an entry here, with the interest of its waiters, under the
+    /// token of its number.
     fd_waits: HashMap<RawFd, FdWaiters>,
     /// Tasks spawned and not yet finished.
     alive: usize,
@@ -315,8 +344,12 @@ impl<T: 'static> Scheduler<T> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn with_reactor(reactor: Reactor) -> Scheduler<T> {
+        let clock = reactor.clock().clone();
         Scheduler {
-            reactor,
+            driver: Rc::new(Driver::new(reactor)),
+            clock,
+            orphans: Vec::new(),
+            woken: Vec::new(),
             events: Events::with_capacity(256),
             fired: Vec::new(),
             slots: Vec::new(),
@@ -344,7 +377,7 @@ impl<T: 'static> Scheduler<T> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn clock(&self) -> &Clock {
-        self.reactor.clock()
+        &self.clock
     }
 
     /// The current time on the scheduler's clock.
@@ -357,7 +390,44 @@ impl<T: 'static> Scheduler<T> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn now(&self) -> Instant {
-        self.reactor.now()
+        self.clock.now()
+    }
+
+    /// The handle the socket objects of [`net`](crate::net) are made
+    /// with: they register their descriptor with this scheduler's reactor
+    /// once, through it, and deregister when dropped.
+    ///
+    /// # Examples
+    ///
+    /// See [`net::IoHandle`](crate::net::IoHandle).
+    pub fn io_handle(&self) -> IoHandle {
+        IoHandle { driver: self.driver.clone() }
+    }
+
+    /// How many times the poller's registrations were changed (register,
+    /// reregister, deregister: one `epoll_ctl` each on Linux) by this
+    /// scheduler and the sockets made with its [`io_handle`](Scheduler::io_handle).
+    /// A socket object costs two over its life; a wait on a plain
+    /// descriptor costs two (register, then deregister at the wake-up).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use simul_coro::{CoroutineState::*, Reply, Scheduler, Trap, from_fn};
+    /// use std::os::fd::AsRawFd;
+    ///
+    /// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
+    /// let fd = a.as_raw_fd();
+    /// let mut s = Scheduler::<()>::new()?;
+    /// s.run(from_fn(move |r: Reply<()>| match r {
+    ///     Reply::Start => Ok(Yielded(Trap::Writable(fd))), // room to write: woken at once
+    ///     _ => Ok(Complete(())),
+    /// }))?;
+    /// assert_eq!(s.poller_updates(), 2); // a plain descriptor: per wait
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn poller_updates(&self) -> u64 {
+        self.driver.poller_updates()
     }
 
     /// Turns recording of [`TraceEvent`]s on or off. Turning it on clears
@@ -534,19 +604,24 @@ impl<T: 'static> Scheduler<T> {
             }
             // Only the tasks ready at the start of the turn: a task that
             // yields now runs next turn, after I/O has been looked at.
+            self.wake_orphans();
             for _ in 0..self.ready.len() {
                 let Some(id) = self.ready.pop_front() else { break };
                 self.run_ready(id);
+                self.wake_orphans();
                 if done(self) {
                     return Ok(());
                 }
             }
             let deadline =
                 if self.ready.is_empty() { self.next_deadline() } else { Some(self.now()) };
-            if deadline.is_none() && self.fd_waits.is_empty() {
+            if deadline.is_none()
+                && self.fd_waits.is_empty()
+                && !self.driver.sources.borrow().has_waiters()
+            {
                 return Err(RunError::Deadlock(self.deadlock()));
             }
-            self.reactor.poll(&mut self.events, deadline)?;
+            self.driver.poll(&mut self.events, deadline)?;
             let mut fired = mem::take(&mut self.fired);
             fired.clear();
             fired.extend(self.events.iter());
@@ -688,26 +763,37 @@ impl<T: 'static> Scheduler<T> {
         Next::Suspend
     }
 
-    /// Registers task `id` as waiting on `fd` in one direction.
+    /// Task `id` waits on `fd` in one direction: filed under the socket
+    /// object's registration if one owns `fd` (answered at once if its
+    /// readiness bit is set), else registered for this one wait.
     fn wait_fd(&mut self, id: TaskId, fd: RawFd, read: bool) -> Next<T> {
+        let direction = if read { Direction::Read } else { Direction::Write };
+        let outcome = self.driver.sources.borrow_mut().wait(fd, direction, id);
+        match outcome {
+            WaitOutcome::NotOwned => {}
+            WaitOutcome::Ready => return Next::Again(Reply::Io(Ok(()))),
+            WaitOutcome::Busy(other) => return Next::Again(Reply::Io(Err(busy(other, fd, read)))),
+            WaitOutcome::Waiting => {
+                self.set_state(id, State::Io { fd });
+                let wait =
+                    if read { shared::Wait::Readable(fd) } else { shared::Wait::Writable(fd) };
+                self.note(id, shared::TraceKind::Suspended(wait));
+                return Next::Suspend;
+            }
+        }
         let waiters = self.fd_waits.entry(fd).or_default();
         let was_watched = waiters.interest().is_some();
         let place = if read { &mut waiters.reader } else { &mut waiters.writer };
         if let Some(other) = *place {
-            let direction = if read { "readable" } else { "writable" };
-            let e = io::Error::new(
-                io::ErrorKind::ResourceBusy,
-                format!("{other} already waits for fd {fd} to become {direction}"),
-            );
-            return Next::Again(Reply::Io(Err(e)));
+            return Next::Again(Reply::Io(Err(busy(other, fd, read))));
         }
         *place = Some(id);
         let interest = waiters.interest().unwrap_or(Interest::BOTH);
         let token = Token(fd as usize);
         let registered = if was_watched {
-            self.reactor.reregister(fd, token, interest)
+            self.driver.reregister(fd, token, interest)
         } else {
-            self.reactor.register(fd, token, interest)
+            self.driver.register(fd, token, interest)
         };
         if let Err(e) = registered {
             self.forget_waiter(fd, id);
@@ -723,6 +809,9 @@ impl<T: 'static> Scheduler<T> {
     /// registration. Errors are ignored: the descriptor may have been
     /// closed already, which removed it from the poller.
     fn forget_waiter(&mut self, fd: RawFd, id: TaskId) {
+        if self.driver.sources.borrow_mut().forget(fd, id) {
+            return;
+        }
         let Some(waiters) = self.fd_waits.get_mut(&fd) else { return };
         let was = waiters.interest();
         if waiters.reader == Some(id) {
@@ -742,11 +831,11 @@ impl<T: 'static> Scheduler<T> {
             None => {
                 self.fd_waits.remove(&fd);
                 if was.is_some() {
-                    let _ = self.reactor.deregister(fd);
+                    let _ = self.driver.deregister(fd);
                 }
             }
             Some(interest) if was != Some(interest) => {
-                let _ = self.reactor.reregister(fd, Token(fd as usize), interest);
+                let _ = self.driver.reregister(fd, Token(fd as usize), interest);
             }
             Some(_) => {}
         }
@@ -754,6 +843,15 @@ impl<T: 'static> Scheduler<T> {
 
     /// Wakes the waiters of one event's descriptor.
     fn fd_ready(&mut self, event: Event) {
+        let mut woken = mem::take(&mut self.woken);
+        let owned = self.driver.sources.borrow_mut().dispatch(&event, &mut woken);
+        for id in woken.drain(..) {
+            self.wake(id, Reply::Io(Ok(())));
+        }
+        self.woken = woken;
+        if owned {
+            return;
+        }
         let fd = event.token().0 as RawFd;
         let Some(waiters) = self.fd_waits.get_mut(&fd) else { return };
         let was = waiters.interest();
@@ -773,6 +871,28 @@ impl<T: 'static> Scheduler<T> {
         for id in [reader, writer].into_iter().flatten() {
             self.wake(id, Reply::Io(Ok(())));
         }
+    }
+
+    /// Wakes, with an error, the tasks that waited on sockets dropped
+    /// since the last look: their descriptor is gone, no event will come.
+    fn wake_orphans(&mut self) {
+        if !self.driver.sources.borrow().has_orphans() {
+            return;
+        }
+        let mut orphans = mem::take(&mut self.orphans);
+        self.driver.sources.borrow_mut().take_orphans(&mut orphans);
+        for (id, fd) in orphans.drain(..) {
+            // Still waiting on that descriptor: not cancelled meanwhile.
+            if matches!(self.entry(id), Some(TaskEntry { state: State::Io { fd: f }, .. }) if *f == fd)
+            {
+                let e = io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    format!("fd {fd} was closed while {id} waited on it"),
+                );
+                self.wake(id, Reply::Io(Err(e)));
+            }
+        }
+        self.orphans = orphans;
     }
 
     /// The earliest pending timer.
@@ -968,7 +1088,7 @@ impl<T: 'static> Scheduler<T> {
     /// Records into the scheduler's own test trace, when it is on.
     fn record(&mut self, task: TaskId, kind: TraceKind) {
         if let Some(trace) = &mut self.trace {
-            trace.push(TraceEvent { at: self.reactor.now(), task, kind });
+            trace.push(TraceEvent { at: self.clock.now(), task, kind });
         }
     }
 
@@ -976,7 +1096,7 @@ impl<T: 'static> Scheduler<T> {
     /// load and a branch when nothing records.
     #[inline]
     fn note(&self, task: TaskId, kind: shared::TraceKind) {
-        shared::record(self.reactor.clock(), self.unit(task), kind);
+        shared::record(&self.clock, self.unit(task), kind);
     }
 }
 
@@ -999,6 +1119,15 @@ impl<T> Drop for Scheduler<T> {
 /// panics.
 fn drop_quietly<V>(value: V) {
     let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(value)));
+}
+
+/// `ResourceBusy`: `other` already waits on `fd` in that direction.
+fn busy(other: TaskId, fd: RawFd, read: bool) -> io::Error {
+    let direction = if read { "readable" } else { "writable" };
+    io::Error::new(
+        io::ErrorKind::ResourceBusy,
+        format!("{other} already waits for fd {fd} to become {direction}"),
+    )
 }
 
 /// The text of a panic payload (`panic!("...")` gives `&str` or `String`).

@@ -31,8 +31,8 @@ pub type Task<T> = Box<dyn Coroutine<Reply<T>, Yield = Trap<T>, Return = T>>;
 /// | -------------------- | ------------------------------- | ------------------------------------- |
 /// | `Sleep(d)`           | [`Reply::Woke`]                 | `d` later on the scheduler's clock     |
 /// | `YieldNow`           | [`Reply::Woke`]                 | after every task already ready        |
-/// | `Readable(fd)`       | [`Reply::Io`]                   | when `fd` is readable (or failed)     |
-/// | `Writable(fd)`       | [`Reply::Io`]                   | when `fd` is writable (or failed)     |
+/// | `Readable(fd)`       | [`Reply::Io`]                   | when `fd` is readable (or failed) (1) |
+/// | `Writable(fd)`       | [`Reply::Io`]                   | when `fd` is writable (or failed) (1) |
 /// | `Spawn(task)`        | [`Reply::Spawned`] with its id  | at once; the new task is queued       |
 /// | `Join(id)`           | [`Reply::Joined`] with result   | when `id` completes (at once if done) |
 /// | `Cancel(id)`         | [`Reply::Cancelled`]            | at once; `id` is dropped              |
@@ -41,6 +41,11 @@ pub type Task<T> = Box<dyn Coroutine<Reply<T>, Yield = Trap<T>, Return = T>>;
 /// | `Park`               | [`Reply::Woke`]                 | when another task unparks it          |
 /// | `Unpark(id)`         | [`Reply::Unparked`]             | at once; `id` is made ready           |
 /// | `Detach(id)`         | [`Reply::Detached`]             | at once                               |
+///
+/// (1) For the descriptor of a [`net`](crate::net) socket, at once while the
+/// socket's readiness bit is set (an event came and no operation has
+/// found it empty since), and with `ConnectionAborted` if the socket is
+/// dropped meanwhile; see [`Scheduler`](crate::Scheduler), "Descriptors".
 ///
 /// Traps answered "at once" do not give up the turn: the coroutine is
 /// resumed again immediately, as curio's kernel does, so spawning a

@@ -5,12 +5,11 @@ use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::rc::Rc;
 
-use simul_coro::net::{Accept, Connect, Read, WriteAll};
+use simul_coro::net::{Accept, Connect, IoHandle, Read, TcpListener, TcpStream, WriteAll};
 use simul_coro::{
     Call, Coroutine, CoroutineState::*, Reply, Resume, ResumeError, Scheduler, TaskId, Trap,
     yield_from,
 };
-use simul_reactor::net::{TcpListener, TcpStream};
 
 type R = Result<usize, String>;
 
@@ -170,12 +169,13 @@ fn message(i: usize, len: usize) -> Rc<Vec<u8>> {
 }
 
 fn echo_round(clients: usize, len: usize) -> io::Result<Vec<R>> {
-    let listener = Rc::new(TcpListener::bind("127.0.0.1:0".parse::<SocketAddr>().unwrap())?);
-    let addr = listener.local_addr()?;
     let mut s = Scheduler::<R>::new()?;
+    let io: IoHandle = s.io_handle();
+    let listener = Rc::new(TcpListener::bind(&io, "127.0.0.1:0".parse::<SocketAddr>().unwrap())?);
+    let addr = listener.local_addr()?;
     s.spawn(Server::Accepting { op: Accept::new(listener.clone()), listener, left: clients });
     let ids: Vec<TaskId> = (0..clients)
-        .map(|i| s.spawn(Client::Connecting { op: Connect::new(addr), msg: message(i, len) }))
+        .map(|i| s.spawn(Client::Connecting { op: Connect::new(&io, addr), msg: message(i, len) }))
         .collect();
     s.run_all().map_err(io::Error::other)?;
     Ok(ids.into_iter().map(|id| s.take_result(id).unwrap().unwrap()).collect())
@@ -195,7 +195,10 @@ fn connecting_to_a_closed_port_is_refused() {
     let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let mut s = Scheduler::<R>::new().unwrap();
     let r = s
-        .run(Connect::new(addr).map_return(|r| r.map(|_| 0).map_err(|e| format!("{:?}", e.kind()))))
+        .run(
+            Connect::new(&s.io_handle(), addr)
+                .map_return(|r| r.map(|_| 0).map_err(|e| format!("{:?}", e.kind()))),
+        )
         .unwrap();
     assert_eq!(r, Err("ConnectionRefused".to_string()));
 }

@@ -6,12 +6,13 @@ use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::rc::Rc;
 
-use simul_reactor::net::{TcpListener, TcpStream};
-
+use super::{TcpListener, TcpStream};
 use crate::{Coroutine, CoroutineState, Reply, Resume, ResumeError, Trap};
 
-/// Accepts one connection on a listener: returns the new stream and the
-/// peer's address, or the error `accept` gave.
+/// Accepts one connection on a listener: returns the new stream (registered
+/// with the listener's scheduler) and the peer's address, or the error
+/// `accept` gave. A `WouldBlock` clears the listener's readable bit, so the
+/// `Readable` wait sleeps until the next connection's event.
 ///
 /// ```python
 /// def accept(listener):
@@ -36,15 +37,15 @@ use crate::{Coroutine, CoroutineState, Reply, Resume, ResumeError, Trap};
 /// # Examples
 ///
 /// ```
-/// use simul_coro::net::{Accept, Connect};
+/// use simul_coro::net::{Accept, Connect, TcpListener};
 /// use simul_coro::{Coroutine, Scheduler};
-/// use simul_reactor::net::TcpListener;
 /// use std::rc::Rc;
 ///
-/// let listener = Rc::new(TcpListener::bind("127.0.0.1:0".parse().unwrap())?);
-/// let addr = listener.local_addr()?;
 /// let mut s = Scheduler::<bool>::new()?;
-/// s.spawn(Connect::new(addr).map_return(|r| r.is_ok()));
+/// let io = s.io_handle();
+/// let listener = Rc::new(TcpListener::bind(&io, "127.0.0.1:0".parse().unwrap())?);
+/// let addr = listener.local_addr()?;
+/// s.spawn(Connect::new(&io, addr).map_return(|r| r.is_ok()));
 /// let accepted = s.run(Accept::new(listener).map_return(|r| r.is_ok()))?;
 /// assert!(accepted);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -84,7 +85,7 @@ impl<T> Coroutine<Reply<T>> for Accept<T> {
             self.done = true;
             return Ok(CoroutineState::Complete(Err(e)));
         }
-        match self.listener.accept() {
+        match self.listener.try_accept() {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 Ok(CoroutineState::Yielded(Trap::Readable(self.listener.as_raw_fd())))
             }

@@ -5,11 +5,11 @@ use std::marker::PhantomData;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 
-use simul_reactor::net::TcpStream;
-
+use super::{IoHandle, TcpStream};
 use crate::{Coroutine, CoroutineState, Reply, Resume, ResumeError, Trap};
 
-/// Connects to an address: returns the connected stream, or why it failed
+/// Connects to an address: returns the connected stream, registered with
+/// the scheduler of the [`IoHandle`] it was made with, or why it failed
 /// (`ConnectionRefused`, ...).
 ///
 /// ```python
@@ -42,7 +42,7 @@ use crate::{Coroutine, CoroutineState, Reply, Resume, ResumeError, Trap};
 /// // Nobody listens on this port (bound, then closed): refused.
 /// let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
 /// let mut s = Scheduler::<std::io::ErrorKind>::new()?;
-/// let kind = s.run(Connect::new(addr).map_return(|r| r.map_or_else(|e| e.kind(), |_| std::io::ErrorKind::Other)))?;
+/// let kind = s.run(Connect::new(&s.io_handle(), addr).map_return(|r| r.map_or_else(|e| e.kind(), |_| std::io::ErrorKind::Other)))?;
 /// assert_eq!(kind, std::io::ErrorKind::ConnectionRefused);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -52,6 +52,8 @@ pub enum Connect<T> {
     Start {
         /// Where to connect.
         addr: SocketAddr,
+        /// The scheduler to register the stream with.
+        io: IoHandle,
         /// The scheduler's result type, which the traps carry.
         _result: PhantomData<fn() -> T>,
     },
@@ -65,13 +67,13 @@ pub enum Connect<T> {
 }
 
 impl<T> Connect<T> {
-    /// A connection to `addr`, not yet started.
+    /// A connection to `addr`, not yet started, for the scheduler of `io`.
     ///
     /// # Examples
     ///
     /// See [`Connect`].
-    pub fn new(addr: SocketAddr) -> Connect<T> {
-        Connect::Start { addr, _result: PhantomData }
+    pub fn new(io: &IoHandle, addr: SocketAddr) -> Connect<T> {
+        Connect::Start { addr, io: io.clone(), _result: PhantomData }
     }
 }
 
@@ -82,7 +84,7 @@ impl<T> Coroutine<Reply<T>> for Connect<T> {
     fn resume(&mut self, reply: Reply<T>) -> Resume<Trap<T>, io::Result<TcpStream>> {
         let stream = match std::mem::replace(self, Connect::Done) {
             Connect::Done => return Err(ResumeError::AfterCompletion),
-            Connect::Start { addr, .. } => match TcpStream::connect(addr) {
+            Connect::Start { addr, io, .. } => match TcpStream::start_connect(&io, addr) {
                 Ok(stream) => {
                     let fd = stream.as_raw_fd();
                     *self = Connect::Handshake { stream };
@@ -109,6 +111,8 @@ impl<T> Coroutine<Reply<T>> for Connect<T> {
         match stream.peer_addr() {
             Ok(_) => Ok(CoroutineState::Complete(Ok(stream))),
             Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                // A wake-up before the handshake's end: wait for the next edge.
+                stream.clear_writable();
                 let fd = stream.as_raw_fd();
                 *self = Connect::Handshake { stream };
                 Ok(CoroutineState::Yielded(Trap::Writable(fd)))

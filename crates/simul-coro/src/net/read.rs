@@ -1,16 +1,17 @@
 //! [`Read`]: read what has arrived, waiting for it cooperatively.
 
-use std::io::{self, Read as _};
+use std::io;
 use std::marker::PhantomData;
 use std::os::fd::AsRawFd;
 use std::rc::Rc;
 
-use simul_reactor::net::TcpStream;
-
+use super::TcpStream;
 use crate::{Coroutine, CoroutineState, Reply, Resume, ResumeError, Trap};
 
 /// Reads at most `max` bytes: returns them as soon as any have arrived; an
-/// empty vector means the peer closed its side (end of file).
+/// empty vector means the peer closed its side (end of file). Bytes that
+/// arrived before the read started are returned at once: the stream's
+/// readable bit stayed set.
 ///
 /// ```python
 /// def recv(sock, max):
@@ -35,16 +36,16 @@ use crate::{Coroutine, CoroutineState, Reply, Resume, ResumeError, Trap};
 /// # Examples
 ///
 /// ```
-/// use simul_coro::net::{Accept, Connect, Read, WriteAll};
+/// use simul_coro::net::{Accept, Connect, Read, TcpListener, WriteAll};
 /// use simul_coro::{Coroutine, Scheduler};
-/// use simul_reactor::net::TcpListener;
 /// use std::rc::Rc;
 ///
-/// let listener = Rc::new(TcpListener::bind("127.0.0.1:0".parse().unwrap())?);
-/// let addr = listener.local_addr()?;
 /// let mut s = Scheduler::<Vec<u8>>::new()?;
+/// let io = s.io_handle();
+/// let listener = Rc::new(TcpListener::bind(&io, "127.0.0.1:0".parse().unwrap())?);
+/// let addr = listener.local_addr()?;
 /// // Client: connect, send "e2e4".
-/// s.spawn(Connect::new(addr).and_then(|r| {
+/// s.spawn(Connect::new(&io, addr).and_then(|r| {
 ///     WriteAll::new(Rc::new(r.expect("connect")), b"e2e4".to_vec())
 /// }).map_return(|_| Vec::new()));
 /// // Main: accept, read.
@@ -92,7 +93,7 @@ impl<T> Coroutine<Reply<T>> for Read<T> {
             return Ok(CoroutineState::Complete(Err(e)));
         }
         let mut buf = vec![0u8; self.max];
-        match (&*self.stream).read(&mut buf) {
+        match self.stream.try_read(&mut buf) {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 Ok(CoroutineState::Yielded(Trap::Readable(self.stream.as_raw_fd())))
             }

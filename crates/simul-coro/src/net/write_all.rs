@@ -1,12 +1,11 @@
 //! [`WriteAll`]: write a whole buffer, waiting for room cooperatively.
 
-use std::io::{self, Write as _};
+use std::io;
 use std::marker::PhantomData;
 use std::os::fd::AsRawFd;
 use std::rc::Rc;
 
-use simul_reactor::net::TcpStream;
-
+use super::TcpStream;
 use crate::{Coroutine, CoroutineState, Reply, Resume, ResumeError, Trap};
 
 /// Writes all of a buffer, however many partial writes and waits that
@@ -75,7 +74,7 @@ impl<T> Coroutine<Reply<T>> for WriteAll<T> {
             return Ok(CoroutineState::Complete(Err(e)));
         }
         while self.written < self.data.len() {
-            match (&*self.stream).write(&self.data[self.written..]) {
+            match self.stream.try_write(&self.data[self.written..]) {
                 Ok(0) => {
                     self.done = true;
                     let e = io::Error::new(io::ErrorKind::WriteZero, "the socket accepted 0 bytes");

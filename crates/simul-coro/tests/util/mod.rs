@@ -61,3 +61,36 @@ impl Drop for DropCounter {
         *self.0.borrow_mut() += 1;
     }
 }
+
+/// A connected loopback TCP pair, both ends registered with the scheduler
+/// of `io`: `(client, server)`. The client is made first, so it takes the
+/// lowest free descriptor number.
+pub fn tcp_pair(
+    io: &simul_coro::net::IoHandle,
+) -> std::io::Result<(simul_coro::net::TcpStream, simul_coro::net::TcpStream)> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    tcp_pair_on(io, &listener)
+}
+
+/// [`tcp_pair`] through an existing listener (so that only the two ends
+/// take new descriptor numbers).
+pub fn tcp_pair_on(
+    io: &simul_coro::net::IoHandle,
+    listener: &std::net::TcpListener,
+) -> std::io::Result<(simul_coro::net::TcpStream, simul_coro::net::TcpStream)> {
+    use simul_coro::net::TcpStream;
+    use simul_reactor::net::TcpStream as Raw;
+    let client = std::net::TcpStream::connect(listener.local_addr()?)?;
+    let (server, _) = listener.accept()?;
+    let client = TcpStream::from_reactor(io, Raw::from_std(client)?)?;
+    let server = TcpStream::from_reactor(io, Raw::from_std(server)?)?;
+    Ok((client, server))
+}
+
+/// The scheduler-trace events of task `id`, as `(seconds, kind)`.
+pub fn kinds_of(
+    trace: &[simul_coro::TraceEvent],
+    id: simul_coro::TaskId,
+) -> Vec<(u64, simul_coro::TraceKind)> {
+    trace.iter().filter(|e| e.task == id).map(|e| (e.at.since_origin().as_secs(), e.kind)).collect()
+}
