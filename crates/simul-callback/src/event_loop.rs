@@ -1133,6 +1133,24 @@ impl EventLoop {
         self.push_ready(run);
     }
 
+    /// Schedules `f` at `when` in `unit` for loop-internal callers (a
+    /// transport's read-timeout watchdog): counted as pending for the unit
+    /// like any timer, but not what the running callback is said to wait
+    /// for, so a transport's trace still shows it waiting on its socket.
+    pub(crate) fn call_at_in(
+        &mut self,
+        unit: u64,
+        when: Instant,
+        location: &'static Location<'static>,
+        f: impl FnOnce(&mut EventLoop) + 'static,
+    ) -> TimerHandle {
+        if trace::enabled() {
+            self.trace_count(unit);
+        }
+        let run = Call { f, location, tag: Tag::new(CallbackKind::Timer, unit) };
+        self.schedule_timer(when, Box::new(run))
+    }
+
     /// The queue transports use to reach the loop from methods that do
     /// not receive it (`Transport::close`, ...).
     pub(crate) fn local(&self) -> Rc<LocalQueue> {

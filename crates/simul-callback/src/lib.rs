@@ -125,7 +125,10 @@
 //! per accepted connection; [`EventLoop::create_connection`] connects one.
 //! The protocol never sees `WouldBlock`: the transport reads until the
 //! socket is drained, buffers what the socket will not take yet, and
-//! writes it when the socket is writable. UDP has the same shape:
+//! writes it when the socket is writable. A read timeout
+//! ([`Transport::set_read_timeout`], or for every connection of a server
+//! [`Server::set_read_timeout`]) closes a peer that sends nothing for too
+//! long: a slow client cannot hold a socket forever. UDP has the same shape:
 //! [`EventLoop::create_datagram_endpoint`], [`DatagramProtocol`],
 //! [`DatagramTransport`].
 //!

@@ -38,6 +38,8 @@ struct Listener {
     location: &'static Location<'static>,
     /// Its trace unit, once registered (stamped on its follow-ups).
     unit: Cell<u64>,
+    /// The read timeout each accepted connection starts with.
+    read_timeout: Cell<Option<Duration>>,
 }
 
 /// The mutable part of a [`Listener`].
@@ -109,11 +111,15 @@ impl Listener {
             return;
         }
         let protocol = (self.factory.borrow_mut())();
-        let conn = Conn::new(stream, protocol, self.local.clone(), self.location);
+        let conn = Conn::new(stream, protocol, lp, self.location);
         if let Err(e) = conn.start(lp) {
             let mut ctx = ExceptionContext::new("could not register an accepted connection");
             ctx.error = Some(e);
             lp.call_exception_handler(ctx);
+            return;
+        }
+        if let Some(timeout) = self.read_timeout.get() {
+            conn.start_read_timeout(lp, timeout);
         }
     }
 
@@ -170,6 +176,60 @@ impl Server {
     /// See [`EventLoop::create_server`].
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Gives every connection accepted from now on a read timeout (see
+    /// [`Transport::set_read_timeout`](crate::Transport::set_read_timeout)):
+    /// a client that sends nothing for `timeout` is closed and its
+    /// protocol's `connection_lost` receives `TimedOut`. `None` (the
+    /// default) turns it off for new connections. Connections accept only
+    /// while the loop runs, so set right after
+    /// [`create_server`](EventLoop::create_server) it applies to all of
+    /// them; a protocol may still change its own in `connection_made`.
+    /// Connections already accepted keep theirs.
+    ///
+    /// The period starts when the connection is accepted and again with
+    /// every read that delivers data, so a slow client (a byte every few
+    /// seconds, against a timeout of two) is closed while clients that
+    /// keep talking are not affected.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for `Some(Duration::ZERO)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use simul_callback::{EventLoop, Protocol, Transport};
+    /// use std::time::Duration;
+    ///
+    /// struct Echo;
+    /// impl Protocol for Echo {
+    ///     fn data_received(&mut self, _: &mut EventLoop, t: &Transport, data: &[u8]) {
+    ///         let _ = t.write(data);
+    ///     }
+    /// }
+    /// let mut lp = EventLoop::new()?;
+    /// let server = lp.create_server("127.0.0.1:0", || Box::new(Echo))?;
+    /// server.set_read_timeout(Some(Duration::from_secs(30)))?;
+    /// assert_eq!(server.read_timeout(), Some(Duration::from_secs(30)));
+    /// assert!(server.set_read_timeout(Some(Duration::ZERO)).is_err());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        crate::transport::check_timeout(timeout)?;
+        self.listener.read_timeout.set(timeout);
+        Ok(())
+    }
+
+    /// The read timeout new connections get (see
+    /// [`set_read_timeout`](Server::set_read_timeout)).
+    ///
+    /// # Examples
+    ///
+    /// See [`set_read_timeout`](Server::set_read_timeout).
+    pub fn read_timeout(&self) -> Option<Duration> {
+        self.listener.read_timeout.get()
     }
 
     /// Stops accepting, in the next iteration, and closes the listening
@@ -272,6 +332,7 @@ impl EventLoop {
             local: self.local(),
             location,
             unit: Cell::new(0),
+            read_timeout: Cell::new(None),
         });
         let (slot, unit) = self.register_stream(fd, listener.clone(), false)?;
         listener.state.borrow_mut().slot = Some(slot);
@@ -304,7 +365,7 @@ impl EventLoop {
         let location = Location::caller();
         let stream = TcpStream::connect(addr)?;
         stream.set_nodelay(true)?;
-        let conn = Conn::new(stream, Box::new(protocol), self.local(), location);
+        let conn = Conn::new(stream, Box::new(protocol), self, location);
         conn.start_connecting(self)
     }
 }

@@ -118,6 +118,16 @@ impl EventLoop {
         }
     }
 
+    /// A loop-internal timer of `unit` was scheduled: count it, leaving
+    /// the unit's wait alone. A unit not traced (it began before the
+    /// recording) stays untraced.
+    #[cold]
+    pub(super) fn trace_count(&mut self, unit: u64) {
+        if let Some(st) = self.tr.units.get_mut(&unit) {
+            st.pending += 1;
+        }
+    }
+
     /// A loop-internal callback of `unit` was queued ready (a transport's
     /// follow-up): count it; it is ready at once.
     #[cold]

@@ -8,12 +8,18 @@ use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsRawFd, RawFd};
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::rc::Rc;
+use std::time::Duration;
 
 use simul_reactor::net::TcpStream;
+use simul_reactor::{Clock, Instant};
 
 use crate::event_loop::{IoSource, LocalQueue, Readiness};
 use crate::runnable::{Call, Tag};
-use crate::{CallbackKind, EventLoop, ExceptionContext, Protocol};
+use crate::{CallbackKind, EventLoop, ExceptionContext, Protocol, TimerHandle};
+
+#[path = "read_timeout.rs"]
+mod read_timeout;
+pub(crate) use read_timeout::check_timeout;
 
 /// Default high-water mark of the write buffer (asyncio's 64 KiB).
 const DEFAULT_HIGH_WATER: usize = 64 * 1024;
@@ -35,6 +41,9 @@ pub(crate) struct Conn {
     location: &'static Location<'static>,
     /// Its trace unit, once registered (stamped on its follow-ups).
     unit: Cell<u64>,
+    /// The loop's clock: the read timeout restarts from methods that have
+    /// no `&mut EventLoop` (`set_read_timeout`, `resume_reading`).
+    clock: Clock,
 }
 
 /// The mutable part of a [`Conn`].
@@ -76,6 +85,15 @@ struct ConnState {
     connecting: bool,
     /// Teardown queued or done: nothing more happens.
     lost: bool,
+    /// How long reading may wait for data before the connection is closed
+    /// (`set_read_timeout`); `None`: forever.
+    read_timeout: Option<Duration>,
+    /// When the current read-timeout period began: the last read that
+    /// delivered data, or the moment the timeout was set or reading
+    /// resumed.
+    read_mark: Instant,
+    /// The watchdog timer, while one is scheduled.
+    read_timer: Option<TimerHandle>,
 }
 
 /// The writing end of a connection, and its controls (asyncio's
@@ -106,7 +124,7 @@ impl Conn {
     pub(crate) fn new(
         stream: TcpStream,
         protocol: Box<dyn Protocol>,
-        local: Rc<LocalQueue>,
+        lp: &EventLoop,
         location: &'static Location<'static>,
     ) -> Rc<Conn> {
         let fd = stream.as_raw_fd();
@@ -127,11 +145,15 @@ impl Conn {
                 peer_eof: false,
                 connecting: false,
                 lost: false,
+                read_timeout: None,
+                read_mark: Instant::ZERO,
+                read_timer: None,
             }),
             protocol: RefCell::new(Some(protocol)),
-            local,
+            local: lp.local(),
             location,
             unit: Cell::new(0),
+            clock: lp.clock().clone(),
         })
     }
 
@@ -286,6 +308,7 @@ impl Conn {
                     return false;
                 }
                 Ok(n) => {
+                    self.note_data(lp);
                     self.call_protocol(lp, |p, lp, t| p.data_received(lp, t, &buf[..n]));
                     if short_read_drains && n < buf.len() {
                         return false;
@@ -373,10 +396,13 @@ impl Conn {
 
     /// Deregisters and closes the socket, then tells the protocol.
     fn teardown(self: &Rc<Conn>, lp: &mut EventLoop, error: Option<io::Error>) {
-        let (slot, fd, stream) = {
+        let (slot, fd, stream, timer) = {
             let mut st = self.state.borrow_mut();
-            (st.slot.take(), st.fd, st.stream.take())
+            (st.slot.take(), st.fd, st.stream.take(), st.read_timer.take())
         };
+        if let Some(timer) = timer {
+            timer.cancel(lp);
+        }
         if let Some(slot) = slot {
             lp.deregister_stream(slot, fd);
         }
@@ -553,6 +579,8 @@ impl Transport {
     /// Stops calling `data_received` until
     /// [`resume_reading`](Transport::resume_reading); the kernel buffers
     /// meanwhile, and then the peer's writes block (TCP flow control).
+    /// A [read timeout](Transport::set_read_timeout) does not run while
+    /// reading is paused; resuming starts a full period.
     ///
     /// # Examples
     ///
@@ -569,8 +597,16 @@ impl Transport {
     pub fn resume_reading(&self) {
         let was = std::mem::replace(&mut self.conn.state.borrow_mut().reading_paused, false);
         if was {
+            // The read timeout was suspended while paused: a full period
+            // from now.
+            let timed = self.conn.restart_read_timeout();
             // Data may be waiting with no new edge to announce it.
-            self.conn.queue(|conn, lp| conn.do_read(lp, false));
+            self.conn.queue(move |conn, lp| {
+                if timed {
+                    conn.arm_read_timer(lp);
+                }
+                conn.do_read(lp, false);
+            });
         }
     }
 
