@@ -50,13 +50,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use simul_reactor::trace::{self as model, Source, TraceKind, Unit};
-use simul_reactor::{
-    Clock, Events, Instant, Interest, Reactor, Stack, TimerKey, TimerQueue, Token,
-};
+use simul_reactor::{Clock, Events, Instant, Interest, Reactor, Stack, TimerKey, TimerQueue};
 
 use crate::context::{Backend, Context};
 use crate::join::{Body, JoinHandle, Kill, Slot};
 use crate::offload::Workers;
+use crate::registry::{self, FdEntry, FdTable, Registration};
 use crate::unpark::{ParkSlot, Remote, Unparker};
 use crate::{Deadlock, Error, GreenId, Outcome, TraceEvent, Wait, Waiter, error::not_in_hub};
 
@@ -67,6 +66,16 @@ const POOL_MAX: usize = 64;
 /// Every this many scheduler passes, timers and I/O are checked even when
 /// threads are ready. Prime, so it does not beat with loop periods.
 const FAIRNESS_TICKS: u32 = 61;
+
+/// Source of [`Inner::serial`]. Starts at 1: a [`Registration`] of 0
+/// means "none".
+static SERIAL: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+
+/// A process-unique hub number (wrapping after 4 billion hubs, far more
+/// than live at once).
+fn next_serial() -> u32 {
+    SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed).max(1)
+}
 
 thread_local! {
     /// The hub whose `run` is active on this OS thread, or null.
@@ -318,6 +327,9 @@ impl Builder {
                 timers: RefCell::new(TimerQueue::new()),
                 wait_seq: Cell::new(0),
                 io_waiters: Cell::new(0),
+                io: RefCell::new(FdTable::default()),
+                io_woken: RefCell::new(Vec::new()),
+                serial: next_serial(),
                 current: Cell::new(MAIN_KEY),
                 next_id: Cell::new(1),
                 ticks: Cell::new(0),
@@ -514,12 +526,6 @@ pub(crate) struct WaitToken {
 }
 
 impl WaitToken {
-    fn to_reactor(self) -> Token {
-        Token(((self.index as usize) << 32) | self.wait as usize)
-    }
-    fn from_reactor(t: Token) -> WaitToken {
-        WaitToken { index: (t.0 >> 32) as u32, wait: t.0 as u32 }
-    }
     /// As one `u64`, for a [`ParkSlot`]'s atomic.
     pub(crate) fn pack(self) -> u64 {
         (u64::from(self.index) << 32) | u64::from(self.wait)
@@ -645,8 +651,15 @@ pub(crate) struct Inner {
     timers: RefCell<TimerQueue<WaitToken>>,
     /// Source of [`WaitToken::wait`].
     wait_seq: Cell<u32>,
-    /// Threads parked in `wait_fd`: while non-zero, an event may come.
+    /// Threads parked in `wait_io`: while non-zero, an event may come.
     io_waiters: Cell<usize>,
+    /// The descriptors waited on: see [`crate::registry`].
+    io: RefCell<FdTable>,
+    /// Reused buffer of the waiters one poll wakes.
+    io_woken: RefCell<Vec<WaitToken>>,
+    /// This hub's number, unique in the process, in the
+    /// [`Registration`]s of the net objects it registered.
+    serial: u32,
     /// The running thread.
     current: Cell<Key>,
     /// Next [`GreenId`].
@@ -876,27 +889,164 @@ impl Inner {
         self.sleep_until(at)
     }
 
-    /// Parks until `fd` is ready for `interest`. Registers for the one
-    /// wait and deregisters after (also when unwinding from a kill).
-    pub(crate) fn wait_fd(&self, fd: RawFd, interest: Interest) -> io::Result<()> {
+    /// Parks until `fd` is ready for `interest`, through the registry
+    /// (see [`crate::registry`]). `owner`: the registration of the green
+    /// net object that owns `fd` (its entry is kept across waits), or
+    /// `None` for a raw [`wait_fd`](crate::wait_fd).
+    ///
+    /// # Errors
+    ///
+    /// As [`begin_wait`](Inner::begin_wait); what the reactor says when
+    /// registering `fd`; `NotConnected` if the owner of `fd` dropped it
+    /// while this thread waited.
+    pub(crate) fn wait_io(
+        &self,
+        fd: RawFd,
+        interest: Interest,
+        owner: Option<&Registration>,
+    ) -> io::Result<()> {
         let token = self.begin_wait()?;
-        self.reactor.borrow().register(fd, token.to_reactor(), interest)?;
-        /// Undoes the registration however the wait ends.
-        struct Registered<'a>(&'a Inner, RawFd);
-        impl Drop for Registered<'_> {
+        let generation = self.arm(fd, interest, owner)?;
+        if let Some(entry) = self.io.borrow_mut().get(fd) {
+            entry.waiters.push((interest, token));
+        }
+        /// Leaves the entry's waiters however the wait ends (a kill
+        /// unwinds through here); the last waiter of a one-shot entry
+        /// removes it.
+        struct Waiting<'a>(&'a Inner, RawFd, u32, WaitToken);
+        impl Drop for Waiting<'_> {
             fn drop(&mut self) {
-                self.0.io_waiters.set(self.0.io_waiters.get() - 1);
-                // The descriptor may have been closed by a destructor
-                // already; then the kernel has forgotten it by itself.
-                let _ = self.0.reactor.borrow().deregister(self.1);
+                let Waiting(hub, fd, generation, token) = *self;
+                hub.io_waiters.set(hub.io_waiters.get() - 1);
+                let mut io = hub.io.borrow_mut();
+                let Some(entry) = io.get(fd).filter(|e| e.generation == generation) else {
+                    return; // removed meanwhile (its owner was dropped)
+                };
+                entry.waiters.retain(|(_, t)| *t != token);
+                if !entry.kept && entry.waiters.is_empty() {
+                    io.remove(fd);
+                    drop(io);
+                    // The descriptor may have been closed by a destructor
+                    // already; then the kernel has forgotten it by itself.
+                    let _ = hub.reactor.borrow().deregister(fd);
+                }
             }
         }
         self.io_waiters.set(self.io_waiters.get() + 1);
-        let _registered = Registered(self, fd);
+        let _waiting = Waiting(self, fd, generation, token);
         match self.park(Wait::Io { fd, interest }) {
-            Resume::Normal => Ok(()),
+            Resume::Normal => {
+                let alive =
+                    self.io.borrow_mut().get(fd).is_some_and(|e| e.generation == generation);
+                if alive {
+                    Ok(())
+                } else {
+                    Err(io::Error::new(
+                        io::ErrorKind::NotConnected,
+                        format!(
+                            "fd {fd} was closed (its owner dropped) while a green thread waited on it"
+                        ),
+                    ))
+                }
+            }
             Resume::Deadlock(d) => Err(io::Error::other(d.to_string())),
             Resume::Failed(e) => Err(e),
+        }
+    }
+
+    /// Makes sure `fd` has a registry entry armed for a wait on
+    /// `interest`, and returns its generation.
+    fn arm(&self, fd: RawFd, interest: Interest, owner: Option<&Registration>) -> io::Result<u32> {
+        let mut io = self.io.borrow_mut();
+        let Some(entry) = io.get(fd) else {
+            drop(io);
+            return self.register_fd(fd, interest, owner);
+        };
+        let generation = entry.generation;
+        match owner {
+            // Ours: the caller saw `WouldBlock`; wait for the next edge.
+            Some(reg) if reg.generation_in(self.serial) == Some(generation) => {
+                entry.clear(interest);
+                Ok(generation)
+            }
+            // A raw wait's one-shot entry on our descriptor: adopt it.
+            Some(reg) if !entry.kept => {
+                entry.kept = true;
+                entry.clear(interest);
+                reg.set(self.serial, generation);
+                Ok(generation)
+            }
+            // Another object's entry for this number: that object was
+            // dropped outside this hub and the number was reused.
+            Some(_) => {
+                drop(io);
+                self.forget_fd(fd);
+                self.register_fd(fd, interest, owner)
+            }
+            // A raw wait re-arms, so it returns if `fd` is ready now.
+            None => {
+                entry.clear(interest);
+                drop(io);
+                let rearmed = self.reactor.borrow().reregister(
+                    fd,
+                    registry::token(fd, generation),
+                    Interest::BOTH,
+                );
+                match rearmed {
+                    Ok(()) => Ok(generation),
+                    // Stale (closed without its owner telling us).
+                    Err(_) => {
+                        self.forget_fd(fd);
+                        self.register_fd(fd, interest, None)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Registers `fd` with the reactor (both directions) and adds its
+    /// entry, kept if it has an `owner`.
+    fn register_fd(
+        &self,
+        fd: RawFd,
+        interest: Interest,
+        owner: Option<&Registration>,
+    ) -> io::Result<u32> {
+        let generation = self.io.borrow_mut().next_generation();
+        self.reactor.borrow().register(fd, registry::token(fd, generation), Interest::BOTH)?;
+        let mut entry = FdEntry {
+            generation,
+            readable: true,
+            writable: true,
+            kept: owner.is_some(),
+            waiters: Vec::new(),
+        };
+        entry.clear(interest);
+        self.io.borrow_mut().insert(fd, entry);
+        if let Some(reg) = owner {
+            reg.set(self.serial, generation);
+        }
+        Ok(generation)
+    }
+
+    /// Removes `fd`'s entry and registration; its waiters wake and their
+    /// waits fail (`NotConnected`).
+    fn forget_fd(&self, fd: RawFd) {
+        let entry = self.io.borrow_mut().remove(fd);
+        let Some(entry) = entry else { return };
+        let _ = self.reactor.borrow().deregister(fd);
+        for (_, token) in entry.waiters {
+            self.wake(token);
+        }
+    }
+
+    /// A green net object owning `fd` is being dropped (before `fd` is
+    /// closed): deregister it, if it is registered in this hub.
+    pub(crate) fn release_fd(&self, fd: RawFd, reg: &Registration) {
+        let Some(generation) = reg.generation_in(self.serial) else { return };
+        let ours = self.io.borrow_mut().get(fd).is_some_and(|e| e.generation == generation);
+        if ours {
+            self.forget_fd(fd);
         }
     }
 
@@ -1304,8 +1454,18 @@ impl Inner {
     fn poll(&self, deadline: Option<Instant>) -> io::Result<()> {
         let mut events = self.events.borrow_mut();
         self.reactor.borrow_mut().poll(&mut events, deadline)?;
-        for event in events.iter() {
-            self.wake(WaitToken::from_reactor(event.token()));
+        if !events.is_empty() {
+            let mut woken = std::mem::take(&mut *self.io_woken.borrow_mut());
+            {
+                let mut io = self.io.borrow_mut();
+                for event in events.iter() {
+                    io.on_event(&event, &mut woken);
+                }
+            }
+            for token in woken.drain(..) {
+                self.wake(token);
+            }
+            *self.io_woken.borrow_mut() = woken;
         }
         if events.woken() {
             drop(events);

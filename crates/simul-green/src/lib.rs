@@ -191,6 +191,7 @@ pub mod hub;
 mod join;
 pub mod net;
 mod offload;
+mod registry;
 mod trace;
 mod unpark;
 
