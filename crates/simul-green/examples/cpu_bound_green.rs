@@ -16,13 +16,13 @@
 //!    parks on a timer that is already due, so once every job has parked
 //!    the hub fires timers, and the heartbeat gets in after each round of
 //!    slices. Same elapsed time, a regular heartbeat.
-//! 4. **offloaded**: each job runs on a `std::thread`; its green thread
-//!    waits for the answer by reading a pipe, which parks it on the
-//!    reactor like any socket read. The worker writes the 8-byte result
-//!    into the pipe (one `write` of under `PIPE_BUF` bytes: atomic) and
-//!    that write is what wakes the hub: a pipe is a thread-safe doorbell
-//!    the hub can already wait on, so nothing polls. With several cores
-//!    the elapsed time drops towards sum / cores.
+//! 4. **offloaded**: each job is handed to `simul_green::offload`, which
+//!    runs it on one of the hub's worker threads (a bounded pool, cores +
+//!    4 by default) while its green thread parks. The worker stores the
+//!    result and wakes the green thread through an `Unparker`: a queue
+//!    behind a mutex plus the reactor's notifier (one `eventfd` write),
+//!    so nothing polls and the heartbeat runs meanwhile. With several
+//!    cores the elapsed time drops towards sum / cores.
 //!
 //! Real clock only: the work is real CPU work, the shared
 //! `params::cpu_bound::work` (`--quick`: fewer units). The summary checks
@@ -34,7 +34,6 @@
 //! ```
 
 use std::cell::Cell;
-use std::io::{Read, Write};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -52,7 +51,7 @@ pub enum Mode {
     YieldNow,
     /// Slices with `sleep(0)` between.
     SleepZero,
-    /// On OS threads, the result handed back through a pipe.
+    /// On the hub's worker threads, with `offload`.
     Offloaded,
 }
 
@@ -72,22 +71,16 @@ fn sliced(units: u64, slices: u64, pause: fn() -> std::io::Result<()>) -> std::i
     Ok(x)
 }
 
-/// One job on an OS thread; the green caller parks on a pipe until the
-/// result is in it.
-fn offloaded(units: u64, slices: u64) -> std::io::Result<u64> {
-    let (mut answer, mut doorbell) = simul_green::net::pipe()?;
-    std::thread::spawn(move || {
+/// One job on a worker thread; the green caller parks until it is done
+/// (a panic in the job would come back as `Error::Panicked`).
+fn offloaded(units: u64, slices: u64) -> Result<u64, Error> {
+    simul_green::offload(move || {
         let mut x = 0;
         for _ in 0..slices {
             x = slice(x, units / slices);
         }
-        // Never blocks: the pipe is empty and 8 bytes fit. A failed write
-        // closes the pipe, and the reader sees EOF.
-        let _ = doorbell.write_all(&x.to_le_bytes());
-    });
-    let mut bytes = [0; 8];
-    answer.read_exact(&mut bytes)?; // parks this green thread, not the hub
-    Ok(u64::from_le_bytes(bytes))
+        x
+    })
 }
 
 /// What one run measured.
@@ -129,10 +122,10 @@ pub fn run(mode: Mode, units: u64, slices: u64) -> Result<Figures, Error> {
                         trace::name_current(format!("job {}", j + 1));
                     }
                     match mode {
-                        Mode::OnTheHub => sliced(units, slices, || Ok(())),
-                        Mode::YieldNow => sliced(units, slices, simul_green::yield_now),
+                        Mode::OnTheHub => Ok(sliced(units, slices, || Ok(()))?),
+                        Mode::YieldNow => Ok(sliced(units, slices, simul_green::yield_now)?),
                         Mode::SleepZero => {
-                            sliced(units, slices, || simul_green::sleep(Duration::ZERO))
+                            Ok(sliced(units, slices, || simul_green::sleep(Duration::ZERO))?)
                         }
                         Mode::Offloaded => offloaded(units, slices),
                     }

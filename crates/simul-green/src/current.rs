@@ -131,15 +131,19 @@ pub fn sleep_or_block(d: Duration) -> io::Result<()> {
 /// (gevent's `wait_read` / `wait_write`). The descriptor should be
 /// non-blocking; after this returns, read or write until `WouldBlock`.
 ///
-/// The descriptor is registered with the hub's reactor for this one wait
-/// and deregistered after, so it must not be registered elsewhere in the
-/// same reactor, and two green threads cannot wait on one descriptor at
-/// once (the second gets `AlreadyExists`).
+/// Any number of green threads may wait on one descriptor at once, for
+/// either direction: each wakes when its direction is reported (see the
+/// hub's [registry](crate::hub)). A descriptor nobody owns is registered
+/// for the wait and deregistered when its last waiter leaves; one owned
+/// by a green net object (a [`net::TcpStream`](crate::net::TcpStream)
+/// say) stays registered, and this wait shares it, re-armed so it returns
+/// at once if the descriptor is ready now.
 ///
 /// # Errors
 ///
 /// Outside a hub; while unwinding; what the reactor says when registering
-/// `fd` (a closed descriptor, a regular file).
+/// `fd` (a closed descriptor, a regular file); `NotConnected` if the net
+/// object owning `fd` is dropped while this waits.
 ///
 /// # Examples
 ///
@@ -163,7 +167,7 @@ pub fn sleep_or_block(d: Duration) -> io::Result<()> {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn wait_fd(fd: RawFd, interest: Interest) -> io::Result<()> {
-    with_current(|hub| hub.wait_fd(fd, interest))?
+    with_current(|hub| hub.wait_io(fd, interest, None))?
 }
 
 /// The current time on the hub's clock.

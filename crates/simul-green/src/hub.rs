@@ -8,11 +8,12 @@
 //!   (none) ------------> Ready(new) ---------------------> Running
 //!                          |   ^                          |  |  |
 //!               kill:      |   | wake (timer, fd, join,   |  |  | closure returns,
-//!               never runs |   |  event) or yield_now     |  |  | panics, or unwinds
+//!               never runs |   |  event, unpark) or yield |  |  | panics, or unwinds
 //!                          v   |                          |  |  | after a kill
 //!                      Finished  <-----------------------+  |  v
 //!                          ^         Parked(Wait) <---------+  Finished
-//!                          |            |    park (join, sleep, wait_fd, Event::wait)
+//!                          |            |    park (join, sleep, wait_fd, Event::wait,
+//!                          |            |          park, offload)
 //!                          +------------+
 //!                       kill: made Ready with the kill flag; it unwinds when it runs
 //! ```
@@ -25,11 +26,14 @@
 //! 1. pop the next Ready thread; if there is one, switch to it (giving it
 //!    a stack first if it has never run) and we are done;
 //! 2. otherwise fire due timers, and go back to 1 if that woke anyone;
-//! 3. if no timer is pending and no descriptor is waited on, nothing can
-//!    ever wake anyone: a deadlock, reported to main's wait;
+//! 3. if no timer is pending, no descriptor is waited on and no thread
+//!    parked for another OS thread has a live [`Unparker`] (after a last
+//!    look at the cross-thread queue), nothing can ever wake anyone: a
+//!    deadlock, reported to main's wait;
 //! 4. otherwise poll the reactor until the earliest timer (on a virtual
 //!    clock this jumps straight to it), wake whoever's descriptor became
-//!    ready, and go back to 1.
+//!    ready, drain the cross-thread queue if the notifier rang, and go
+//!    back to 1.
 //!
 //! Every 61st pass also fires due timers and polls the reactor without
 //! blocking even when threads are ready, so threads that only ever yield
@@ -42,15 +46,17 @@ use std::io;
 use std::os::fd::RawFd;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use simul_reactor::trace::{self as model, Source, TraceKind, Unit};
-use simul_reactor::{
-    Clock, Events, Instant, Interest, Reactor, Stack, TimerKey, TimerQueue, Token,
-};
+use simul_reactor::{Clock, Events, Instant, Interest, Reactor, Stack, TimerKey, TimerQueue};
 
 use crate::context::{Backend, Context};
 use crate::join::{Body, JoinHandle, Kill, Slot};
+use crate::offload::Workers;
+use crate::registry::{self, FdEntry, FdTable, Registration};
+use crate::unpark::{ParkSlot, Remote, Unparker};
 use crate::{Deadlock, Error, GreenId, Outcome, TraceEvent, Wait, Waiter, error::not_in_hub};
 
 /// Stacks kept for reuse: a finished thread's stack goes to the next
@@ -60,6 +66,16 @@ const POOL_MAX: usize = 64;
 /// Every this many scheduler passes, timers and I/O are checked even when
 /// threads are ready. Prime, so it does not beat with loop periods.
 const FAIRNESS_TICKS: u32 = 61;
+
+/// Source of [`Inner::serial`]. Starts at 1: a [`Registration`] of 0
+/// means "none".
+static SERIAL: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+
+/// A process-unique hub number (wrapping after 4 billion hubs, far more
+/// than live at once).
+fn next_serial() -> u32 {
+    SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed).max(1)
+}
 
 thread_local! {
     /// The hub whose `run` is active on this OS thread, or null.
@@ -153,9 +169,37 @@ pub struct Builder {
     stack_size: usize,
     /// Called at every [`TraceEvent`].
     trace: Option<TraceHook>,
+    /// Worker threads for [`offload`](crate::offload), at most.
+    offload_threads: usize,
 }
 
 impl Builder {
+    /// The default [`offload_threads`](Builder::offload_threads) is this
+    /// many more than the cores.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(simul_green::Builder::DEFAULT_OFFLOAD_THREADS, 4);
+    /// ```
+    pub const DEFAULT_OFFLOAD_THREADS: usize = 4;
+
+    /// The default [`offload_threads`](Builder::offload_threads) is at
+    /// most this many, however many cores there are.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(simul_green::Builder::MAX_DEFAULT_OFFLOAD_THREADS, 32);
+    /// ```
+    pub const MAX_DEFAULT_OFFLOAD_THREADS: usize = 32;
+
+    /// Cores + 4, at most 32: see [`offload_threads`](Builder::offload_threads).
+    fn default_offload_threads() -> usize {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        (cores + Builder::DEFAULT_OFFLOAD_THREADS).min(Builder::MAX_DEFAULT_OFFLOAD_THREADS)
+    }
+
     /// Runs the hub on `clock` (default: [`Clock::real`]). Under a virtual
     /// clock sleeps take no real time and are exact.
     ///
@@ -188,6 +232,44 @@ impl Builder {
         self
     }
 
+    /// At most this many [`offload`](crate::offload)ed jobs of this hub
+    /// run at once, each on a worker thread of its own; more wait their
+    /// turn. Workers start when a job finds none idle and stay until the
+    /// hub is dropped.
+    ///
+    /// The default, [`Builder::DEFAULT_OFFLOAD_THREADS`] more than the
+    /// cores ([`std::thread::available_parallelism`]) and at most
+    /// [`Builder::MAX_DEFAULT_OFFLOAD_THREADS`], is asyncio's choice for
+    /// `to_thread`, for the same reason: CPU-bound jobs can use every core,
+    /// and a few jobs that mostly block (a file read, a DNS lookup) still
+    /// find a thread while they do.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let hub = simul_green::Hub::builder().offload_threads(1).build()?;
+    /// // One worker: the jobs run one after the other, in order.
+    /// let order = hub.run(|| {
+    ///     let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    ///     let jobs: Vec<_> = (0..3)
+    ///         .map(|i| {
+    ///             let log = log.clone();
+    ///             simul_green::spawn(move || simul_green::offload(move || log.lock().unwrap().push(i)))
+    ///         })
+    ///         .collect::<Result<_, _>>()?;
+    ///     for j in jobs {
+    ///         j.join()??;
+    ///     }
+    ///     Ok::<_, simul_green::Error>(log.lock().unwrap().clone())
+    /// })??;
+    /// assert_eq!(order, [0, 1, 2]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn offload_threads(mut self, max: usize) -> Builder {
+        self.offload_threads = max;
+        self
+    }
+
     /// Calls `hook` at every step of the hub (spawn, park, yield, switch,
     /// finish), in order. For tests and teaching; it costs a branch per
     /// step when unset. The hook must not call back into the hub.
@@ -203,7 +285,8 @@ impl Builder {
     ///
     /// # Errors
     ///
-    /// `InvalidInput` for a stack size of 0; `Unsupported` for a backend
+    /// `InvalidInput` for a stack size or an offload thread count of 0;
+    /// `Unsupported` for a backend
     /// this target lacks; what the OS says when making the reactor.
     ///
     /// # Examples
@@ -216,12 +299,19 @@ impl Builder {
         if self.stack_size == 0 {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "green thread stack size 0"));
         }
+        if self.offload_threads == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "offload_threads(0): offloaded jobs would never run",
+            ));
+        }
         let clock = self.clock.unwrap_or_else(Clock::real);
         let reactor = Reactor::with_clock(clock.clone())?;
         let main = Thread::new(GreenId::MAIN, None, None);
         let main =
             Thread { context: Some(Context::empty(self.backend)?), state: State::Running, ..main };
         let scrap = Context::empty(self.backend)?;
+        let remote = Remote::new(reactor.notifier());
         Ok(Hub {
             inner: Rc::new_cyclic(|me| Inner {
                 me: me.clone(),
@@ -237,6 +327,9 @@ impl Builder {
                 timers: RefCell::new(TimerQueue::new()),
                 wait_seq: Cell::new(0),
                 io_waiters: Cell::new(0),
+                io: RefCell::new(FdTable::default()),
+                io_woken: RefCell::new(Vec::new()),
+                serial: next_serial(),
                 current: Cell::new(MAIN_KEY),
                 next_id: Cell::new(1),
                 ticks: Cell::new(0),
@@ -245,6 +338,10 @@ impl Builder {
                 finishing: Cell::new(GreenId::MAIN),
                 scrap,
                 trace: RefCell::new(self.trace),
+                remote,
+                drained: RefCell::new(Vec::new()),
+                remote_waiters: Cell::new(0),
+                workers: Workers::new(self.offload_threads),
             }),
         })
     }
@@ -288,6 +385,7 @@ impl Hub {
             backend: Backend::default(),
             stack_size: Stack::DEFAULT_SIZE,
             trace: None,
+            offload_threads: Builder::default_offload_threads(),
         }
     }
 
@@ -428,11 +526,13 @@ pub(crate) struct WaitToken {
 }
 
 impl WaitToken {
-    fn to_reactor(self) -> Token {
-        Token(((self.index as usize) << 32) | self.wait as usize)
+    /// As one `u64`, for a [`ParkSlot`]'s atomic.
+    pub(crate) fn pack(self) -> u64 {
+        (u64::from(self.index) << 32) | u64::from(self.wait)
     }
-    fn from_reactor(t: Token) -> WaitToken {
-        WaitToken { index: (t.0 >> 32) as u32, wait: t.0 as u32 }
+    /// The inverse of [`pack`](WaitToken::pack).
+    pub(crate) fn unpack(packed: u64) -> WaitToken {
+        WaitToken { index: (packed >> 32) as u32, wait: packed as u32 }
     }
 }
 
@@ -469,6 +569,12 @@ struct Thread {
     resume: Resume,
     /// Its `JoinHandle` is gone: free the entry once finished.
     detached: bool,
+    /// Its [`park`](crate::park) token, made by the first
+    /// [`unparker`](crate::unparker) call.
+    park_slot: Option<Arc<ParkSlot>>,
+    /// While parked in `park_remote`: the slot that wakes it, so the
+    /// deadlock check can ask whether any [`Unparker`] of it is alive.
+    parked_on: Option<Arc<ParkSlot>>,
 }
 
 impl Thread {
@@ -485,6 +591,8 @@ impl Thread {
             wait_gen: 0,
             resume: Resume::Normal,
             detached: false,
+            park_slot: None,
+            parked_on: None,
         }
     }
 }
@@ -543,8 +651,15 @@ pub(crate) struct Inner {
     timers: RefCell<TimerQueue<WaitToken>>,
     /// Source of [`WaitToken::wait`].
     wait_seq: Cell<u32>,
-    /// Threads parked in `wait_fd`: while non-zero, an event may come.
+    /// Threads parked in `wait_io`: while non-zero, an event may come.
     io_waiters: Cell<usize>,
+    /// The descriptors waited on: see [`crate::registry`].
+    io: RefCell<FdTable>,
+    /// Reused buffer of the waiters one poll wakes.
+    io_woken: RefCell<Vec<WaitToken>>,
+    /// This hub's number, unique in the process, in the
+    /// [`Registration`]s of the net objects it registered.
+    serial: u32,
     /// The running thread.
     current: Cell<Key>,
     /// Next [`GreenId`].
@@ -564,6 +679,15 @@ pub(crate) struct Inner {
     scrap: Context,
     /// See [`Builder::trace`].
     trace: RefCell<Option<TraceHook>>,
+    /// Where other OS threads queue wake-ups (see [`Unparker`]).
+    remote: Arc<Remote>,
+    /// Reused buffer for draining `remote`.
+    drained: RefCell<Vec<Arc<ParkSlot>>>,
+    /// Threads parked in `park_remote`: while non-zero and one of their
+    /// slots has a live [`Unparker`], another OS thread may wake one.
+    remote_waiters: Cell<usize>,
+    /// The [`offload`](crate::offload) pool.
+    workers: Workers,
 }
 
 /// What `kill` found.
@@ -765,28 +889,268 @@ impl Inner {
         self.sleep_until(at)
     }
 
-    /// Parks until `fd` is ready for `interest`. Registers for the one
-    /// wait and deregisters after (also when unwinding from a kill).
-    pub(crate) fn wait_fd(&self, fd: RawFd, interest: Interest) -> io::Result<()> {
+    /// Parks until `fd` is ready for `interest`, through the registry
+    /// (see [`crate::registry`]). `owner`: the registration of the green
+    /// net object that owns `fd` (its entry is kept across waits), or
+    /// `None` for a raw [`wait_fd`](crate::wait_fd).
+    ///
+    /// # Errors
+    ///
+    /// As [`begin_wait`](Inner::begin_wait); what the reactor says when
+    /// registering `fd`; `NotConnected` if the owner of `fd` dropped it
+    /// while this thread waited.
+    pub(crate) fn wait_io(
+        &self,
+        fd: RawFd,
+        interest: Interest,
+        owner: Option<&Registration>,
+    ) -> io::Result<()> {
         let token = self.begin_wait()?;
-        self.reactor.borrow().register(fd, token.to_reactor(), interest)?;
-        /// Undoes the registration however the wait ends.
-        struct Registered<'a>(&'a Inner, RawFd);
-        impl Drop for Registered<'_> {
+        let generation = self.arm(fd, interest, owner)?;
+        if let Some(entry) = self.io.borrow_mut().get(fd) {
+            entry.waiters.push((interest, token));
+        }
+        /// Leaves the entry's waiters however the wait ends (a kill
+        /// unwinds through here); the last waiter of a one-shot entry
+        /// removes it.
+        struct Waiting<'a>(&'a Inner, RawFd, u32, WaitToken);
+        impl Drop for Waiting<'_> {
             fn drop(&mut self) {
-                self.0.io_waiters.set(self.0.io_waiters.get() - 1);
-                // The descriptor may have been closed by a destructor
-                // already; then the kernel has forgotten it by itself.
-                let _ = self.0.reactor.borrow().deregister(self.1);
+                let Waiting(hub, fd, generation, token) = *self;
+                hub.io_waiters.set(hub.io_waiters.get() - 1);
+                let mut io = hub.io.borrow_mut();
+                let Some(entry) = io.get(fd).filter(|e| e.generation == generation) else {
+                    return; // removed meanwhile (its owner was dropped)
+                };
+                entry.waiters.retain(|(_, t)| *t != token);
+                if !entry.kept && entry.waiters.is_empty() {
+                    io.remove(fd);
+                    drop(io);
+                    // The descriptor may have been closed by a destructor
+                    // already; then the kernel has forgotten it by itself.
+                    let _ = hub.reactor.borrow().deregister(fd);
+                }
             }
         }
         self.io_waiters.set(self.io_waiters.get() + 1);
-        let _registered = Registered(self, fd);
+        let _waiting = Waiting(self, fd, generation, token);
         match self.park(Wait::Io { fd, interest }) {
-            Resume::Normal => Ok(()),
+            Resume::Normal => {
+                let alive =
+                    self.io.borrow_mut().get(fd).is_some_and(|e| e.generation == generation);
+                if alive {
+                    Ok(())
+                } else {
+                    Err(io::Error::new(
+                        io::ErrorKind::NotConnected,
+                        format!(
+                            "fd {fd} was closed (its owner dropped) while a green thread waited on it"
+                        ),
+                    ))
+                }
+            }
             Resume::Deadlock(d) => Err(io::Error::other(d.to_string())),
             Resume::Failed(e) => Err(e),
         }
+    }
+
+    /// Makes sure `fd` has a registry entry armed for a wait on
+    /// `interest`, and returns its generation.
+    fn arm(&self, fd: RawFd, interest: Interest, owner: Option<&Registration>) -> io::Result<u32> {
+        let mut io = self.io.borrow_mut();
+        let Some(entry) = io.get(fd) else {
+            drop(io);
+            return self.register_fd(fd, interest, owner);
+        };
+        let generation = entry.generation;
+        match owner {
+            // Ours: the caller saw `WouldBlock`; wait for the next edge.
+            Some(reg) if reg.generation_in(self.serial) == Some(generation) => {
+                entry.clear(interest);
+                Ok(generation)
+            }
+            // A raw wait's one-shot entry on our descriptor: adopt it.
+            Some(reg) if !entry.kept => {
+                entry.kept = true;
+                entry.clear(interest);
+                reg.set(self.serial, generation);
+                Ok(generation)
+            }
+            // Another object's entry for this number: that object was
+            // dropped outside this hub and the number was reused.
+            Some(_) => {
+                drop(io);
+                self.forget_fd(fd);
+                self.register_fd(fd, interest, owner)
+            }
+            // A raw wait re-arms, so it returns if `fd` is ready now.
+            None => {
+                entry.clear(interest);
+                drop(io);
+                let rearmed = self.reactor.borrow().reregister(
+                    fd,
+                    registry::token(fd, generation),
+                    Interest::BOTH,
+                );
+                match rearmed {
+                    Ok(()) => Ok(generation),
+                    // Stale (closed without its owner telling us).
+                    Err(_) => {
+                        self.forget_fd(fd);
+                        self.register_fd(fd, interest, None)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Registers `fd` with the reactor (both directions) and adds its
+    /// entry, kept if it has an `owner`.
+    fn register_fd(
+        &self,
+        fd: RawFd,
+        interest: Interest,
+        owner: Option<&Registration>,
+    ) -> io::Result<u32> {
+        let generation = self.io.borrow_mut().next_generation();
+        self.reactor.borrow().register(fd, registry::token(fd, generation), Interest::BOTH)?;
+        let mut entry = FdEntry {
+            generation,
+            readable: true,
+            writable: true,
+            kept: owner.is_some(),
+            waiters: Vec::new(),
+        };
+        entry.clear(interest);
+        self.io.borrow_mut().insert(fd, entry);
+        if let Some(reg) = owner {
+            reg.set(self.serial, generation);
+        }
+        Ok(generation)
+    }
+
+    /// Removes `fd`'s entry and registration; its waiters wake and their
+    /// waits fail (`NotConnected`).
+    fn forget_fd(&self, fd: RawFd) {
+        let entry = self.io.borrow_mut().remove(fd);
+        let Some(entry) = entry else { return };
+        let _ = self.reactor.borrow().deregister(fd);
+        for (_, token) in entry.waiters {
+            self.wake(token);
+        }
+    }
+
+    /// A green net object owning `fd` is being dropped (before `fd` is
+    /// closed): deregister it, if it is registered in this hub.
+    pub(crate) fn release_fd(&self, fd: RawFd, reg: &Registration) {
+        let Some(generation) = reg.generation_in(self.serial) else { return };
+        let ours = self.io.borrow_mut().get(fd).is_some_and(|e| e.generation == generation);
+        if ours {
+            self.forget_fd(fd);
+        }
+    }
+
+    /// The queue other threads wake this hub's threads through.
+    pub(crate) fn remote(&self) -> &Arc<Remote> {
+        &self.remote
+    }
+
+    /// The offload pool.
+    pub(crate) fn workers(&self) -> &Workers {
+        &self.workers
+    }
+
+    /// The running thread's park token, made on first use.
+    fn park_slot(&self) -> Arc<ParkSlot> {
+        self.thread(self.current.get(), |t| t.park_slot.get_or_insert_with(ParkSlot::new).clone())
+            .unwrap_or_else(ParkSlot::new)
+    }
+
+    /// An [`Unparker`] of the running thread.
+    pub(crate) fn unparker(&self) -> Unparker {
+        Unparker::new(self.park_slot(), self.remote.clone())
+    }
+
+    /// [`park`](crate::park) for the running thread.
+    pub(crate) fn park_current(&self) -> Result<(), Error> {
+        let slot = self.park_slot();
+        self.park_remote(&slot, Wait::Unpark)
+    }
+
+    /// Parks the running thread until `slot` is unparked (from any
+    /// thread); returns at once, taking the notification, if it already
+    /// was. See [`crate::unpark`] for why no wake-up is lost.
+    pub(crate) fn park_remote(&self, slot: &Arc<ParkSlot>, wait: Wait) -> Result<(), Error> {
+        /// Forgets the wait however it ends (a kill unwinds through here).
+        struct Waiting<'a>(&'a Inner, &'a ParkSlot, Key);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.1.set_waiter(None);
+                self.0.remote_waiters.set(self.0.remote_waiters.get() - 1);
+                self.0.thread(self.2, |t| t.parked_on = None);
+            }
+        }
+        loop {
+            let token = self.begin_wait()?;
+            // No drain can run between this check and the park below
+            // (drains run in the scheduler, on this thread), so an unpark
+            // that misses it queues the slot and finds the waiter recorded.
+            if slot.take_notification() {
+                return Ok(());
+            }
+            let key = self.current.get();
+            slot.set_waiter(Some(token));
+            self.thread(key, |t| t.parked_on = Some(slot.clone()));
+            self.remote_waiters.set(self.remote_waiters.get() + 1);
+            let waiting = Waiting(self, slot, key);
+            let resume = self.park(wait);
+            drop(waiting);
+            match resume {
+                // A drain wakes this wait only while the flag is set, so
+                // this takes it; the loop is a second line of defence
+                // against a wake-up without one.
+                Resume::Normal => {
+                    if slot.take_notification() {
+                        return Ok(());
+                    }
+                }
+                Resume::Deadlock(d) => return Err(Error::Deadlock(d)),
+                Resume::Failed(e) => return Err(Error::Io(e)),
+            }
+        }
+    }
+
+    /// Wakes the threads parked on the slots other threads queued; true
+    /// if any.
+    fn drain_remote(&self) -> bool {
+        let mut drained = std::mem::take(&mut *self.drained.borrow_mut());
+        self.remote.drain_into(&mut drained);
+        let mut woke = false;
+        for slot in drained.drain(..) {
+            // Flag down: a stale entry, whose notification a `park` took
+            // without parking; waking for it would end a later park early.
+            // No waiter: the notification stays in the flag for the next
+            // park, or the thread is gone.
+            if slot.is_notified()
+                && let Some(token) = slot.waiter()
+            {
+                woke |= self.wake(token);
+            }
+        }
+        *self.drained.borrow_mut() = drained;
+        woke
+    }
+
+    /// Whether some thread parked in `park_remote` has a live
+    /// [`Unparker`]: then another OS thread may still wake it.
+    fn remote_may_wake(&self) -> bool {
+        self.remote_waiters.get() > 0
+            && self
+                .threads
+                .borrow()
+                .iter()
+                .filter_map(|e| e.thread.as_ref())
+                .any(|t| t.parked_on.as_ref().is_some_and(|slot| slot.may_be_unparked()))
     }
 
     /// Adds `token` to `key`'s joiners; false if `key` already finished.
@@ -902,7 +1266,7 @@ impl Inner {
             self.ticks.set(tick);
             if tick.is_multiple_of(FAIRNESS_TICKS) {
                 self.fire_timers();
-                if self.io_waiters.get() > 0 {
+                if self.io_waiters.get() > 0 || self.remote_waiters.get() > 0 {
                     // Errors resurface at the blocking poll below.
                     let _ = self.poll(Some(Instant::ZERO));
                 }
@@ -926,7 +1290,12 @@ impl Inner {
                 continue;
             }
             let deadline = self.next_deadline();
-            if deadline.is_none() && self.io_waiters.get() == 0 {
+            if deadline.is_none() && self.io_waiters.get() == 0 && !self.remote_may_wake() {
+                // The last unparker may have been used just before it
+                // went: its wake-up is on the queue, not yet polled.
+                if self.drain_remote() {
+                    continue;
+                }
                 let report = Resume::Deadlock(self.deadlock_report());
                 if self.wake_main_with(report, finished) {
                     return self.resume_self();
@@ -1085,8 +1454,22 @@ impl Inner {
     fn poll(&self, deadline: Option<Instant>) -> io::Result<()> {
         let mut events = self.events.borrow_mut();
         self.reactor.borrow_mut().poll(&mut events, deadline)?;
-        for event in events.iter() {
-            self.wake(WaitToken::from_reactor(event.token()));
+        if !events.is_empty() {
+            let mut woken = std::mem::take(&mut *self.io_woken.borrow_mut());
+            {
+                let mut io = self.io.borrow_mut();
+                for event in events.iter() {
+                    io.on_event(&event, &mut woken);
+                }
+            }
+            for token in woken.drain(..) {
+                self.wake(token);
+            }
+            *self.io_woken.borrow_mut() = woken;
+        }
+        if events.woken() {
+            drop(events);
+            self.drain_remote();
         }
         Ok(())
     }
@@ -1212,6 +1595,10 @@ impl Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        // Unparks from now on report the hub gone. The workers are joined
+        // after this, when the fields drop: their jobs' unparks fail
+        // harmlessly.
+        self.remote.close();
         // Threads suspended mid-call (only if `run`'s closure panicked):
         // their stacks hold live frames, so the memory is leaked, never
         // unmapped and reused. Unstarted closures are dropped normally.

@@ -102,6 +102,18 @@
 //! nothing can ever run again, main's wait returns [`Error::Deadlock`]
 //! listing who waits for what.
 //!
+//! ## Other OS threads
+//!
+//! A hub and its green threads live on one OS thread (`Rc`, no locks).
+//! Two doors lead in from outside. An [`Unparker`] (`Send + Sync +
+//! Clone`) wakes a green thread parked in [`park`] from any thread, like
+//! `std::thread::Thread::unpark`: it queues the wake-up behind a mutex
+//! and rings the reactor's notifier, which the hub drains when its poll
+//! returns. On it, [`offload`] runs a closure on a bounded pool of worker
+//! threads while the calling green thread parks (gevent's threadpool,
+//! asyncio's `to_thread`): the way to run CPU-heavy or truly blocking
+//! code without stopping every other green thread.
+//!
 //! ## Monkeypatching, and doing it with types
 //!
 //! gevent makes *existing* Python code cooperative by **monkeypatching**:
@@ -178,7 +190,10 @@ mod event;
 pub mod hub;
 mod join;
 pub mod net;
+mod offload;
+mod registry;
 mod trace;
+mod unpark;
 
 pub use context::Backend;
 pub use current::{current, now, sleep, sleep_or_block, spawn, spawn_named, wait_fd, yield_now};
@@ -187,4 +202,6 @@ pub use error::Error;
 pub use event::Event;
 pub use hub::{Builder, Hub};
 pub use join::JoinHandle;
+pub use offload::offload;
 pub use trace::{GreenId, Outcome, TraceEvent, Wait};
+pub use unpark::{Unparker, park, unparker};

@@ -35,10 +35,12 @@
 //! `io::Error` saying so (`not inside a simul-green hub ...`) instead of
 //! hanging; calls that can complete at once still do.
 //!
-//! One green thread at a time may wait on a given descriptor: a second
-//! thread waiting on the same socket at the same moment gets
-//! `AlreadyExists`. For a reader thread and a writer thread on one
-//! connection, give each its own handle with [`TcpStream::try_clone`].
+//! Each object registers its descriptor with the hub's reactor the first
+//! time it has to wait, once for both directions (edge-triggered), and
+//! stays registered until it is dropped: a wait costs no `epoll_ctl`. A
+//! reader and a writer may wait on one object at the same time (`Read`
+//! and `Write` are implemented for `&TcpStream`, so share it with an
+//! `Rc`), or each on its own handle from [`TcpStream::try_clone`].
 
 use std::fmt;
 use std::io::{self, ErrorKind, Read, Write};
@@ -48,16 +50,53 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use simul_reactor::Interest;
 use simul_reactor::net as raw;
 
+use crate::hub::with_current;
+use crate::registry::Registration;
+
 /// Retries `op` until it does not say `WouldBlock`, parking on `fd` for
-/// `interest` in between.
-fn retry<T>(fd: RawFd, interest: Interest, mut op: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+/// `interest` in between. `reg` is the registration of the object that
+/// owns `fd`: it stays registered across the waits.
+fn retry<T>(
+    fd: RawFd,
+    reg: &Registration,
+    interest: Interest,
+    mut op: impl FnMut() -> io::Result<T>,
+) -> io::Result<T> {
     loop {
         match op() {
-            Err(e) if e.kind() == ErrorKind::WouldBlock => crate::wait_fd(fd, interest)?,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => wait(fd, reg, interest)?,
             other => return other,
         }
     }
 }
+
+/// Parks until `fd`, owned by the object of `reg`, is ready for
+/// `interest` (after a `WouldBlock`).
+fn wait(fd: RawFd, reg: &Registration, interest: Interest) -> io::Result<()> {
+    with_current(|hub| hub.wait_io(fd, interest, Some(reg)))?
+}
+
+/// Deregisters the descriptor of a dropped object from the hub running
+/// here, if it registered it. Dropped elsewhere (after `run`, or on
+/// another thread), the descriptor is closed without this; the hub then
+/// recognises its entry as stale if the number comes back.
+fn release(fd: RawFd, reg: &Registration) {
+    let _ = with_current(|hub| hub.release_fd(fd, reg));
+}
+
+/// `Drop` for a net type: releases its registration before its
+/// descriptor closes.
+macro_rules! release_on_drop {
+    ($($ty:ty),*) => {$(
+        impl Drop for $ty {
+            fn drop(&mut self) {
+                release(self.as_raw_fd(), &self.reg);
+            }
+        }
+    )*};
+}
+
+release_on_drop!(TcpListener, TcpStream, UdpSocket, PipeReader, PipeWriter);
 
 /// A TCP server socket whose [`accept`](TcpListener::accept) parks the
 /// green thread until a connection arrives.
@@ -65,7 +104,10 @@ fn retry<T>(fd: RawFd, interest: Interest, mut op: impl FnMut() -> io::Result<T>
 /// # Examples
 /// See the [module docs](self).
 pub struct TcpListener {
+    /// The non-blocking descriptor.
     inner: raw::TcpListener,
+    /// Its entry in the hub's registry, once it waited.
+    reg: Registration,
 }
 
 impl TcpListener {
@@ -83,7 +125,7 @@ impl TcpListener {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
-        Ok(TcpListener { inner: raw::TcpListener::bind(addr)? })
+        Ok(TcpListener { inner: raw::TcpListener::bind(addr)?, reg: Registration::default() })
     }
 
     /// Waits for a connection and returns it with the peer's address.
@@ -96,8 +138,9 @@ impl TcpListener {
     /// # Examples
     /// See the [module docs](self).
     pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (stream, peer) = retry(self.as_raw_fd(), Interest::READABLE, || self.inner.accept())?;
-        Ok((TcpStream { inner: stream }, peer))
+        let (stream, peer) =
+            retry(self.as_raw_fd(), &self.reg, Interest::READABLE, || self.inner.accept())?;
+        Ok((TcpStream::from(stream), peer))
     }
 
     /// The address the listener is bound to.
@@ -137,7 +180,10 @@ impl fmt::Debug for TcpListener {
 /// # Examples
 /// See the [module docs](self).
 pub struct TcpStream {
+    /// The non-blocking descriptor.
     inner: raw::TcpStream,
+    /// Its entry in the hub's registry, once it waited.
+    reg: Registration,
 }
 
 impl TcpStream {
@@ -152,17 +198,17 @@ impl TcpStream {
     /// # Examples
     /// See the [module docs](self).
     pub fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
-        let inner = raw::TcpStream::connect(addr)?;
+        let stream = TcpStream::from(raw::TcpStream::connect(addr)?);
         loop {
-            if let Some(e) = inner.take_error()? {
+            if let Some(e) = stream.inner.take_error()? {
                 return Err(e);
             }
-            match inner.peer_addr() {
-                Ok(_) => return Ok(TcpStream { inner }),
+            match stream.inner.peer_addr() {
+                Ok(_) => return Ok(stream),
                 // Still connecting: writable means the handshake is over,
                 // one way or the other.
                 Err(e) if e.kind() == ErrorKind::NotConnected => {
-                    crate::wait_fd(inner.as_raw_fd(), Interest::WRITABLE)?
+                    wait(stream.as_raw_fd(), &stream.reg, Interest::WRITABLE)?
                 }
                 Err(e) => return Err(e),
             }
@@ -236,9 +282,9 @@ impl TcpStream {
     }
 
     /// A second handle on the same connection, with its own descriptor
-    /// (`dup`). Give one to a reading green thread and one to a writing
-    /// one: each descriptor has its own registration, so both can wait at
-    /// the same time.
+    /// (`dup`) and its own registration. Give one to a reading green
+    /// thread and one to a writing one (sharing one handle through an
+    /// `Rc` works too).
     ///
     /// # Errors
     ///
@@ -269,7 +315,7 @@ impl TcpStream {
     /// ```
     pub fn try_clone(&self) -> io::Result<TcpStream> {
         let fd = self.inner.as_fd().try_clone_to_owned()?;
-        Ok(TcpStream { inner: raw::TcpStream::from_std(std::net::TcpStream::from(fd))? })
+        Ok(TcpStream::from(raw::TcpStream::from_std(std::net::TcpStream::from(fd))?))
     }
 
     /// Turns Nagle's algorithm off (`true`) or on.
@@ -299,25 +345,73 @@ impl From<raw::TcpStream> for TcpStream {
     /// Wraps a reactor socket (for example one made with
     /// `simul_reactor::net::TcpStream::from_std`).
     fn from(inner: raw::TcpStream) -> TcpStream {
-        TcpStream { inner }
+        TcpStream { inner, reg: Registration::default() }
     }
 }
 
 impl Read for TcpStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let inner = &self.inner;
-        retry(inner.as_raw_fd(), Interest::READABLE, || (&*inner).read(&mut *buf))
+        (&*self).read(buf)
     }
 }
 
 impl Write for TcpStream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let inner = &self.inner;
-        retry(inner.as_raw_fd(), Interest::WRITABLE, || (&*inner).write(buf))
+        (&*self).write(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(()) // nothing is buffered in user space
+    }
+}
+
+/// Reading through a shared reference, like `std`'s `&TcpStream`: a
+/// reader and a writer green thread may share one stream (an `Rc`) and
+/// wait on it at the same time, each for its own direction.
+///
+/// # Examples
+///
+/// ```
+/// use simul_green::net::{TcpListener, TcpStream};
+/// use std::io::{Read, Write};
+/// use std::rc::Rc;
+///
+/// let hub = simul_green::Hub::new()?;
+/// hub.run(|| -> std::io::Result<()> {
+///     let l = TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
+///     let mut peer = TcpStream::connect(l.local_addr()?)?;
+///     let conn = Rc::new(l.accept()?.0);
+///     let reader = conn.clone();
+///     let got = simul_green::spawn(move || {
+///         let mut b = [0u8; 4];
+///         (&*reader).read_exact(&mut b).map(|_| b) // parks for reading...
+///     })?;
+///     simul_green::yield_now()?;
+///     (&*conn).write_all(b"ping")?; // ...while the same stream writes
+///     let mut echo = [0u8; 4];
+///     peer.read_exact(&mut echo)?;
+///     peer.write_all(&echo)?;
+///     assert_eq!(&got.join().map_err(std::io::Error::from)??, b"ping");
+///     Ok(())
+/// })??;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+impl Read for &TcpStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let inner = &self.inner;
+        retry(inner.as_raw_fd(), &self.reg, Interest::READABLE, || (&*inner).read(&mut *buf))
+    }
+}
+
+/// Writing through a shared reference; see [`Read for &TcpStream`](#impl-Read-for-%26TcpStream).
+impl Write for &TcpStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let inner = &self.inner;
+        retry(inner.as_raw_fd(), &self.reg, Interest::WRITABLE, || (&*inner).write(buf))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -364,7 +458,10 @@ impl fmt::Debug for TcpStream {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct UdpSocket {
+    /// The non-blocking descriptor.
     inner: raw::UdpSocket,
+    /// Its entry in the hub's registry, once it waited.
+    reg: Registration,
 }
 
 impl UdpSocket {
@@ -377,7 +474,7 @@ impl UdpSocket {
     /// # Examples
     /// See [`UdpSocket`].
     pub fn bind(addr: SocketAddr) -> io::Result<UdpSocket> {
-        Ok(UdpSocket { inner: raw::UdpSocket::bind(addr)? })
+        Ok(UdpSocket { inner: raw::UdpSocket::bind(addr)?, reg: Registration::default() })
     }
 
     /// Sends one datagram to `target`.
@@ -389,7 +486,7 @@ impl UdpSocket {
     /// # Examples
     /// See [`UdpSocket`].
     pub fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
-        retry(self.as_raw_fd(), Interest::WRITABLE, || self.inner.send_to(buf, target))
+        retry(self.as_raw_fd(), &self.reg, Interest::WRITABLE, || self.inner.send_to(buf, target))
     }
 
     /// Receives one datagram, parking until one arrives.
@@ -401,7 +498,7 @@ impl UdpSocket {
     /// # Examples
     /// See [`UdpSocket`].
     pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        retry(self.as_raw_fd(), Interest::READABLE, || self.inner.recv_from(&mut *buf))
+        retry(self.as_raw_fd(), &self.reg, Interest::READABLE, || self.inner.recv_from(&mut *buf))
     }
 
     /// The address the socket is bound to.
@@ -464,7 +561,10 @@ impl fmt::Debug for UdpSocket {
 /// ```
 pub fn pipe() -> io::Result<(PipeReader, PipeWriter)> {
     let (r, w) = raw::pipe()?;
-    Ok((PipeReader { inner: r }, PipeWriter { inner: w }))
+    Ok((
+        PipeReader { inner: r, reg: Registration::default() },
+        PipeWriter { inner: w, reg: Registration::default() },
+    ))
 }
 
 /// The read end of a [`pipe`].
@@ -472,7 +572,10 @@ pub fn pipe() -> io::Result<(PipeReader, PipeWriter)> {
 /// # Examples
 /// See [`pipe`].
 pub struct PipeReader {
+    /// The non-blocking descriptor.
     inner: raw::PipeReader,
+    /// Its entry in the hub's registry, once it waited.
+    reg: Registration,
 }
 
 /// The write end of a [`pipe`].
@@ -480,20 +583,23 @@ pub struct PipeReader {
 /// # Examples
 /// See [`pipe`].
 pub struct PipeWriter {
+    /// The non-blocking descriptor.
     inner: raw::PipeWriter,
+    /// Its entry in the hub's registry, once it waited.
+    reg: Registration,
 }
 
 impl Read for PipeReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let inner = &self.inner;
-        retry(inner.as_raw_fd(), Interest::READABLE, || (&*inner).read(&mut *buf))
+        retry(inner.as_raw_fd(), &self.reg, Interest::READABLE, || (&*inner).read(&mut *buf))
     }
 }
 
 impl Write for PipeWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let inner = &self.inner;
-        retry(inner.as_raw_fd(), Interest::WRITABLE, || (&*inner).write(buf))
+        retry(inner.as_raw_fd(), &self.reg, Interest::WRITABLE, || (&*inner).write(buf))
     }
 
     fn flush(&mut self) -> io::Result<()> {

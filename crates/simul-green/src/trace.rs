@@ -64,6 +64,12 @@ pub enum Wait {
         /// Readable, writable or both.
         interest: Interest,
     },
+    /// For its [`Unparker`](crate::Unparker) to be used, from any thread
+    /// ([`park`](crate::park)).
+    Unpark,
+    /// For a job it [`offload`](crate::offload)ed to finish on a worker
+    /// thread.
+    Offload,
 }
 
 impl Wait {
@@ -79,6 +85,7 @@ impl Wait {
             // one a reader of the board cares about.
             Wait::Io { fd, interest } if interest.is_readable() => W::Readable(fd),
             Wait::Io { fd, .. } => W::Writable(fd),
+            Wait::Unpark | Wait::Offload => W::Thread,
         }
     }
 }
@@ -91,6 +98,8 @@ impl fmt::Display for Wait {
             Wait::Event => f.write_str("waits for an Event to be set"),
             Wait::Sleep(t) => write!(f, "sleeps until {t}"),
             Wait::Io { fd, interest } => write!(f, "waits for fd {fd} to be {interest:?}"),
+            Wait::Unpark => f.write_str("waits to be unparked"),
+            Wait::Offload => f.write_str("waits for an offloaded job"),
         }
     }
 }
