@@ -53,7 +53,7 @@ fn resets_and_writes_after_close_are_errors_and_raise_no_sigpipe() {
     let sigpipe = Signals::new(&[Signal::PIPE]).unwrap();
     {
         // The peer closes with unread data: its kernel sends RST.
-        let (conn, mut peer) = pair();
+        let (conn, peer) = pair();
         write_all(&conn, b"never read by the peer").unwrap();
         // Wait until the bytes have arrived (retrying the EINTR that
         // scripts/eintr.sh injects into std's recv as well).
