@@ -54,8 +54,10 @@ impl Future for SelfWaking {
                 cx.waker().wake_by_ref();
                 cx.waker().wake_by_ref();
             } else {
-                cx.waker().clone().wake();
-                cx.waker().clone().wake();
+                // By value: each clone is consumed by its wake.
+                let (a, b) = (cx.waker().clone(), cx.waker().clone());
+                a.wake();
+                b.wake();
             }
         }
         self.in_poll.leave();

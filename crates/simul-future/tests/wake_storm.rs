@@ -80,7 +80,11 @@ fn storm(rt: &mut Runtime, tasks: usize, wakes: u64) -> (u64, u64) {
                                 seen.fetch_add(1, Ordering::Release);
                                 match round % 3 {
                                     0 => w.wake_by_ref(),
-                                    1 => w.clone().wake(),
+                                    1 => {
+                                        // By value: the clone is consumed.
+                                        let by_value = w.clone();
+                                        by_value.wake();
+                                    }
                                     _ => {
                                         drop(w.clone()); // a clone that never wakes
                                         w.wake_by_ref();
