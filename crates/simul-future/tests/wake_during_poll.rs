@@ -50,7 +50,7 @@ impl Future for SelfWaking {
         let done = self.polls == self.target;
         if !done {
             // Twice: the second wake coalesces with the first.
-            if self.polls % 2 == 0 {
+            if self.polls.is_multiple_of(2) {
                 cx.waker().wake_by_ref();
                 cx.waker().wake_by_ref();
             } else {
