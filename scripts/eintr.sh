@@ -52,6 +52,13 @@ SKIPS=(
     "simul-callback/flow_control sixty_four_mebibytes_through_a_slow_reader"
     "simul-callback/udp datagrams_arrive_whole_and_in_order_including_empty_ones"
     "simul-coro/io a_reader_waits_for_data_written_by_another_thread_on_both_clocks"
+    # The root package's style comparison runs tokio beside simul's styles,
+    # and tokio does not retry EINTR everywhere ("failed to wake I/O
+    # driver", or building its runtime fails); the echo workload's client
+    # is a plain std/epoll driver of its own. Both are outside simul.
+    "simul/bench_workloads every_cell_that_applies_does_its_work"
+    "simul/bench_workloads sizes_zero_and_one_are_handled"
+    "simul/bench_workloads echo_servers_stop_with_clients_still_connected"
 )
 
 # The `test result:` line of a libtest run, without its timing.

@@ -1,0 +1,41 @@
+//! Reliability item 14 for coroutines: 10,000 connects to a refused port
+//! through the `Connect` coroutine. Each is `ConnectionRefused`, the
+//! scheduler goes on, and no descriptor is left behind.
+//!
+//! One test function, so the descriptor count sees only this test.
+
+use std::io::{self, ErrorKind};
+use std::net::SocketAddr;
+
+use simul_coro::Scheduler;
+use simul_coro::net::Connect;
+use simul_reactor::net::TcpStream;
+
+const CONNECTS: usize = 10_000;
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
+}
+
+/// A loopback port that was just bound and released: nobody listens.
+fn closed_port() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+}
+
+#[test]
+fn ten_thousand_refused_connects_are_errors_and_leak_nothing() {
+    let refused = closed_port();
+    let fds = open_fds();
+    {
+        let mut s = Scheduler::<io::Result<TcpStream>>::new().unwrap();
+        for i in 0..CONNECTS {
+            let err = s.run(Connect::new(refused)).unwrap().unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::ConnectionRefused, "connect {i}: {err}");
+        }
+        // The scheduler still connects where someone listens.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let ok = s.run(Connect::new(listener.local_addr().unwrap())).unwrap();
+        assert!(ok.is_ok(), "{ok:?}");
+    }
+    assert_eq!(open_fds(), fds, "descriptors leaked");
+}
