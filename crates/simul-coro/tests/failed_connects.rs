@@ -8,8 +8,7 @@ use std::io::{self, ErrorKind};
 use std::net::SocketAddr;
 
 use simul_coro::Scheduler;
-use simul_coro::net::Connect;
-use simul_reactor::net::TcpStream;
+use simul_coro::net::{Connect, TcpStream};
 
 const CONNECTS: usize = 10_000;
 
@@ -28,13 +27,14 @@ fn ten_thousand_refused_connects_are_errors_and_leak_nothing() {
     let fds = open_fds();
     {
         let mut s = Scheduler::<io::Result<TcpStream>>::new().unwrap();
+        let io = s.io_handle();
         for i in 0..CONNECTS {
-            let err = s.run(Connect::new(refused)).unwrap().unwrap_err();
+            let err = s.run(Connect::new(&io, refused)).unwrap().unwrap_err();
             assert_eq!(err.kind(), ErrorKind::ConnectionRefused, "connect {i}: {err}");
         }
         // The scheduler still connects where someone listens.
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let ok = s.run(Connect::new(listener.local_addr().unwrap())).unwrap();
+        let ok = s.run(Connect::new(&io, listener.local_addr().unwrap())).unwrap();
         assert!(ok.is_ok(), "{ok:?}");
     }
     assert_eq!(open_fds(), fds, "descriptors leaked");

@@ -13,9 +13,8 @@ use std::rc::Rc;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use simul_coro::Scheduler;
-use simul_coro::net::{Read, WriteAll};
-use simul_reactor::net::TcpStream;
+use simul_coro::net::{Read, TcpStream, WriteAll};
+use simul_coro::{Coroutine, Scheduler};
 use simul_reactor::{Signal, Signals};
 
 fn open_fds() -> usize {
@@ -26,24 +25,29 @@ fn open_fds() -> usize {
 /// descriptor counts must not see another test's sockets.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-/// A connected pair: (the coroutines' end, the std peer).
-fn pair() -> (Rc<TcpStream>, std::net::TcpStream) {
+/// The scheduler every coroutine of a test runs on: its streams are
+/// registered with it once.
+type Sched = Scheduler<io::Result<Vec<u8>>>;
+
+/// A connected pair: (the coroutines' end, registered with `s`, and the
+/// std peer).
+fn pair(s: &Sched) -> (Rc<TcpStream>, std::net::TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let ours = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let raw = simul_reactor::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let ours = TcpStream::from_reactor(&s.io_handle(), raw).unwrap();
     let (peer, _) = listener.accept().unwrap();
     (Rc::new(ours), peer)
 }
 
 /// Reads once through the scheduler: what a task's `yield from recv()` gets.
-fn read(conn: &Rc<TcpStream>) -> io::Result<Vec<u8>> {
-    let mut s = Scheduler::<io::Result<Vec<u8>>>::new().unwrap();
+fn read(s: &mut Sched, conn: &Rc<TcpStream>) -> io::Result<Vec<u8>> {
     s.run(Read::new(conn.clone(), 64 * 1024)).unwrap()
 }
 
 /// Writes everything through the scheduler.
-fn write_all(conn: &Rc<TcpStream>, data: &[u8]) -> io::Result<()> {
-    let mut s = Scheduler::<io::Result<()>>::new().unwrap();
-    s.run(WriteAll::new(conn.clone(), data.to_vec())).unwrap()
+fn write_all(s: &mut Sched, conn: &Rc<TcpStream>, data: &[u8]) -> io::Result<()> {
+    let write = WriteAll::new(conn.clone(), data.to_vec()).map_return(|r| r.map(|()| Vec::new()));
+    s.run(write).unwrap().map(drop)
 }
 
 #[test]
@@ -52,9 +56,10 @@ fn resets_and_writes_after_close_are_errors_and_raise_no_sigpipe() {
     let fds = open_fds();
     let sigpipe = Signals::new(&[Signal::PIPE]).unwrap();
     {
+        let mut s = Sched::new().unwrap();
         // The peer closes with unread data: its kernel sends RST.
-        let (conn, peer) = pair();
-        write_all(&conn, b"never read by the peer").unwrap();
+        let (conn, peer) = pair(&s);
+        write_all(&mut s, &conn, b"never read by the peer").unwrap();
         // Wait until the bytes have arrived (retrying the EINTR that
         // scripts/eintr.sh injects into std's recv as well).
         let mut first = [0u8; 1];
@@ -62,19 +67,19 @@ fn resets_and_writes_after_close_are_errors_and_raise_no_sigpipe() {
             assert_eq!(e.kind(), ErrorKind::Interrupted, "{e}");
         }
         drop(peer);
-        let err = read(&conn).unwrap_err();
+        let err = read(&mut s, &conn).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::ConnectionReset, "{err}");
-        let err = write_all(&conn, b"anyone?").unwrap_err();
+        let err = write_all(&mut s, &conn, b"anyone?").unwrap_err();
         assert!(matches!(err.kind(), ErrorKind::BrokenPipe | ErrorKind::ConnectionReset));
 
         // An ordinary close (FIN): end of stream, then writes fail once
         // the peer's kernel has answered one with RST.
-        let (conn, peer) = pair();
+        let (conn, peer) = pair(&s);
         drop(peer);
-        assert_eq!(read(&conn).unwrap(), b"", "end of stream first");
+        assert_eq!(read(&mut s, &conn).unwrap(), b"", "end of stream first");
         let mut failure = None;
         for _ in 0..2_000 {
-            match write_all(&conn, b"are you there?") {
+            match write_all(&mut s, &conn, b"are you there?") {
                 Ok(()) => std::thread::sleep(Duration::from_millis(1)),
                 Err(e) => {
                     failure = Some(e);
@@ -84,7 +89,7 @@ fn resets_and_writes_after_close_are_errors_and_raise_no_sigpipe() {
         }
         let err = failure.expect("writes to a closed peer must start failing");
         assert!(matches!(err.kind(), ErrorKind::BrokenPipe | ErrorKind::ConnectionReset), "{err}");
-        let again = write_all(&conn, b"really?").unwrap_err();
+        let again = write_all(&mut s, &conn, b"really?").unwrap_err();
         assert!(matches!(again.kind(), ErrorKind::BrokenPipe | ErrorKind::ConnectionReset));
     }
     assert_eq!(sigpipe.pending().unwrap(), [], "a write raised SIGPIPE");
@@ -101,7 +106,8 @@ fn after_the_peers_half_close_eof_stays_eof_and_writing_back_works() {
     let fds = open_fds();
     const REPLY: usize = 1 << 20; // more than the socket buffers hold
     {
-        let (conn, mut peer) = pair();
+        let mut s = Sched::new().unwrap();
+        let (conn, mut peer) = pair(&s);
         // The peer asks, half-closes, then reads the whole reply on its
         // own thread while the coroutine writes it.
         let reader = std::thread::spawn(move || {
@@ -113,7 +119,7 @@ fn after_the_peers_half_close_eof_stays_eof_and_writing_back_works() {
         });
         let mut request = Vec::new();
         loop {
-            let data = read(&conn).unwrap();
+            let data = read(&mut s, &conn).unwrap();
             if data.is_empty() {
                 break;
             }
@@ -121,10 +127,10 @@ fn after_the_peers_half_close_eof_stays_eof_and_writing_back_works() {
         }
         assert_eq!(request, b"question");
         for _ in 0..3 {
-            assert_eq!(read(&conn).unwrap(), b"", "end of stream stays end of stream");
+            assert_eq!(read(&mut s, &conn).unwrap(), b"", "end of stream stays end of stream");
         }
         let reply: Vec<u8> = (0..REPLY).map(|i| (i % 251) as u8).collect();
-        write_all(&conn, &reply).unwrap();
+        write_all(&mut s, &conn, &reply).unwrap();
         conn.shutdown(Shutdown::Write).unwrap();
         assert!(reader.join().unwrap() == reply, "the reply arrived corrupted");
     }
