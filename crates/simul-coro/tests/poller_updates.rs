@@ -42,6 +42,10 @@ fn side(
                         writing = !writing;
                     }
                 }
+                // The plain descriptors are std's, whose read and write
+                // hand an interrupted call back (simul's sockets retry it
+                // inside); a coroutine over them retries it itself.
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     waits += 1;
                     return Ok(Yielded(if writing {
