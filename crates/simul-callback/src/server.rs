@@ -1,5 +1,6 @@
-//! [`Server`], [`EventLoop::create_server`] and
-//! [`EventLoop::create_connection`]: TCP, callback style.
+//! [`Server`], [`EventLoop::create_server`],
+//! [`EventLoop::create_connection`] and [`EventLoop::getaddrinfo`]: TCP,
+//! callback style.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -268,7 +269,11 @@ impl EventLoop {
     /// # Errors
     ///
     /// When resolving, binding or registering fails (`AddrInUse`, ...).
-    /// Resolving a host name blocks; pass an IP address to avoid it.
+    ///
+    /// An IP address (`"127.0.0.1:8080"`, `("::1", 8080)`) is parsed, never
+    /// looked up. A host name goes to the system resolver on the loop's
+    /// thread, which may block on DNS: resolve names first with
+    /// [`EventLoop::getaddrinfo`], off the loop, and pass the address.
     ///
     /// # Examples
     ///
@@ -367,5 +372,63 @@ impl EventLoop {
         stream.set_nodelay(true)?;
         let conn = Conn::new(stream, Box::new(protocol), self, location);
         conn.start_connecting(self)
+    }
+
+    /// Resolves `host` and `port` to socket addresses on a worker thread
+    /// and calls `done` on the loop with them (asyncio's
+    /// `loop.getaddrinfo`).
+    ///
+    /// The system resolver (`getaddrinfo(3)`) blocks, for as long as a DNS
+    /// server takes to answer, so a callback loop never calls it on its own
+    /// thread: the lookup runs on the executor's pool, like any blocking
+    /// call ([`EventLoop::run_in_executor`]), and the loop keeps serving
+    /// while it waits. An IP address resolves to itself at once.
+    ///
+    /// `done` gets the addresses in the resolver's order, or its error
+    /// (a lookup that panicked arrives as an error too). An empty list is
+    /// an error of kind `NotFound`, so the first address always exists.
+    ///
+    /// # Errors
+    ///
+    /// When the OS refuses to start the first worker thread.
+    ///
+    /// # Examples
+    ///
+    /// Resolve, then connect to the first address:
+    ///
+    /// ```
+    /// use simul_callback::{Deferred, EventLoop};
+    ///
+    /// let mut lp = EventLoop::new()?;
+    /// let found = Deferred::new();
+    /// let f = found.clone();
+    /// lp.getaddrinfo("127.0.0.1", 8080, move |_lp, addrs| {
+    ///     // Here a client would `lp.create_connection(addrs?[0], ..)`.
+    ///     let _ = f.set_result(addrs.map(|a| a[0]).map_err(|e| e.kind()));
+    /// })?;
+    /// assert_eq!(lp.run_until_complete(&found)?, Ok("127.0.0.1:8080".parse().unwrap()));
+    /// # Ok::<(), simul_callback::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn getaddrinfo(
+        &mut self,
+        host: &str,
+        port: u16,
+        done: impl FnOnce(&mut EventLoop, io::Result<Vec<SocketAddr>>) + 'static,
+    ) -> io::Result<()> {
+        let host = host.to_owned();
+        self.run_in_executor(
+            move || -> io::Result<Vec<SocketAddr>> {
+                let addrs: Vec<SocketAddr> = (host.as_str(), port).to_socket_addrs()?.collect();
+                if addrs.is_empty() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::NotFound,
+                        format!("{host}:{port} resolved to no address"),
+                    ));
+                }
+                Ok(addrs)
+            },
+            move |lp, result| done(lp, result.map_err(io::Error::other).and_then(|r| r)),
+        )
     }
 }
