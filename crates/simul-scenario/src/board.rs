@@ -42,8 +42,11 @@ pub(crate) fn axis_label(t: Duration, span: Duration) -> String {
         format!("{:.0} min", s / 60.0)
     } else if span >= Duration::from_secs(2) {
         format!("{s:.1} s")
-    } else if span >= Duration::from_millis(2) {
+    } else if span >= Duration::from_millis(20) {
         format!("{:.0} ms", s * 1e3)
+    } else if span >= Duration::from_millis(2) {
+        // Ticks every 0.2 to 2 ms: whole milliseconds would repeat.
+        format!("{:.1} ms", s * 1e3)
     } else {
         format!("{:.0} µs", s * 1e6)
     }
@@ -120,5 +123,7 @@ mod tests {
         assert_eq!(axis_label(h, h * 13), "1:00h");
         assert_eq!(axis_label(Duration::from_secs(600), h), "10 min");
         assert_eq!(axis_label(Duration::from_millis(500), Duration::from_secs(1)), "500 ms");
+        // A span of a few milliseconds ticks every half millisecond.
+        assert_eq!(axis_label(Duration::from_micros(500), Duration::from_millis(4)), "0.5 ms");
     }
 }
