@@ -434,6 +434,14 @@ impl EventLoop {
     /// only when the loop has nothing to do but wait for a timer: it then
     /// jumps to the timer's deadline at once.
     ///
+    /// Work on other threads takes no virtual time: while a
+    /// [`run_in_executor`](EventLoop::run_in_executor) job is running, the
+    /// loop waits for it rather than jump, so its result arrives at the
+    /// virtual instant it was asked for, however fast the machine is. (A
+    /// job that itself waits for one of the loop's timers would wait for
+    /// ever: on the virtual clock, charge time with
+    /// [`Clock::block_for`] instead.)
+    ///
     /// # Errors
     ///
     /// As [`EventLoop::new`].
@@ -1445,12 +1453,16 @@ impl EventLoop {
             }
         }
         // 1. How long may we wait?
-        let deadline = if !self.ready.is_empty() || self.stopping {
+        let mut deadline = if !self.ready.is_empty() || self.stopping {
             Some(Instant::ZERO)
+        } else if !self.jobs.is_empty() && self.reactor.clock().is_virtual() {
+            // Executor jobs take no virtual time: wait for them (their
+            // results come through the notifier) before the clock may
+            // jump to the next timer.
+            None
         } else {
             self.timers.next_deadline()
         };
-        let mut deadline = deadline;
         if deadline.is_none() && !self.may_wake() {
             // Last chance: calls posted by handles that are gone now.
             self.take_remote();

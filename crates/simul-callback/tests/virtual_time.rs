@@ -107,3 +107,28 @@ fn real_clock_timers_never_fire_early() {
     let at = fired.get().unwrap();
     assert!(at - start >= Duration::from_millis(20));
 }
+
+/// Executor jobs take no virtual time: the 30 ms job's result arrives at
+/// 0 s, before a timer an hour away, because the clock waits for jobs in
+/// flight before it jumps.
+#[test]
+fn an_executor_job_takes_no_virtual_time() {
+    let mut lp = virtual_loop();
+    let t = Trace::new();
+    let t1 = t.clone();
+    lp.run_in_executor(
+        || std::thread::sleep(Duration::from_millis(30)),
+        move |lp, r| {
+            r.unwrap();
+            t1.log(format!("job done {}", secs(lp)));
+        },
+    )
+    .unwrap();
+    let t2 = t.clone();
+    let _ = lp.call_later(Duration::from_secs(3600), move |lp| {
+        t2.log(format!("timer {}", secs(lp)));
+        lp.stop();
+    });
+    lp.run_forever().unwrap();
+    assert_eq!(t.take(), ["job done 0", "timer 3600"]);
+}

@@ -551,7 +551,16 @@ impl Core {
         self.polls_since_io.set(0);
         // Going idle: give cached task memory back to the allocator.
         self.cells.borrow_mut().clear();
-        let deadline = self.timers.borrow().next_deadline();
+        let mut deadline = self.timers.borrow().next_deadline();
+        // Under the virtual clock, work on the blocking pool takes no
+        // virtual time: wait for it (its wake comes through the notifier)
+        // instead of jumping to the next timer while it is still running.
+        if deadline.is_some()
+            && self.blocking.in_flight() > 0
+            && self.reactor.borrow().clock().is_virtual()
+        {
+            deadline = None;
+        }
         if deadline.is_none()
             && let Some(stuck) = self.find_deadlock(root_location)
         {
@@ -703,6 +712,15 @@ impl Runtime {
 
     /// A runtime on `clock`. Under [`Clock::new_virtual`], waiting for a
     /// timer takes no real time: the clock jumps to the deadline.
+    ///
+    /// Work on other threads takes no virtual time either: while a
+    /// [`spawn_blocking`](crate::spawn_blocking) job is running, the
+    /// runtime waits for it before jumping to the next timer, so its
+    /// result arrives at the virtual instant it was asked for and a
+    /// program's figures do not depend on how fast the machine is. (A
+    /// job that itself waits for the runtime's timers would wait for
+    /// ever: on the virtual clock, charge time with
+    /// [`Clock::block_for`](simul_reactor::Clock::block_for) instead.)
     ///
     /// # Errors
     ///

@@ -8,6 +8,7 @@ use std::time::Duration;
 use simul_future::{
     JoinError, MAX_BLOCKING_THREADS, Runtime, RuntimeError, join, sleep, spawn_blocking,
 };
+use simul_reactor::Clock;
 
 #[test]
 fn a_thousand_jobs_never_more_than_four_threads_panics_come_back() {
@@ -83,4 +84,27 @@ fn no_deadlock_report_while_a_job_is_in_flight_then_one_after() {
     // Reported only once the job had finished (it could have woken us).
     assert!(matches!(r, Err(RuntimeError::Deadlock(_))));
     assert_eq!(done.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn on_the_virtual_clock_a_job_takes_no_virtual_time() {
+    // The job takes 30 ms of real time; a timer an hour away must not fire
+    // first: the clock waits for work on other threads before it jumps.
+    let clock = Clock::new_virtual();
+    let mut rt = Runtime::with_clock(clock.clone()).unwrap();
+    let c = clock.clone();
+    let (job_at, timer_at) = rt
+        .block_on(join(
+            async move {
+                spawn_blocking(|| std::thread::sleep(Duration::from_millis(30))).await.unwrap();
+                c.now().since_origin()
+            },
+            async {
+                sleep(Duration::from_secs(3600)).await;
+                clock.now().since_origin()
+            },
+        ))
+        .unwrap();
+    assert_eq!(job_at, Duration::ZERO);
+    assert_eq!(timer_at, Duration::from_secs(3600));
 }
