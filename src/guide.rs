@@ -114,4 +114,6 @@ pub mod cancellation {}
 pub mod diagnosing {}
 
 #[doc = include_str!("guide/measuring.md")]
+#[doc = include_str!("../docs/guide_measuring_echo.svg")]
+#[doc = include_str!("../docs/bench_report.svg")]
 pub mod measuring {}
