@@ -21,7 +21,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 export RUST_BACKTRACE=0
 
-SYSCALLS=epoll_wait,epoll_pwait2,epoll_ctl,read,write,recvfrom,sendto,sendmsg,accept4,connect
+# `readv` is what `read_vectored` makes; `epoll_pwait` is what glibc's
+# `epoll_wait` becomes on arches without the old call (aarch64, riscv64).
+SYSCALLS=epoll_wait,epoll_pwait,epoll_pwait2,epoll_ctl,read,readv,write,recvfrom,sendto,sendmsg,accept4,connect
 WHEN=${EINTR_WHEN:-3+3}
 LIMIT=${EINTR_TIMEOUT:-120}
 
