@@ -5,10 +5,12 @@ mod util;
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
 use std::rc::Rc;
 
 use simul_future::{JoinHandle, Runtime, spawn, yield_now};
-use util::{DropGuard, Trace};
+use util::{DropGuard, Trace, poll_once};
 
 /// A task with three suspension points, tracing each step.
 async fn three_steps(t: Trace) -> &'static str {
@@ -158,4 +160,54 @@ fn abort_between_two_block_on_calls() {
     assert!(!h.is_finished());
     assert!(rt.block_on(h).unwrap().unwrap_err().is_cancelled());
     assert_eq!(trace.take(), ["dropped between"]);
+}
+
+/// Item 25: a `JoinHandle` polled again after it returned `Ready` panics,
+/// as its docs say, with a message naming the mistake; the output is not
+/// read (or dropped) twice, and the runtime goes on working.
+#[test]
+fn a_join_handle_polled_after_ready_panics_clearly_and_the_runtime_goes_on() {
+    let mut rt = Runtime::new().unwrap();
+    let trace = Trace::new();
+    let t = trace.clone();
+    let message = rt
+        .block_on(async move {
+            let t2 = t.clone();
+            let mut h = spawn(async move {
+                yield_now().await;
+                DropGuard(t2, "output")
+            });
+            let output = std::future::poll_fn(|cx| Pin::new(&mut h).poll(cx)).await.unwrap();
+            drop(output);
+            t.push("output taken");
+            // Polled once more, by hand, inside the runtime.
+            let Err(payload) = catch_unwind(AssertUnwindSafe(|| poll_once(&mut h))) else {
+                panic!("a second poll after Ready returned instead of panicking");
+            };
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            // Still a panic the second time, never an output read twice.
+            assert!(catch_unwind(AssertUnwindSafe(|| poll_once(&mut h))).is_err());
+            drop(h);
+            t.push("handle dropped");
+            // The runtime still runs tasks and joins them.
+            assert_eq!(
+                spawn(async {
+                    yield_now().await;
+                    5
+                })
+                .await
+                .unwrap(),
+                5
+            );
+            message
+        })
+        .unwrap();
+    assert_eq!(message, "JoinHandle polled after it returned Ready");
+    assert_eq!(trace.take(), ["dropped output", "output taken", "handle dropped"]);
+    // And so do later block_on calls.
+    assert_eq!(rt.block_on(async { spawn(async { 3 }).await.unwrap() }).unwrap(), 3);
 }
