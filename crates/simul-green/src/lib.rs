@@ -130,8 +130,10 @@
 //! does not care which type it reads from. Give it a green socket whose
 //! `read` parks the green thread on `WouldBlock` and it runs cooperatively,
 //! unchanged, and the compiler shows exactly which calls are green. The
-//! [`net`] module has such types ([`net::TcpStream`] and friends); the
-//! primitive they are built on is [`wait_fd`].
+//! [`net`] module has such types ([`net::TcpStream`] and friends), the
+//! [`process`] module child processes whose wait and pipes park the same
+//! way (`gevent.subprocess`); the primitive they are built on is
+//! [`wait_fd`].
 //!
 //! ## Tracing
 //!
@@ -191,6 +193,7 @@ pub mod hub;
 mod join;
 pub mod net;
 mod offload;
+pub mod process;
 mod registry;
 mod trace;
 mod unpark;
