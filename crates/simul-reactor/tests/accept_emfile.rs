@@ -1,7 +1,8 @@
 //! Accepting when the process is out of descriptors: `accept` reports
 //! `EMFILE`, the queued connection waits in the kernel, established
 //! connections keep working, and accepting resumes once a descriptor is
-//! free. (This file holds one test: the descriptor limit is per process.)
+//! free; meanwhile the listener is not reported again, so a loop does not
+//! spin. (This file holds one test: the descriptor limit is per process.)
 
 mod net_util;
 
@@ -59,6 +60,16 @@ fn accept_under_emfile_reports_it_and_resumes() {
     // It stays queued (a loop retrying at once would spin: back off).
     let again = listener.accept().unwrap_err();
     assert_eq!(again.raw_os_error(), Some(libc::EMFILE), "{again}");
+    // Nor does the reactor report the listener again while the connection
+    // stays queued: an event loop polling here sleeps to its deadline
+    // instead of being woken over and over to fail the same accept.
+    let mut polls_with_events = 0;
+    for _ in 0..5 {
+        let soon = reactor.now() + std::time::Duration::from_millis(10);
+        reactor.poll(&mut events, Some(soon)).unwrap();
+        polls_with_events += usize::from(events.iter().any(|e| e.token() == Token(0)));
+    }
+    assert_eq!(polls_with_events, 0, "the listener was reported again: an accept loop would spin");
 
     // Established connections are unaffected.
     (&client).write_all(b"still here").unwrap();
