@@ -181,6 +181,13 @@ fn addresses_match_on_both_ends() {
 }
 
 #[test]
+fn empty_buffers_read_and_write_nothing_and_are_not_end_of_stream() {
+    let (client, server) = tcp_pair();
+    net_util::empty_buffers_are_no_ops(&client, &server);
+    net_util::empty_buffers_are_no_ops(&server, &client);
+}
+
+#[test]
 fn vectored_io_and_peek() {
     let (client, server) = tcp_pair();
     let n = (&client).write_vectored(&[IoSlice::new(b"abc"), IoSlice::new(b"defg")]).unwrap();

@@ -69,6 +69,33 @@ fn a_zero_length_datagram_round_trips() {
 }
 
 #[test]
+fn receiving_into_an_empty_buffer_takes_one_datagram_and_reports_its_sender() {
+    let (a, b) = (bind(), bind());
+    // Nothing queued: WouldBlock, as for any buffer (a datagram socket has
+    // no end of stream that an empty buffer could be mistaken for).
+    assert_eq!(b.recv_from(&mut []).unwrap_err().kind(), ErrorKind::WouldBlock);
+    a.send_to(b"cut", b.local_addr().unwrap()).unwrap();
+    a.send_to(b"whole", b.local_addr().unwrap()).unwrap();
+    wait(&b, Interest::READABLE);
+    // A peek into nothing leaves the datagram queued...
+    assert_eq!(b.peek_from(&mut []).unwrap(), (0, a.local_addr().unwrap()));
+    // ...a receive into nothing takes it, whole, like any too-small buffer
+    // (the bytes that do not fit are discarded), and reports its sender.
+    assert_eq!(b.recv_from(&mut []).unwrap(), (0, a.local_addr().unwrap()));
+    let mut buf = [0u8; 16];
+    wait(&b, Interest::READABLE);
+    let (n, from) = b.recv_from(&mut buf).unwrap();
+    assert_eq!((&buf[..n], from), (&b"whole"[..], a.local_addr().unwrap()));
+    assert_eq!(b.recv_from(&mut buf).unwrap_err().kind(), ErrorKind::WouldBlock);
+    // Connected: recv into nothing is the same.
+    b.connect(a.local_addr().unwrap()).unwrap();
+    a.send_to(b"again", b.local_addr().unwrap()).unwrap();
+    wait(&b, Interest::READABLE);
+    assert_eq!(b.recv(&mut []).unwrap(), 0);
+    assert_eq!(b.recv(&mut buf).unwrap_err().kind(), ErrorKind::WouldBlock);
+}
+
+#[test]
 fn an_oversize_datagram_is_emsgsize() {
     let (a, b) = (bind(), bind());
     let too_big = vec![7u8; 70_000]; // IPv4 allows 65,507 bytes of payload

@@ -37,6 +37,14 @@ fn a_pair_carries_bytes_both_ways() {
 }
 
 #[test]
+fn empty_buffers_read_and_write_nothing_and_are_not_end_of_stream() {
+    let _serial = serial();
+    let (a, b) = UnixStream::pair().unwrap();
+    net_util::empty_buffers_are_no_ops(&a, &b);
+    net_util::empty_buffers_are_no_ops(&b, &a);
+}
+
+#[test]
 fn listener_accepts_and_echoes_through_the_reactor() {
     let _serial = serial();
     let dir = scratch_dir("echo");

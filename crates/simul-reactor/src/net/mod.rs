@@ -117,7 +117,9 @@
 //! # 5. Half-close and end of file
 //!
 //! `read` returning `Ok(0)` means the peer will send nothing more, and it
-//! keeps returning 0. The peer may have only shut down its *writing* side
+//! keeps returning 0. (Unless the buffer was empty: a read into no room
+//! returns `Ok(0)` at once, whatever is or is not buffered, and consumes
+//! nothing.) The peer may have only shut down its *writing* side
 //! ([`TcpStream::shutdown`] with `Shutdown::Write`) and still be reading:
 //! answering after EOF is normal (an HTTP/1.0 request ends this way).
 //!
@@ -244,6 +246,15 @@ macro_rules! stream_io {
         $(#[$read_doc])*
         impl std::io::Read for &$ty {
             fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                // An empty buffer reads nothing, at once: `Ok(0)`, as the
+                // `Read` contract allows. The kernel would instead wait
+                // for at least one byte (its low-water mark is never 0),
+                // so with nothing buffered it says `EAGAIN`, and a style
+                // waiting on that would park until data came for a read
+                // that takes none (reliability item 27).
+                if buf.is_empty() {
+                    return Ok(0);
+                }
                 crate::sys::socket::recv(std::os::fd::AsFd::as_fd(&self.fd), buf, 0)
             }
 
@@ -251,6 +262,10 @@ macro_rules! stream_io {
                 &mut self,
                 bufs: &mut [std::io::IoSliceMut<'_>],
             ) -> std::io::Result<usize> {
+                // As in `read`: no room at all reads nothing, at once.
+                if bufs.iter().all(|b| b.is_empty()) {
+                    return Ok(0);
+                }
                 crate::sys::socket::readv(std::os::fd::AsFd::as_fd(&self.fd), bufs)
             }
         }

@@ -93,3 +93,47 @@ pub(crate) fn open_fds() -> Option<usize> {
         .map(|dir| dir.count())
         .or_else(|| std::fs::read_dir("/dev/fd").ok().map(|dir| dir.count()))
 }
+
+/// Reliability item 27 on a connected stream pair `(a, b)`: reading into
+/// and writing from an empty buffer give `Ok(0)` at once, whether or not
+/// bytes are pending, and are neither end of stream nor an error: they
+/// consume nothing, send nothing, and the stream goes on working.
+pub(crate) fn empty_buffers_are_no_ops<S: AsRawFd>(a: &S, b: &S)
+where
+    for<'s> &'s S: io::Read + io::Write,
+{
+    use io::{Read, Write};
+    // Nothing pending: an empty read is 0 bytes, not `WouldBlock`.
+    assert_eq!((&*b).read(&mut []).unwrap(), 0);
+    assert_eq!((&*b).read_vectored(&mut [io::IoSliceMut::new(&mut [])]).unwrap(), 0);
+    assert_eq!((&*a).write(&[]).unwrap(), 0);
+    assert_eq!((&*a).write_vectored(&[io::IoSlice::new(&[])]).unwrap(), 0);
+    (&*a).flush().unwrap();
+
+    // Bytes pending: an empty read still takes none of them.
+    (&*a).write_all(b"after the empty ones").unwrap();
+    wait(b, Interest::READABLE);
+    assert_eq!((&*b).read(&mut []).unwrap(), 0);
+    let mut got = Vec::new();
+    let mut buf = [0u8; 64];
+    let start = std::time::Instant::now();
+    while got.len() < 20 {
+        match (&*b).read(&mut buf) {
+            Ok(0) => panic!("end of stream after an empty read or write"),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                assert!(start.elapsed() < PATIENCE, "the bytes never arrived");
+                wait(b, Interest::READABLE);
+            }
+            Err(e) => panic!("read failed: {e}"),
+        }
+    }
+    assert_eq!(got, b"after the empty ones", "an empty read consumed or added bytes");
+    // The empty writes sent nothing, in either direction, and closed nothing.
+    assert_eq!((&*b).read(&mut buf).unwrap_err().kind(), io::ErrorKind::WouldBlock);
+    assert_eq!((&*b).write(&[]).unwrap(), 0);
+    assert_eq!((&*a).read(&mut buf).unwrap_err().kind(), io::ErrorKind::WouldBlock);
+    (&*b).write_all(b"back").unwrap();
+    wait(a, Interest::READABLE);
+    assert_eq!((&*a).read(&mut [0u8; 4]).unwrap(), 4);
+}
