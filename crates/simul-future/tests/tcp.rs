@@ -1,6 +1,8 @@
 //! TCP over loopback: echo with many connections and large transfers,
 //! half-close, refused connects, sockets outside a runtime.
 
+mod util;
+
 use std::io::ErrorKind;
 use std::net::SocketAddr;
 
@@ -188,4 +190,23 @@ fn a_socket_outliving_its_runtime_fails_cleanly() {
     let mut rt2 = Runtime::new().unwrap();
     let err = rt2.block_on(async { listener.accept().await.map(|_| ()) }).unwrap().unwrap_err();
     assert!(err.to_string().contains("dropped"), "{err}");
+}
+
+#[test]
+fn empty_reads_and_writes_are_ok_zero_at_once_even_with_nothing_to_read() {
+    let mut rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let listener = TcpListener::bind(any_port())?;
+        let addr = listener.local_addr()?;
+        let (client, accepted) = join(TcpStream::connect(addr), listener.accept()).await;
+        let (mut client, (mut server, _)) = (client?, accepted?);
+        util::empty_buffers_are_no_ops(&mut client, &mut server).await?;
+        util::empty_buffers_are_no_ops(&mut server, &mut client).await?;
+        // Real end of stream is still told apart: 0 from a non-empty read.
+        client.shutdown()?;
+        assert_eq!(server.read(&mut [0u8; 8]).await?, 0);
+        Ok::<_, std::io::Error>(())
+    })
+    .unwrap()
+    .unwrap();
 }

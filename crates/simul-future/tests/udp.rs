@@ -1,6 +1,8 @@
 //! UdpSocket: datagrams on loopback, waiting for one, connected sockets,
 //! zero-length and truncated datagrams, a closed peer port.
 
+mod util;
+
 use std::io::ErrorKind;
 use std::time::Duration;
 
@@ -61,6 +63,45 @@ fn connected_sockets_send_and_recv_and_keep_datagram_boundaries() {
         b.send(b"back").await?;
         let n = a.recv(&mut buf).await?;
         assert_eq!(&buf[..n], b"back");
+        Ok::<_, std::io::Error>(())
+    })
+    .unwrap()
+    .unwrap();
+}
+
+#[test]
+fn receiving_into_an_empty_buffer_waits_for_a_datagram_and_takes_it() {
+    let mut rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let a = UdpSocket::bind(any_port())?;
+        let b = UdpSocket::bind(any_port())?;
+        // A datagram socket has no end of stream: with nothing queued, an
+        // empty receive waits like any other.
+        assert!(util::poll_once(&mut b.recv_from(&mut [])).is_pending());
+        let sender = async {
+            sleep(Duration::from_millis(5)).await;
+            a.send_to(b"cut", b.local_addr()?).await?;
+            a.send_to(b"whole", b.local_addr()?).await
+        };
+        let receiver = async {
+            let first = b.recv_from(&mut []).await?;
+            let mut buf = [0u8; 16];
+            let (n, from) = b.recv_from(&mut buf).await?;
+            Ok::<_, std::io::Error>((first, buf[..n].to_vec(), from))
+        };
+        let (sent, got) = join(sender, receiver).await;
+        sent?;
+        let (first, second, from) = got?;
+        let me = a.local_addr()?;
+        // The empty buffer took the first datagram whole (its bytes
+        // discarded, as for any short buffer) and named its sender.
+        assert_eq!(first, (0, me));
+        assert_eq!((second.as_slice(), from), (&b"whole"[..], me));
+        // Connected, the same with recv.
+        b.connect(me)?;
+        a.send_to(b"again", b.local_addr()?).await?;
+        assert_eq!(b.recv(&mut []).await?, 0);
+        assert!(util::poll_once(&mut b.recv(&mut [0u8; 8])).is_pending(), "it was taken");
         Ok::<_, std::io::Error>(())
     })
     .unwrap()

@@ -1,6 +1,8 @@
 //! UnixStream and UnixListener: echo over a path in a temporary
 //! directory, pairs, end of stream, a missing path, no fd leak.
 
+mod util;
+
 use std::io::ErrorKind;
 use std::path::PathBuf;
 
@@ -122,4 +124,19 @@ fn connecting_to_a_missing_or_stale_path_fails_with_the_right_kind() {
     })
     .unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn empty_reads_and_writes_are_ok_zero_at_once_even_with_nothing_to_read() {
+    let mut rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let (mut a, mut b) = UnixStream::pair()?;
+        util::empty_buffers_are_no_ops(&mut a, &mut b).await?;
+        util::empty_buffers_are_no_ops(&mut b, &mut a).await?;
+        a.shutdown()?;
+        assert_eq!(b.read(&mut [0u8; 8]).await?, 0);
+        Ok::<_, std::io::Error>(())
+    })
+    .unwrap()
+    .unwrap();
 }

@@ -57,3 +57,37 @@ impl Future for Parked {
 pub fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
     Pin::new(f).poll(&mut Context::from_waker(Waker::noop()))
 }
+
+/// Reliability item 27 on a connected stream pair `(a, b)`: a read into
+/// or a write from an empty buffer is `Ok(0)` on its first poll, whether
+/// or not bytes are pending (never parked waiting for data it cannot
+/// take), consumes and sends nothing, and is not end of stream.
+pub async fn empty_buffers_are_no_ops<S>(a: &mut S, b: &mut S) -> std::io::Result<()>
+where
+    S: simul_future::AsyncRead + simul_future::AsyncWrite + Unpin,
+{
+    use simul_future::{AsyncReadExt, AsyncWriteExt};
+    // Nothing to read: still ready at once.
+    assert!(matches!(poll_once(&mut b.read(&mut [])), Poll::Ready(Ok(0))), "an empty read waited");
+    assert!(matches!(poll_once(&mut a.write(&[])), Poll::Ready(Ok(0))), "an empty write waited");
+    assert_eq!(b.read(&mut []).await?, 0);
+    assert_eq!(a.write(&[]).await?, 0);
+
+    // Bytes pending: an empty read takes none of them.
+    a.write_all(b"after the empty ones").await?;
+    let mut buf = [0u8; 20];
+    b.read_exact(&mut buf[..5]).await?;
+    assert!(matches!(poll_once(&mut b.read(&mut [])), Poll::Ready(Ok(0))));
+    b.read_exact(&mut buf[5..]).await?;
+    assert_eq!(&buf, b"after the empty ones", "an empty read consumed or added bytes");
+
+    // The empty writes sent nothing and closed nothing: a read waits.
+    assert!(poll_once(&mut b.read(&mut [0u8; 1])).is_pending(), "bytes or end of stream appeared");
+    assert_eq!(b.write(&[]).await?, 0);
+    assert!(poll_once(&mut a.read(&mut [0u8; 1])).is_pending(), "bytes or end of stream appeared");
+    b.write_all(b"back").await?;
+    let mut back = [0u8; 4];
+    a.read_exact(&mut back).await?;
+    assert_eq!(&back, b"back");
+    Ok(())
+}
