@@ -242,7 +242,14 @@ impl IoSource for Endpoint {
     }
 
     fn shutdown(&self) {
-        self.state.borrow_mut().socket = None;
+        {
+            // Lost, as for a transport: a `DatagramTransport` kept past
+            // the loop refuses `sendto` instead of queueing for ever.
+            let mut st = self.state.borrow_mut();
+            st.lost = true;
+            st.socket = None;
+            st.queue.clear();
+        }
         drop(self.protocol.borrow_mut().take());
     }
 }
@@ -257,7 +264,8 @@ impl DatagramTransport {
     ///
     /// # Errors
     ///
-    /// `NotConnected` when the endpoint is closing or closed;
+    /// `NotConnected` when the endpoint is closing or closed (also by
+    /// dropping its loop);
     /// `InvalidInput` when `addr` is `None` on an unconnected endpoint, or
     /// `Some` on a connected one (asyncio refuses both too).
     ///

@@ -1,7 +1,7 @@
 //! [`EventLoop`]: asyncio's low-level loop on the simul reactor.
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io::{self, Write as _};
@@ -1910,8 +1910,9 @@ impl Drop for EventLoop {
             let _ = self.reactor.deregister(fd);
         }
         // Transports and servers: protocols may hold their transports, and
-        // queued follow-ups hold connections; break those cycles.
-        drop(self.local.take());
+        // queued follow-ups hold connections; break those cycles, and
+        // refuse follow-ups from handles kept past the loop.
+        drop(self.local.close());
         for slot in &mut self.watches {
             if let Some(Source::Stream { source, .. }) = slot.source.take() {
                 source.shutdown();
@@ -1927,12 +1928,27 @@ impl Drop for EventLoop {
 pub(crate) struct LocalQueue {
     /// Calls in the order they were queued.
     calls: RefCell<Vec<Box<dyn Runnable>>>,
+    /// The loop is gone: nothing would ever run a call.
+    closed: Cell<bool>,
 }
 
 impl LocalQueue {
-    /// Queues `run`.
+    /// Queues `run`; drops it at once when the loop is gone. (Kept, it
+    /// would never run, and since calls hold their transport or server,
+    /// which holds this queue, neither would ever be freed.)
     pub(crate) fn push(&self, run: Box<dyn Runnable>) {
+        if self.closed.get() {
+            drop(run);
+            return;
+        }
         self.calls.borrow_mut().push(run);
+    }
+
+    /// The loop is being dropped: hands back what is queued and refuses
+    /// every later call.
+    fn close(&self) -> Vec<Box<dyn Runnable>> {
+        self.closed.set(true);
+        self.take()
     }
 
     fn has_calls(&self) -> bool {

@@ -461,7 +461,17 @@ impl IoSource for Conn {
     }
 
     fn shutdown(&self) {
-        self.state.borrow_mut().stream = None;
+        {
+            // Lost, not just without a socket: a `Transport` kept past the
+            // loop must refuse `write` (which would otherwise buffer the
+            // bytes for ever and say `Ok`), and `close` and `abort` must
+            // not queue a teardown no loop will run.
+            let mut st = self.state.borrow_mut();
+            st.lost = true;
+            st.stream = None;
+            st.wbuf = VecDeque::new();
+            st.read_timer = None;
+        }
         drop(self.protocol.borrow_mut().take());
     }
 }
@@ -476,8 +486,9 @@ impl Transport {
     /// # Errors
     ///
     /// `NotConnected` after `close`, `abort`, `write_eof` or the end of the
-    /// connection (the bytes are not written). (A protocol only receives
-    /// its transport in `connection_made`, when the connection is up.)
+    /// connection, including the loop being dropped (the bytes are not
+    /// written). (A protocol only receives its transport in
+    /// `connection_made`, when the connection is up.)
     ///
     /// # Examples
     ///
