@@ -257,6 +257,14 @@ impl Core {
         Arc::as_ptr(&self.shared)
     }
 
+    /// A number naming this runtime and no other in this process, not
+    /// even one created after it is dropped (unlike an address, which the
+    /// allocator hands out again).
+    #[inline]
+    pub(crate) fn id(&self) -> Source {
+        self.source
+    }
+
     /// The time on the runtime's clock.
     #[inline]
     pub(crate) fn now(&self) -> Instant {

@@ -6,9 +6,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use simul_reactor::trace::Source;
 use simul_reactor::{Instant, TimerKey};
 
-use crate::runtime::{Core, Shared, current};
+use crate::runtime::{Core, current};
 use crate::task::{WaitReason, Waiter, note_wait};
 
 /// Waits until `duration` has passed on the current runtime's clock.
@@ -22,7 +23,10 @@ use crate::task::{WaitReason, Waiter, note_wait};
 ///
 /// # Panics
 ///
-/// Polling it outside a runtime, where there is no clock to wait on.
+/// Polling it outside a runtime (also after the runtime it was made in
+/// was dropped), where there is no clock to wait on: at once, with a
+/// message saying so. A sleep polled in another runtime waits there, for
+/// its deadline on that runtime's clock.
 ///
 /// # Examples
 ///
@@ -159,7 +163,7 @@ struct Registration {
     /// The timer's key in its runtime's queue.
     key: TimerKey,
     /// Which runtime (keys mean nothing in another's queue).
-    runtime: usize,
+    runtime: Source,
     /// The waker the timer was registered with, as (data, vtable)
     /// addresses: a poll with the same waker need not re-register.
     waker: (usize, usize),
@@ -212,7 +216,7 @@ impl Sleep {
     fn unregister(&mut self) {
         if let Some(reg) = self.timer.take()
             && let Some(core) = current()
-            && core.shared_ptr() as usize == reg.runtime
+            && runtime_id(core) == reg.runtime
         {
             core.cancel_timer(reg.key);
         }
@@ -222,9 +226,16 @@ impl Sleep {
 }
 
 /// The identity of the runtime a core belongs to.
-fn runtime_id(core: &Core) -> usize {
-    let shared: *const Shared = core.shared_ptr();
-    shared as usize
+///
+/// Not the address of its `Shared`, as it once was: a runtime created
+/// after another was dropped often gets the same address, and a sleep
+/// left over from the first then took its timer key for one in the new
+/// queue: polled there it did not queue a timer (and never woke), and
+/// dropped there it cancelled whichever timer of the new runtime had that
+/// key, leaving another task asleep forever (reliability item 23; guarded
+/// by `timers::a_sleep_from_a_dropped_runtime_...`).
+fn runtime_id(core: &Core) -> Source {
+    core.id()
 }
 
 impl Future for Sleep {

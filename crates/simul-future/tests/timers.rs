@@ -8,8 +8,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use simul_future::{
-    Either, Elapsed, JoinSet, Runtime, interval, join, now, select, sleep, sleep_until, spawn,
-    timeout,
+    Either, Elapsed, JoinSet, Runtime, Sleep, interval, join, now, select, sleep, sleep_until,
+    spawn, timeout, yield_now,
 };
 use simul_reactor::{Clock, Instant};
 
@@ -208,4 +208,105 @@ fn real_clock_sleep_is_never_early() {
         );
     })
     .unwrap();
+}
+
+/// The message of a caught panic.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
+
+/// Item 23: a `Sleep` polled with no runtime, whether it never had one or
+/// its runtime was dropped, fails at once with the documented panic,
+/// which says what is wrong (as tokio's does). It is a panic, not an
+/// error, because `Sleep`'s output is `()`: an error would change every
+/// `sleep(d).await` for the sake of a misuse. Dropping it there is fine.
+#[test]
+#[allow(clippy::async_yields_async)] // the sleep is handed out on purpose
+fn a_sleep_polled_without_a_runtime_panics_at_once_saying_so() {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    let expected =
+        "simul_future: timers need a runtime: await this inside Runtime::block_on or a task";
+
+    // Never inside a runtime.
+    let mut orphan = sleep(ms(10));
+    let payload = catch_unwind(AssertUnwindSafe(|| util::poll_once(&mut orphan))).unwrap_err();
+    assert_eq!(panic_message(&*payload), expected);
+    drop(orphan);
+
+    // Made and queued inside a runtime that is then dropped.
+    let mut rt = virtual_rt();
+    let mut left = rt
+        .block_on(async {
+            let mut s = sleep(ms(10));
+            assert!(util::poll_once(&mut s).is_pending());
+            s
+        })
+        .unwrap();
+    drop(rt);
+    let payload = catch_unwind(AssertUnwindSafe(|| util::poll_once(&mut left))).unwrap_err();
+    assert_eq!(panic_message(&*payload), expected);
+    let payload = catch_unwind(now).unwrap_err();
+    assert_eq!(panic_message(&*payload), expected);
+    drop(left); // its timer died with its runtime: nothing to cancel
+}
+
+/// A sleep queued in a runtime that was then dropped, used in a new one:
+/// it neither hangs nor touches the new runtime's timers. (Regression:
+/// runtimes were told apart by the address of their shared part, which
+/// the next runtime usually gets again; the stale sleep then cancelled
+/// the new runtime's timer that had its old key, and the task behind that
+/// timer slept forever.)
+#[test]
+fn a_sleep_from_a_dropped_runtime_leaves_the_next_runtimes_timers_alone() {
+    /// A sleep of 10 s queued (first timer, first key) in a dropped runtime.
+    #[allow(clippy::async_yields_async)] // the sleep is handed out on purpose
+    fn stale_sleep() -> Sleep {
+        let mut old = virtual_rt();
+        old.block_on(async {
+            let mut s = sleep(Duration::from_secs(10));
+            assert!(util::poll_once(&mut s).is_pending());
+            s
+        })
+        .unwrap()
+    }
+
+    // Awaited in the new runtime: it waits there, to its own deadline.
+    let stale = stale_sleep();
+    let mut rt = virtual_rt();
+    let (other, stale_done) = rt
+        .block_on(async move {
+            let other = spawn(async {
+                sleep(Duration::from_secs(1)).await;
+                now()
+            });
+            yield_now().await; // `other` queues its timer: the first key
+            stale.await;
+            (other.await.unwrap(), now())
+        })
+        .expect("no task may be left asleep");
+    assert_eq!(other, Instant::from_nanos(1_000_000_000));
+    assert_eq!(stale_done, Instant::from_nanos(10_000_000_000));
+    drop(rt);
+
+    // Polled once and dropped in the new runtime: no timer is cancelled.
+    let stale = stale_sleep();
+    let mut rt = virtual_rt();
+    let other = rt
+        .block_on(async move {
+            let other = spawn(async {
+                sleep(Duration::from_secs(1)).await;
+                now()
+            });
+            yield_now().await;
+            let mut stale = stale;
+            assert!(util::poll_once(&mut stale).is_pending());
+            drop(stale);
+            other.await.unwrap()
+        })
+        .expect("no task may be left asleep");
+    assert_eq!(other, Instant::from_nanos(1_000_000_000));
 }
