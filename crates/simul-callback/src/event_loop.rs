@@ -773,6 +773,11 @@ impl EventLoop {
     /// read sees it. Adding a reader to an fd that has one replaces it.
     ///
     /// `fd` must stay open until it is removed; the loop never closes it.
+    /// If it is closed while watched and its number then names a new file,
+    /// `add_reader` (or `add_writer`) on that number drops the stale
+    /// callbacks, reports them to the
+    /// [exception handler](EventLoop::set_exception_handler), and watches
+    /// the new file; callbacks already queued for the old file do not run.
     ///
     /// # Errors
     ///
@@ -992,6 +997,7 @@ impl EventLoop {
             Dir::Write => Wait::Writable(fd),
         };
         let mut io = IoSlot { f: Some(f), serial: self.io_serial, location, unit: 0 };
+        let mut stale = None;
         if let Some(&slot) = self.fd_index.get(&fd) {
             let token = self.token(slot);
             let Some(w) = self.watch_mut(slot) else {
@@ -1000,17 +1006,33 @@ impl EventLoop {
             let interest = w.interest | dir.interest();
             // Always re-register: it also re-arms, so a replacement
             // callback hears about readiness that is already there.
-            self.reactor.reregister(fd, token, interest)?;
-            io.unit = self.adopt(location, wait);
-            let Some(w) = self.watch_mut(slot) else { return Ok(()) };
-            w.interest = interest;
-            let old = w.io_mut(dir).replace(io);
-            if trace::enabled()
-                && let Some(old) = old
-            {
-                self.trace_cancelled(old.unit);
+            match self.reactor.reregister(fd, token, interest) {
+                Ok(()) => {
+                    io.unit = self.adopt(location, wait);
+                    let Some(w) = self.watch_mut(slot) else { return Ok(()) };
+                    w.interest = interest;
+                    let old = w.io_mut(dir).replace(io);
+                    if trace::enabled()
+                        && let Some(old) = old
+                    {
+                        self.trace_cancelled(old.unit);
+                    }
+                    return Ok(());
+                }
+                // The kernel does not know this (fd, file) pair: the
+                // watched descriptor was closed without remove_reader /
+                // remove_writer and its number now names another file.
+                // The watch is stale: drop it (its slot's new generation
+                // and the new callback's serial keep what was queued for
+                // the old file from running) and watch the new file from
+                // scratch below, rather than refuse it for the old one's
+                // sake. Reported once the new watch is in place.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    self.drop_watch(slot);
+                    stale = Some(e);
+                }
+                Err(e) => return Err(e),
             }
-            return Ok(());
         }
         let slot = match self.watch_free.pop() {
             Some(slot) => slot,
@@ -1033,6 +1055,14 @@ impl EventLoop {
         *watch.io_mut(dir) = Some(io);
         self.watches[slot as usize].source = Some(Source::Fd(watch));
         self.fd_index.insert(fd, slot);
+        if let Some(e) = stale {
+            let mut ctx = ExceptionContext::new(format!(
+                "fd {fd} was closed before remove_reader/remove_writer and its number reused: \
+                 its old callbacks are dropped, the new one watches the new file"
+            ));
+            ctx.error = Some(e);
+            self.call_exception_handler(ctx);
+        }
         Ok(())
     }
 

@@ -264,3 +264,116 @@ fn refused_registrations_leave_an_existing_reader_working() {
     assert!(lp.remove_reader(fd));
     drop(tx);
 }
+
+/// Reliability item 16. Two fds are readable in the same poll, so both
+/// readers are queued for one iteration. The first to run closes the
+/// other's fd without `remove_reader` (a user mistake), opens sockets
+/// until one gets the same number, and watches it with `add_reader`. The
+/// other reader, already queued for the old socket, must not run, and
+/// neither must the new one for the old socket's readiness: the new one
+/// runs only when its own socket gets data. The stale watch is reported.
+#[test]
+fn a_number_reused_within_an_iteration_gets_no_stale_callback() {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::os::fd::RawFd;
+
+    let _serial = serial();
+    let mut lp = virtual_loop();
+    let reports = Rc::new(RefCell::new(Vec::new()));
+    let r = reports.clone();
+    lp.set_exception_handler(move |_, ctx| r.borrow_mut().push(ctx.to_string()));
+    let t = Trace::new();
+    // The watched read ends, by fd; their writing peers; the socket that
+    // reuses a number, and its peer; sockets made on the way there.
+    let socks: Rc<RefCell<HashMap<RawFd, UnixStream>>> = Rc::default();
+    let mut peers = Vec::new();
+    let reused: Rc<RefCell<Option<(UnixStream, UnixStream)>>> = Rc::default();
+    let spare: Rc<RefCell<Vec<UnixStream>>> = Rc::default();
+    let done = Rc::new(Cell::new(false));
+    let mut fds = Vec::new();
+    for _ in 0..2 {
+        let (rx, mut tx) = UnixStream::pair().unwrap();
+        rx.set_nonblocking(true).unwrap();
+        tx.write_all(b"x").unwrap();
+        fds.push(rx.as_raw_fd());
+        socks.borrow_mut().insert(rx.as_raw_fd(), rx);
+        peers.push(tx);
+    }
+    for (me, other) in [(fds[0], fds[1]), (fds[1], fds[0])] {
+        let (t, socks, reused, spare, done) =
+            (t.clone(), socks.clone(), reused.clone(), spare.clone(), done.clone());
+        lp.add_reader(me, move |lp| {
+            let mut b = [0; 1];
+            let Some(mut rx) = socks.borrow_mut().remove(&me) else {
+                t.log(format!("reader of closed fd {me} called"));
+                return;
+            };
+            let read = rx.read(&mut b);
+            socks.borrow_mut().insert(me, rx);
+            match read {
+                Ok(1) => t.log("read x"),
+                // The EINTR of scripts/eintr.sh: called again, or the
+                // other reader goes first.
+                Err(e) if e.kind() == ErrorKind::Interrupted => return,
+                other => t.log(format!("unexpected {:?}", other.map_err(|e| e.kind()))),
+            }
+            if done.replace(true) {
+                return;
+            }
+            // Close the other fd, still watched, and get its number back.
+            drop(socks.borrow_mut().remove(&other));
+            let mut found = None;
+            for _ in 0..1_000 {
+                let (a, b) = UnixStream::pair().unwrap();
+                if a.as_raw_fd() == other {
+                    found = Some((a, b));
+                } else if b.as_raw_fd() == other {
+                    found = Some((b, a));
+                } else {
+                    spare.borrow_mut().extend([a, b]);
+                    continue;
+                }
+                break;
+            }
+            let (new, peer) = found.expect("the closed number comes back");
+            new.set_nonblocking(true).unwrap();
+            let t2 = t.clone();
+            let r2 = reused.clone();
+            lp.add_reader(other, move |_| {
+                let mut b = [0; 1];
+                let mut guard = r2.borrow_mut();
+                let Some((new, _)) = guard.as_mut() else { return };
+                match new.read(&mut b) {
+                    Ok(1) => t2.log(format!("new socket read {}", b[0] as char)),
+                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                    other => t2.log(format!("new socket: {:?}", other.map_err(|e| e.kind()))),
+                }
+            })
+            .unwrap();
+            *reused.borrow_mut() = Some((new, peer));
+            t.log("closed the other fd and watched a new socket under its number");
+        })
+        .unwrap();
+    }
+    // One iteration runs both queued readers; a few more show that nothing
+    // else is called.
+    let _ = lp.call_later(Duration::from_secs(1), |lp| lp.stop());
+    lp.run_forever().unwrap();
+    assert_eq!(
+        t.take(),
+        ["read x", "closed the other fd and watched a new socket under its number"]
+    );
+    // The new socket's own data reaches its reader.
+    reused.borrow_mut().as_mut().unwrap().1.write_all(b"z").unwrap();
+    let t2 = t.clone();
+    lp.run_until(move |_| t2.len() == 1).unwrap();
+    assert_eq!(t.take(), ["new socket read z"]);
+    let reports = reports.borrow();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(reports[0].contains("closed before remove_reader"), "{reports:?}");
+    for fd in fds {
+        lp.remove_reader(fd);
+    }
+    drop((peers, spare));
+}
