@@ -9,7 +9,7 @@
 //!   ---------------------------------------      ---------------------------
 //!   ready flag set?  no --> keep waker, Pending  event for the token:
 //!        | yes                                     set the ready flags,
-//!        v                                         wake the kept waiters
+//!        v                                         wake every kept waiter
 //!   try the syscall
 //!     ok          --> Ready
 //!     short read  --> clear the flag, Ready    (stream reads only: the
@@ -21,6 +21,13 @@
 //! Events are only processed between polls, on the same thread, so there
 //! is no window between "WouldBlock" and "clear the flag" in which an edge
 //! could be lost.
+//!
+//! Several tasks may wait in one direction at once: `recv_from`,
+//! `send_to` and `accept` take `&self`, so tasks can share a socket (an
+//! `Rc<UdpSocket>`, a listener with several acceptors). An edge wakes all
+//! of them; the first to run takes the datagram, the others find
+//! `WouldBlock`, which clears the flag and parks them again, keeping
+//! their place for the next edge.
 
 use std::os::fd::RawFd;
 use std::sync::Arc;
@@ -60,6 +67,11 @@ pub(crate) struct Source {
     reader: Option<Waiter>,
     /// Who waits to write.
     writer: Option<Waiter>,
+    /// Further tasks waiting to read beside `reader` (tasks sharing the
+    /// socket; rare, so the usual single waiter needs no allocation).
+    more_readers: Vec<Waiter>,
+    /// Further tasks waiting to write beside `writer`.
+    more_writers: Vec<Waiter>,
 }
 
 /// The runtime's table of registered descriptors.
@@ -76,6 +88,7 @@ pub(crate) struct IoSources {
 impl IoSources {
     /// Whether any task waits on I/O (for deadlock detection).
     pub(crate) fn has_waiters(&self) -> bool {
+        // `more_*` are only filled beside a `reader` or `writer`.
         self.slots.iter().flatten().any(|s| s.reader.is_some() || s.writer.is_some())
     }
 
@@ -98,10 +111,12 @@ impl IoSources {
             source.readable = true;
             source.reads_to_would_block |= !event.short_read_drains();
             woken.extend(source.reader.take());
+            woken.append(&mut source.more_readers);
         }
         if event.is_writable() || event.is_write_closed() || failed {
             source.writable = true;
             woken.extend(source.writer.take());
+            woken.append(&mut source.more_writers);
         }
     }
 }
@@ -172,6 +187,8 @@ impl Registration {
             reads_to_would_block: false,
             reader: None,
             writer: None,
+            more_readers: Vec::new(),
+            more_writers: Vec::new(),
         });
         Ok(Registration { core, shared: core.shared.clone(), fd, slot, generation })
     }
@@ -207,14 +224,26 @@ impl Registration {
                 let Some(Some(source)) = io.slots.get_mut(self.slot) else {
                     return Poll::Ready(Err(io::Error::other("socket registration lost")));
                 };
-                let (ready, waiter) = match direction {
-                    Direction::Read => (source.readable, &mut source.reader),
-                    Direction::Write => (source.writable, &mut source.writer),
+                let (ready, waiter, more) = match direction {
+                    Direction::Read => {
+                        (source.readable, &mut source.reader, &mut source.more_readers)
+                    }
+                    Direction::Write => {
+                        (source.writable, &mut source.writer, &mut source.more_writers)
+                    }
                 };
                 if !ready {
+                    // Kept beside, never instead of, another task's
+                    // waiter: replacing it (as this once did) lost that
+                    // task's wake-up, and a second task receiving on a
+                    // shared socket stalled forever (reliability item 4,
+                    // udp::two_receivers_on_one_socket_...). A task already
+                    // kept is not kept twice.
                     match waiter {
+                        None => *waiter = Some(Waiter::from_cx(cx)),
                         Some(w) if w.will_wake(cx) => {}
-                        _ => *waiter = Some(Waiter::from_cx(cx)),
+                        Some(_) if more.iter().any(|w| w.will_wake(cx)) => {}
+                        Some(_) => more.push(Waiter::from_cx(cx)),
                     }
                     drop(io);
                     note_wait(cx, WaitReason::Io(self.fd, direction == Direction::Read));

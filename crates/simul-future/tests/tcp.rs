@@ -210,3 +210,37 @@ fn empty_reads_and_writes_are_ok_zero_at_once_even_with_nothing_to_read() {
     .unwrap()
     .unwrap();
 }
+
+/// Two tasks accepting on one listener (shared through an `Rc`): each
+/// connection wakes both, one accepts it, the other finds nothing and
+/// waits again, and gets the next connection. (Regression: the second
+/// task to wait replaced the first one's waker, which then slept forever.)
+#[test]
+fn two_acceptors_on_one_listener_each_get_a_connection() {
+    let mut rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let listener = std::rc::Rc::new(TcpListener::bind(any_port())?);
+        let addr = listener.local_addr()?;
+        let acceptor = || {
+            let listener = listener.clone();
+            spawn(async move { listener.accept().await.map(|(_, peer)| peer) })
+        };
+        let (a1, a2) = (acceptor(), acceptor());
+        simul_future::yield_now().await; // both wait on the listener now
+        let c1 = TcpStream::connect(addr).await?;
+        let c2 = TcpStream::connect(addr).await?;
+        let both = simul_future::timeout(std::time::Duration::from_secs(20), async {
+            Ok::<_, std::io::Error>([a1.await.unwrap()?, a2.await.unwrap()?])
+        })
+        .await
+        .expect("an acceptor stalled: its wake-up was lost")?;
+        let mut peers = both.to_vec();
+        peers.sort();
+        let mut expected = vec![c1.local_addr()?, c2.local_addr()?];
+        expected.sort();
+        assert_eq!(peers, expected);
+        Ok::<_, std::io::Error>(())
+    })
+    .unwrap()
+    .unwrap();
+}

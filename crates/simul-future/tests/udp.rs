@@ -6,7 +6,7 @@ mod util;
 use std::io::ErrorKind;
 use std::time::Duration;
 
-use simul_future::{Runtime, UdpSocket, join, sleep, timeout};
+use simul_future::{Runtime, UdpSocket, join, sleep, spawn, timeout, yield_now};
 
 fn any_port() -> std::net::SocketAddr {
     "127.0.0.1:0".parse().unwrap()
@@ -185,6 +185,63 @@ fn after_connection_refused_a_late_datagram_is_awaited_without_spinning() {
     }
     if let Some(ticks) = ticks {
         assert!(ticks < 15, "{ticks} ticks of CPU while waiting: the receiver spins");
+    }
+}
+
+/// Item 4 (spurious readiness): two tasks receive on one socket. The
+/// first datagram makes it readable for both; one takes it, the other's
+/// receive finds nothing (`WouldBlock` inside) and must go back to
+/// waiting: not lose its wake-up (stall), not retry in a loop (spin).
+/// It gets the next datagram, sent a tenth of a second later; the
+/// runtime's thread stays nearly idle meanwhile.
+#[test]
+fn two_receivers_on_one_socket_the_loser_waits_for_the_next_datagram() {
+    let mut rt = Runtime::new().unwrap();
+    let (mut got, ticks) = rt
+        .block_on(async {
+            let sock = std::rc::Rc::new(UdpSocket::bind(any_port())?);
+            let to = sock.local_addr()?;
+            let receiver = |name: &'static str| {
+                let sock = sock.clone();
+                spawn(async move {
+                    let mut buf = [0u8; 16];
+                    let (n, _) = sock.recv_from(&mut buf).await?;
+                    Ok::<_, std::io::Error>((name, buf[..n].to_vec()))
+                })
+            };
+            let (r1, r2) = (receiver("r1"), receiver("r2"));
+            yield_now().await; // both wait on the socket now
+            let sender = UdpSocket::bind(any_port())?;
+            sender.send_to(b"first", to).await?;
+            // Whichever task won, the other is back to waiting.
+            let mut first = None;
+            while first.is_none() {
+                yield_now().await;
+                first = [&r1, &r2].iter().position(|h| h.is_finished());
+            }
+            let before = util::thread_cpu_ticks();
+            sleep(Duration::from_millis(100)).await;
+            assert!(!(r1.is_finished() && r2.is_finished()), "one datagram, two receives");
+            sender.send_to(b"second", to).await?;
+            let both = timeout(Duration::from_secs(20), async {
+                let a = r1.await.unwrap()?;
+                let b = r2.await.unwrap()?;
+                Ok::<_, std::io::Error>(vec![a, b])
+            })
+            .await
+            .expect("the losing receiver stalled: its wake-up was lost")?;
+            let ticks = before.zip(util::thread_cpu_ticks()).map(|(b, a)| a - b);
+            Ok::<_, std::io::Error>((both, ticks))
+        })
+        .unwrap()
+        .unwrap();
+    got.sort_by(|a, b| a.1.cmp(&b.1));
+    let datagrams: Vec<&[u8]> = got.iter().map(|(_, d)| d.as_slice()).collect();
+    assert_eq!(datagrams, [&b"first"[..], &b"second"[..]]);
+    assert_ne!(got[0].0, got[1].0, "one datagram each");
+    // Spinning for the 100 ms would burn about 10 ticks of 10 ms.
+    if let Some(ticks) = ticks {
+        assert!(ticks < 5, "{ticks} ticks of CPU while the loser waited: it spins");
     }
 }
 
