@@ -219,3 +219,80 @@ fn cancelling_the_main_task_ends_run_with_an_error() {
     assert!(matches!(err, RunError::Main(JoinError::Cancelled)), "{err}");
     assert_eq!(s.now(), util::at_secs(1));
 }
+
+/// Item 24, abort twice: a live task cancelled twice is dropped by the
+/// first cancel, which answers `Cancelled(true)`; the second finds it
+/// finished and answers `Cancelled(false)`, as [`Reply::Cancelled`]
+/// documents, and drops nothing more. Its result stays
+/// `JoinError::Cancelled` for whoever joins it: a joiner filed before the
+/// cancels, or one that comes after them.
+#[test]
+fn cancelling_a_sleeping_task_twice_says_false_the_second_time_and_drops_it_once() {
+    for join_first in [false, true] {
+        let drops = Rc::new(RefCell::new(0));
+        let mut s: Scheduler<u32> = virtual_scheduler();
+        s.record_trace(true);
+        let victim = s.spawn(waiter(&drops, || Trap::Sleep(Duration::from_secs(3600))));
+        // A joiner already waiting when the cancels come (second round).
+        let early_joiner = join_first.then(|| {
+            let out: Rc<RefCell<Option<Result<u32, JoinError>>>> = Rc::default();
+            let out2 = out.clone();
+            let id = s.spawn(from_fn(move |r: Reply<u32>| match r {
+                Reply::Start => Ok(Yielded(Trap::Join(victim))),
+                Reply::Joined(res) => {
+                    *out2.borrow_mut() = Some(res);
+                    Ok(Complete(7))
+                }
+                other => panic!("joiner: unexpected {other:?}"),
+            }));
+            (id, out)
+        });
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let seen2 = seen.clone();
+        let drops2 = drops.clone();
+        let mut answers = Vec::new();
+        s.run(from_fn(move |r: Reply<u32>| match r {
+            // Let the victim (and the joiner) start: the victim sleeps.
+            Reply::Start => Ok(Yielded(Trap::YieldNow)),
+            Reply::Woke => Ok(Yielded(Trap::Cancel(victim))),
+            Reply::Cancelled(was) => {
+                answers.push(was);
+                seen2.borrow_mut().push(format!("cancel {was}, drops {}", drops2.borrow()));
+                match answers.len() {
+                    1 => Ok(Yielded(Trap::Cancel(victim))),
+                    2 if join_first => Ok(Complete(0)),
+                    2 => Ok(Yielded(Trap::Join(victim))),
+                    _ => Ok(Complete(0)),
+                }
+            }
+            Reply::Joined(res) => {
+                seen2.borrow_mut().push(format!("joined {res:?}, drops {}", drops2.borrow()));
+                // The slot is free now: the id is stale, still `false`.
+                Ok(Yielded(Trap::Cancel(victim)))
+            }
+            other => panic!("main: unexpected {other:?}"),
+        }))
+        .unwrap();
+        let mut expected = vec!["cancel true, drops 1", "cancel false, drops 1"];
+        if !join_first {
+            expected.extend(["joined Err(Cancelled), drops 1", "cancel false, drops 1"]);
+        }
+        assert_eq!(*seen.borrow(), expected, "join_first = {join_first}");
+        s.run_all().unwrap();
+        if let Some((joiner, out)) = early_joiner {
+            assert_eq!(out.borrow_mut().take(), Some(Err(JoinError::Cancelled)));
+            assert_eq!(s.take_result(joiner), Some(Ok(7)));
+            // The joiner took the result: nothing is kept for the victim.
+            assert_eq!(s.take_result(victim), None);
+        }
+        assert_eq!(*drops.borrow(), 1, "the coroutine is dropped exactly once");
+        // The hour never passed: the timer went with the first cancel.
+        assert_eq!(s.now(), simul_reactor::Instant::ZERO);
+        assert_eq!(s.live_tasks(), 0);
+        let cancelled = s.trace().iter().filter(|e| e.kind == TraceKind::Cancelled).count();
+        assert_eq!(cancelled, 1, "one cancellation recorded");
+        let victim_resumes =
+            s.trace().iter().filter(|e| e.task == victim && e.kind == TraceKind::Resumed).count();
+        assert_eq!(victim_resumes, 1, "the victim ran once, to start sleeping");
+    }
+}
