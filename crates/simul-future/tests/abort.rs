@@ -211,3 +211,114 @@ fn a_join_handle_polled_after_ready_panics_clearly_and_the_runtime_goes_on() {
     // And so do later block_on calls.
     assert_eq!(rt.block_on(async { spawn(async { 3 }).await.unwrap() }).unwrap(), 3);
 }
+
+/// A value held by each task of `dropping_a_loaded_runtime_...`: counts
+/// its drops in its own cell.
+struct Counted(std::sync::Arc<Vec<std::sync::atomic::AtomicU32>>, usize);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0[self.1].fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Item 22: the runtime dropped with 10,000 pending tasks, each holding a
+/// timer (an hour away) and, one in 50, a UDP socket it waits on, while
+/// an OS thread keeps waking every task's waker, before, during and after
+/// the drop. Every task's future is dropped exactly once, by the drop;
+/// the drop completes; the sockets are closed (their ports can be bound
+/// again); wakers used after the runtime is gone do nothing. Also run by
+/// `scripts/valgrind.sh` (it takes seconds there).
+#[test]
+fn dropping_a_loaded_runtime_while_a_thread_wakes_its_tasks_drops_each_future_once() {
+    use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::task::Waker;
+    use std::time::Duration;
+
+    const TASKS: usize = 10_000;
+    const SOCKET_EVERY: usize = 50;
+    let drops: Arc<Vec<AtomicU32>> = Arc::new((0..TASKS).map(|_| AtomicU32::new(0)).collect());
+    let wakers: Arc<Mutex<Vec<Waker>>> = Arc::default();
+    let ports = Rc::new(RefCell::new(Vec::new()));
+    let mut rt = Runtime::new().unwrap();
+    let mut handles = Vec::new();
+    for i in 0..TASKS {
+        let (counted, wakers, ports) = (Counted(drops.clone(), i), wakers.clone(), ports.clone());
+        let h = rt.spawn(async move {
+            let _counted = counted;
+            // Hand this task's waker to the waking thread, once.
+            std::future::poll_fn(|cx| {
+                wakers.lock().unwrap().push(cx.waker().clone());
+                std::task::Poll::Ready(())
+            })
+            .await;
+            let timer = simul_future::sleep(Duration::from_secs(3600));
+            if i % SOCKET_EVERY == 0 {
+                let sock = simul_future::UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+                ports.borrow_mut().push(sock.local_addr().unwrap());
+                let mut buf = [0u8; 8];
+                let _ = simul_future::join(timer, sock.recv_from(&mut buf)).await;
+            } else {
+                timer.await;
+            }
+            unreachable!("nothing sends, and the timer is an hour away");
+        });
+        // Half the handles are kept past the drop, half detached.
+        if i % 2 == 0 {
+            handles.push(h);
+        }
+    }
+    rt.block_on(yield_now()).unwrap(); // every task now waits
+    assert_eq!(wakers.lock().unwrap().len(), TASKS);
+    assert_eq!(ports.borrow().len(), TASKS / SOCKET_EVERY);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let passes = Arc::new(AtomicUsize::new(0));
+    let waker_thread = {
+        let (wakers, stop, passes) = (wakers.clone(), stop.clone(), passes.clone());
+        std::thread::spawn(move || {
+            let wakers = std::mem::take(&mut *wakers.lock().unwrap());
+            while !stop.load(Ordering::SeqCst) {
+                for (n, w) in wakers.iter().enumerate() {
+                    // Every method: by reference, and through a clone.
+                    if n % 2 == 0 {
+                        w.wake_by_ref()
+                    } else {
+                        #[allow(clippy::waker_clone_wake)] // on purpose: the owned path
+                        w.clone().wake()
+                    }
+                }
+                passes.fetch_add(1, Ordering::SeqCst);
+            }
+            // The last references to the tasks go with these.
+            drop(wakers);
+        })
+    };
+    // Let the wakes reach the loop for a while, tasks being polled again.
+    while passes.load(Ordering::SeqCst) < 2 {
+        rt.block_on(yield_now()).unwrap();
+    }
+    assert!(drops.iter().all(|d| d.load(Ordering::SeqCst) == 0), "dropped early");
+
+    drop(rt); // while the thread keeps waking
+    let at_drop = passes.load(Ordering::SeqCst);
+    assert!(
+        drops.iter().all(|d| d.load(Ordering::SeqCst) == 1),
+        "a future was not dropped exactly once by the runtime's drop"
+    );
+    // Wakes of tasks whose runtime is gone: nothing happens.
+    while passes.load(Ordering::SeqCst) < at_drop + 2 {
+        std::thread::yield_now();
+    }
+    stop.store(true, Ordering::SeqCst);
+    waker_thread.join().unwrap();
+    assert!(drops.iter().all(|d| d.load(Ordering::SeqCst) == 1), "dropped again later");
+    // Kept handles see their task ended (cancelled by the drop).
+    assert!(handles.iter().all(|h| h.is_finished()));
+    drop(handles);
+    // The sockets were closed: their ports are free again.
+    for addr in ports.borrow().iter() {
+        std::net::UdpSocket::bind(addr).unwrap_or_else(|e| panic!("{addr} still bound: {e}"));
+    }
+}
