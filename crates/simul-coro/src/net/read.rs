@@ -9,9 +9,10 @@ use super::TcpStream;
 use crate::{Coroutine, CoroutineState, Reply, Resume, ResumeError, Trap};
 
 /// Reads at most `max` bytes: returns them as soon as any have arrived; an
-/// empty vector means the peer closed its side (end of file). Bytes that
-/// arrived before the read started are returned at once: the stream's
-/// readable bit stayed set.
+/// empty vector means the peer closed its side (end of file), except for
+/// a `max` of 0, which returns an empty vector at once and takes nothing.
+/// Bytes that arrived before the read started are returned at once: the
+/// stream's readable bit stayed set.
 ///
 /// ```python
 /// def recv(sock, max):

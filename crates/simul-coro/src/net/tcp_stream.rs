@@ -107,8 +107,11 @@ impl TcpStream {
     }
 
     /// Reads what has arrived into `buf`, without waiting: `Ok(0)` is end
-    /// of file; `WouldBlock` means wait with `Trap::Readable(fd)` (and is
-    /// answered without a syscall while the readable bit is clear).
+    /// of file (when `buf` is not empty); `WouldBlock` means wait with
+    /// `Trap::Readable(fd)` (and is answered without a syscall while the
+    /// readable bit is clear). An empty `buf` is `Ok(0)` at once, whether
+    /// bytes are pending or not, and changes nothing: like `read(2)` with
+    /// a count of 0, it is not end of file.
     ///
     /// # Errors
     ///
@@ -123,9 +126,16 @@ impl TcpStream {
     /// let stream = TcpStream::from_reactor(&s.io_handle(), simul_reactor::net::TcpStream::connect(l.local_addr()?)?)?;
     /// let e = stream.try_read(&mut [0; 8]).unwrap_err();
     /// assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock); // nothing sent yet
+    /// assert_eq!(stream.try_read(&mut [])?, 0); // asks for nothing: done
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        // Before the readiness bit: an empty read needs nothing from the
+        // socket, and answering it `WouldBlock` (while the bit is clear)
+        // sent `Read::new(stream, 0)` to wait for bytes it would not take.
+        if buf.is_empty() {
+            return Ok(0);
+        }
         let n = self.registration.io(Direction::Read, || (&self.inner).read(buf))?;
         if n > 0 && n < buf.len() {
             self.registration.short_read();
@@ -134,7 +144,8 @@ impl TcpStream {
     }
 
     /// Writes what fits of `buf`, without waiting; `WouldBlock` means wait
-    /// with `Trap::Writable(fd)`.
+    /// with `Trap::Writable(fd)`. An empty `buf` is `Ok(0)` at once and
+    /// sends nothing.
     ///
     /// # Errors
     ///
@@ -150,9 +161,14 @@ impl TcpStream {
     /// std::thread::sleep(std::time::Duration::from_millis(10)); // loopback handshake
     /// let stream = TcpStream::from_reactor(&s.io_handle(), raw)?;
     /// assert_eq!(stream.try_write(b"e4")?, 2);
+    /// assert_eq!(stream.try_write(b"")?, 0);
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        // As for reads: nothing to send is done at once, full buffer or not.
+        if buf.is_empty() {
+            return Ok(0);
+        }
         self.registration.io(Direction::Write, || (&self.inner).write(buf))
     }
 

@@ -9,7 +9,8 @@ use super::TcpStream;
 use crate::{Coroutine, CoroutineState, Reply, Resume, ResumeError, Trap};
 
 /// Writes all of a buffer, however many partial writes and waits that
-/// takes.
+/// takes. An empty buffer is written at once: the first resume completes
+/// with `Ok(())`, sending nothing.
 ///
 /// ```python
 /// def sendall(sock, data):
