@@ -18,6 +18,10 @@
 //!
 //! Not every style has every workload: [`applies`] says which cells of the
 //! table exist, and why the others do not.
+//!
+//! [`idle_conns`] is not a column: it is the harness of reliability item
+//! 18 (idle connections beside one echo), shared by
+//! `tests/idle_connections.rs` and `examples/idle_echo.rs`.
 #![allow(dead_code, unreachable_pub)]
 
 pub mod chess;
@@ -25,6 +29,8 @@ pub mod dispatch;
 pub mod echo;
 pub mod handoff;
 pub mod idle;
+#[cfg(target_os = "linux")]
+pub mod idle_conns;
 pub mod suspend;
 pub mod timers;
 
