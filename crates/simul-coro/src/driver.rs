@@ -39,6 +39,8 @@ pub(crate) struct Driver {
     pub(crate) sources: RefCell<Sources>,
     /// How many times the poller's registrations were changed.
     poller_updates: Cell<u64>,
+    /// The scheduler was dropped: nobody polls the reactor any more.
+    scheduler_gone: Cell<bool>,
 }
 
 impl Driver {
@@ -48,7 +50,25 @@ impl Driver {
             reactor: RefCell::new(reactor),
             sources: RefCell::new(Sources::default()),
             poller_updates: Cell::new(0),
+            scheduler_gone: Cell::new(false),
         }
+    }
+
+    /// The scheduler is being dropped: from now on its sockets' readiness
+    /// bits would never change again.
+    pub(crate) fn scheduler_dropped(&self) {
+        self.scheduler_gone.set(true);
+    }
+
+    /// `Ok` while the scheduler lives; afterwards the error every socket
+    /// operation gives.
+    pub(crate) fn check_alive(&self, fd: RawFd) -> io::Result<()> {
+        if self.scheduler_gone.get() {
+            return Err(io::Error::other(format!(
+                "the scheduler of fd {fd} was dropped: its sockets cannot be used any more"
+            )));
+        }
+        Ok(())
     }
 
     /// [`Reactor::register`], counted.

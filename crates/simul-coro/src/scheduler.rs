@@ -1111,6 +1111,9 @@ impl<T> Drop for Scheduler<T> {
                 drop_quietly(task.state);
             }
         }
+        // Sockets kept outside (their `IoHandle` keeps the reactor alive)
+        // must fail from now on: their readiness bits would never change.
+        self.driver.scheduler_dropped();
     }
 }
 

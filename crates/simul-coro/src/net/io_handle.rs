@@ -13,9 +13,30 @@ use crate::driver::Driver;
 /// A handle and not a trap, because `Drop` cannot yield: a dropped socket
 /// must leave the poller at once, before its descriptor number is closed
 /// and reused. The handle is an `Rc` (cheap to clone, not `Send`): the
-/// sockets live on the scheduler's thread, like its tasks. It keeps the
-/// reactor alive, so a socket may outlive its scheduler (it can no longer
-/// be waited on, but dropping it is still clean).
+/// sockets live on the scheduler's thread, like its tasks.
+///
+/// **After the scheduler.** The handle keeps the reactor alive, so a
+/// socket may outlive its scheduler, but nobody takes the reactor's
+/// events any more and the readiness the socket keeps would never change.
+/// So once the scheduler is dropped, every operation of its sockets
+/// (`try_read`, `try_write`, `try_accept`, and so the [`Read`](super::Read),
+/// [`WriteAll`](super::WriteAll), [`Accept`](super::Accept) coroutines on
+/// any other scheduler) fails at once with an error saying so, and so
+/// does making a new socket with the handle; the calls that do not wait
+/// (`local_addr`, `shutdown`, ...) still work, and dropping the socket
+/// still closes its descriptor (the reactor's closes with the last one).
+///
+/// ```
+/// use simul_coro::Scheduler;
+/// use simul_coro::net::TcpListener;
+///
+/// let s = Scheduler::<()>::new()?;
+/// let listener = TcpListener::bind(&s.io_handle(), "127.0.0.1:0".parse().unwrap())?;
+/// drop(s);
+/// let e = listener.try_accept().unwrap_err(); // not WouldBlock for ever
+/// assert!(e.to_string().contains("scheduler"), "{e}");
+/// # Ok::<(), std::io::Error>(())
+/// ```
 ///
 /// # Examples
 ///

@@ -41,6 +41,8 @@ impl Registration {
     /// `AlreadyExists` if another object owns this descriptor number, or
     /// what the reactor says.
     pub(crate) fn new(driver: &Rc<Driver>, fd: RawFd) -> io::Result<Registration> {
+        // A reactor nobody polls would never report the socket ready.
+        driver.check_alive(fd)?;
         let key = driver.sources.borrow_mut().insert(fd)?;
         if let Err(e) = driver.register(fd, key.token(), Interest::BOTH) {
             driver.sources.borrow_mut().remove(key);
@@ -54,14 +56,29 @@ impl Registration {
         &self.driver
     }
 
+    /// `Ok` while the scheduler lives; afterwards an error saying it is
+    /// gone.
+    pub(crate) fn check_alive(&self) -> io::Result<()> {
+        self.driver.check_alive(self.fd)
+    }
+
     /// Runs the non-blocking `op` if the descriptor may be ready in
     /// `direction`; without the syscall answers `WouldBlock` if not. A
     /// `WouldBlock` from `op` clears the readiness.
+    ///
+    /// # Errors
+    ///
+    /// Once the scheduler is dropped, an error saying so, before anything
+    /// else: nobody takes the reactor's events any more, so a cleared bit
+    /// would answer `WouldBlock` for ever, and a coroutine run on another
+    /// scheduler would wait, wake (its plain wait on the descriptor) and
+    /// be told `WouldBlock` again, round and round.
     pub(crate) fn io<R>(
         &self,
         direction: Direction,
         op: impl FnOnce() -> io::Result<R>,
     ) -> io::Result<R> {
+        self.check_alive()?;
         if !self.driver.sources.borrow_mut().is_ready(self.key, direction) {
             return Err(io::ErrorKind::WouldBlock.into());
         }

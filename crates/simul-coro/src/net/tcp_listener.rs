@@ -44,7 +44,8 @@ impl TcpListener {
     ///
     /// # Errors
     ///
-    /// What `bind(2)` / `listen(2)` say (`AddrInUse`, ...), or the reactor.
+    /// What `bind(2)` / `listen(2)` say (`AddrInUse`, ...), or the reactor;
+    /// an error if the scheduler of `io` was dropped.
     ///
     /// # Examples
     ///
@@ -58,7 +59,8 @@ impl TcpListener {
     /// # Errors
     ///
     /// What the reactor says (`AlreadyExists` if the descriptor is
-    /// registered already).
+    /// registered already); an error if the scheduler of `io` was dropped
+    /// (`inner` is then closed).
     ///
     /// # Examples
     ///
@@ -84,7 +86,8 @@ impl TcpListener {
     ///
     /// `WouldBlock`; what `accept(2)` says (`EMFILE`: the connection stays
     /// queued, back off before retrying); what registering the new stream
-    /// says (the connection is then closed).
+    /// says (the connection is then closed); once the scheduler is
+    /// dropped, an error saying so (see [`IoHandle`]).
     ///
     /// # Examples
     ///

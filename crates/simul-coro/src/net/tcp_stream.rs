@@ -74,7 +74,8 @@ impl TcpStream {
     /// # Errors
     ///
     /// What the reactor says (`AlreadyExists` if the descriptor is
-    /// registered already).
+    /// registered already); an error if the scheduler of `io` was dropped
+    /// (`inner` is then closed).
     ///
     /// # Examples
     ///
@@ -115,7 +116,8 @@ impl TcpStream {
     ///
     /// # Errors
     ///
-    /// `WouldBlock`, or what `read(2)` says (`ConnectionReset`, ...).
+    /// `WouldBlock`, or what `read(2)` says (`ConnectionReset`, ...);
+    /// once the scheduler is dropped, an error saying so (see [`IoHandle`]).
     ///
     /// # Examples
     ///
@@ -134,6 +136,7 @@ impl TcpStream {
         // socket, and answering it `WouldBlock` (while the bit is clear)
         // sent `Read::new(stream, 0)` to wait for bytes it would not take.
         if buf.is_empty() {
+            self.registration.check_alive()?;
             return Ok(0);
         }
         let n = self.registration.io(Direction::Read, || (&self.inner).read(buf))?;
@@ -149,7 +152,8 @@ impl TcpStream {
     ///
     /// # Errors
     ///
-    /// `WouldBlock`, or what `write(2)` says (`BrokenPipe`, ...).
+    /// `WouldBlock`, or what `write(2)` says (`BrokenPipe`, ...);
+    /// once the scheduler is dropped, an error saying so (see [`IoHandle`]).
     ///
     /// # Examples
     ///
@@ -167,6 +171,7 @@ impl TcpStream {
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         // As for reads: nothing to send is done at once, full buffer or not.
         if buf.is_empty() {
+            self.registration.check_alive()?;
             return Ok(0);
         }
         self.registration.io(Direction::Write, || (&self.inner).write(buf))
