@@ -192,7 +192,7 @@ impl Context {
             #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
             Backend::Asm => {
                 // SAFETY: `Stack::top` is page aligned, and the stack has
-                // at least one page (far more than the 160 bytes needed).
+                // at least one page (far more than the 176 bytes needed).
                 let sp = unsafe { crate::arch::init_stack(stack.top(), entry) };
                 Ok(Context::Asm(Cell::new(sp)))
             }
