@@ -328,6 +328,7 @@ impl Builder {
                 wait_seq: Cell::new(0),
                 io_waiters: Cell::new(0),
                 io: RefCell::new(FdTable::default()),
+                poller_updates: Cell::new(0),
                 io_woken: RefCell::new(Vec::new()),
                 serial: next_serial(),
                 current: Cell::new(MAIN_KEY),
@@ -395,6 +396,58 @@ impl Hub {
     /// See [`Hub`].
     pub fn now(&self) -> Instant {
         self.inner.reactor.borrow().now()
+    }
+
+    /// How many registrations this hub has asked of its reactor so far:
+    /// `register`, `reregister` and `deregister` calls, one `epoll_ctl`
+    /// (or `kevent` change list) each, as the coroutine scheduler's
+    /// `poller_updates` counts them.
+    ///
+    /// A descriptor owned by a green net object is registered on its first
+    /// wait for the direction waited for, widened once if the other
+    /// direction is waited for too, and deregistered when the object is
+    /// dropped: its waits after that cost no update (see the registry in
+    /// the [`net`](crate::net) module docs). A raw
+    /// [`wait_fd`](crate::wait_fd) costs one to three.
+    ///
+    /// # Examples
+    ///
+    /// A hundred round trips on one connection, each parking both ends,
+    /// register nothing after the first:
+    ///
+    /// ```
+    /// use simul_green::net::{TcpListener, TcpStream};
+    /// use std::io::{Read, Write};
+    ///
+    /// let hub = simul_green::Hub::new()?;
+    /// let counts = hub.run(|| -> std::io::Result<Vec<u64>> {
+    ///     let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
+    ///     let mut client = TcpStream::connect(listener.local_addr()?)?;
+    ///     let (mut server, _) = listener.accept()?;
+    ///     let echo = simul_green::spawn(move || -> std::io::Result<()> {
+    ///         let mut b = [0u8; 1];
+    ///         while server.read(&mut b)? == 1 {
+    ///             server.write_all(&b)?;
+    ///         }
+    ///         Ok(())
+    ///     })?;
+    ///     let mut counts = Vec::new();
+    ///     for _ in 0..100 {
+    ///         let mut b = [0u8; 1];
+    ///         client.write_all(b"x")?;
+    ///         client.read_exact(&mut b)?; // parks: the echo has not run yet
+    ///         counts.push(hub.poller_updates());
+    ///     }
+    ///     drop(client);
+    ///     echo.join().map_err(std::io::Error::from)??;
+    ///     Ok(counts)
+    /// })??;
+    /// assert!(counts[0] > 0);
+    /// assert_eq!(counts[0], counts[99]); // 99 more rounds, not one update
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn poller_updates(&self) -> u64 {
+        self.inner.poller_updates.get()
     }
 
     /// Runs `main` as the hub's main green thread, on the calling thread's
@@ -655,6 +708,8 @@ pub(crate) struct Inner {
     io_waiters: Cell<usize>,
     /// The descriptors waited on: see [`crate::registry`].
     io: RefCell<FdTable>,
+    /// Registrations asked of the reactor: see [`Hub::poller_updates`].
+    poller_updates: Cell<u64>,
     /// Reused buffer of the waiters one poll wakes.
     io_woken: RefCell<Vec<WaitToken>>,
     /// This hub's number, unique in the process, in the
@@ -928,7 +983,7 @@ impl Inner {
                     drop(io);
                     // The descriptor may have been closed by a destructor
                     // already; then the kernel has forgotten it by itself.
-                    let _ = hub.reactor.borrow().deregister(fd);
+                    let _ = hub.deregister(fd);
                 }
             }
         }
@@ -967,6 +1022,8 @@ impl Inner {
             // Ours: the caller saw `WouldBlock`; wait for the next edge.
             Some(reg) if reg.generation_in(self.serial) == Some(generation) => {
                 entry.clear(interest);
+                drop(io);
+                self.widen(fd, generation, interest)?;
                 Ok(generation)
             }
             // A raw wait's one-shot entry on our descriptor: adopt it.
@@ -974,6 +1031,8 @@ impl Inner {
                 entry.kept = true;
                 entry.clear(interest);
                 reg.set(self.serial, generation);
+                drop(io);
+                self.widen(fd, generation, interest)?;
                 Ok(generation)
             }
             // Another object's entry for this number: that object was
@@ -986,14 +1045,21 @@ impl Inner {
             // A raw wait re-arms, so it returns if `fd` is ready now.
             None => {
                 entry.clear(interest);
+                let want = entry.registered | interest;
                 drop(io);
-                let rearmed = self.reactor.borrow().reregister(
-                    fd,
-                    registry::token(fd, generation),
-                    Interest::BOTH,
-                );
-                match rearmed {
+                match self.reregister(fd, generation, want) {
                     Ok(()) => Ok(generation),
+                    // The descriptor cannot offer the added direction
+                    // (kqueue says EINVAL, epoll EPERM): the entry and its
+                    // other waiters stay as they were.
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            io::ErrorKind::InvalidInput | io::ErrorKind::PermissionDenied
+                        ) =>
+                    {
+                        Err(e)
+                    }
                     // Stale (closed without its owner telling us).
                     Err(_) => {
                         self.forget_fd(fd);
@@ -1004,8 +1070,35 @@ impl Inner {
         }
     }
 
-    /// Registers `fd` with the reactor (both directions) and adds its
-    /// entry, kept if it has an `owner`.
+    /// Adds `interest` to the directions the kept entry `generation` of
+    /// `fd` is registered for, if it lacks one: registering only what is
+    /// waited for is what lets a descriptor with one direction (a kqueue
+    /// under kqueue) be waited on at all; widening once keeps waits on a
+    /// socket free of `epoll_ctl` calls after its first wait each way.
+    fn widen(&self, fd: RawFd, generation: u32, interest: Interest) -> io::Result<()> {
+        let registered = match self.io.borrow_mut().get(fd) {
+            Some(entry) if entry.generation == generation => entry.registered,
+            _ => return Ok(()),
+        };
+        if interest.remove(registered).is_none() {
+            return Ok(()); // already covered: the common case, no syscall
+        }
+        self.reregister(fd, generation, registered | interest)
+    }
+
+    /// Re-registers entry `generation` of `fd` for `want` (re-arming it)
+    /// and records `want` in the entry if the reactor took it.
+    fn reregister(&self, fd: RawFd, generation: u32, want: Interest) -> io::Result<()> {
+        self.count_poller_update();
+        self.reactor.borrow().reregister(fd, registry::token(fd, generation), want)?;
+        if let Some(entry) = self.io.borrow_mut().get(fd) {
+            entry.registered = want;
+        }
+        Ok(())
+    }
+
+    /// Registers `fd` with the reactor for `interest` and adds its entry,
+    /// kept if it has an `owner`.
     fn register_fd(
         &self,
         fd: RawFd,
@@ -1013,12 +1106,14 @@ impl Inner {
         owner: Option<&Registration>,
     ) -> io::Result<u32> {
         let generation = self.io.borrow_mut().next_generation();
-        self.reactor.borrow().register(fd, registry::token(fd, generation), Interest::BOTH)?;
+        self.count_poller_update();
+        self.reactor.borrow().register(fd, registry::token(fd, generation), interest)?;
         let mut entry = FdEntry {
             generation,
             readable: true,
             writable: true,
             kept: owner.is_some(),
+            registered: interest,
             waiters: Vec::new(),
         };
         entry.clear(interest);
@@ -1029,12 +1124,24 @@ impl Inner {
         Ok(generation)
     }
 
+    /// Deregisters `fd` from the reactor, counted.
+    fn deregister(&self, fd: RawFd) -> io::Result<()> {
+        self.count_poller_update();
+        self.reactor.borrow().deregister(fd)
+    }
+
+    /// One more `register`, `reregister` or `deregister` asked of the
+    /// reactor: see [`Hub::poller_updates`].
+    fn count_poller_update(&self) {
+        self.poller_updates.set(self.poller_updates.get() + 1);
+    }
+
     /// Removes `fd`'s entry and registration; its waiters wake and their
     /// waits fail (`NotConnected`).
     fn forget_fd(&self, fd: RawFd) {
         let entry = self.io.borrow_mut().remove(fd);
         let Some(entry) = entry else { return };
-        let _ = self.reactor.borrow().deregister(fd);
+        let _ = self.deregister(fd);
         for (_, token) in entry.waiters {
             self.wake(token);
         }

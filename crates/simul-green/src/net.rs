@@ -36,8 +36,11 @@
 //! hanging; calls that can complete at once still do.
 //!
 //! Each object registers its descriptor with the hub's reactor the first
-//! time it has to wait, once for both directions (edge-triggered), and
-//! stays registered until it is dropped: a wait costs no `epoll_ctl`. A
+//! time it has to wait, for the direction it waits for (edge-triggered),
+//! widens the registration to both directions the first time it waits
+//! for the other one, and stays registered until it is dropped: after
+//! that a wait costs no `epoll_ctl` ([`Hub::poller_updates`](crate::Hub::poller_updates)
+//! counts them). A
 //! reader and a writer may wait on one object at the same time (`Read`
 //! and `Write` are implemented for `&TcpStream`, so share it with an
 //! `Rc`), or each on its own handle from [`TcpStream::try_clone`].

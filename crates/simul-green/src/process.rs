@@ -122,12 +122,10 @@
 //! the hub once and stays registered until the `Child` is dropped, like a
 //! socket's. With the reactor's `SIGCHLD` fallback (older kernels) any
 //! child's exit wakes every waiter; the loop simply looks again. On the
-//! kqueue systems the exit descriptor is a kqueue, which another kqueue
-//! can watch for reading only, while the hub registers every descriptor
-//! for both directions; there `wait` listens for `SIGCHLD` through a
-//! [`Signals`](simul_reactor::Signals) for the length of the wait instead
-//! (meanwhile a `SIGCHLD` handler of the program's own does not run; see
-//! `Signals`).
+//! kqueue systems the exit descriptor is a kqueue (watching the child's
+//! `EVFILT_PROC`), which another kqueue can watch for reading only: the
+//! hub registers a descriptor only for the directions waited for, so
+//! this one is registered for reading, like a pidfd.
 //! No variant spins: between two looks the green thread is parked.
 //!
 //! ## Outside a hub
@@ -336,8 +334,9 @@ impl Child {
     }
 
     /// The loop of [`wait`](Child::wait): look, and park on the exit
-    /// descriptor while the child runs.
-    #[cfg(any(target_os = "linux", target_os = "android"))]
+    /// descriptor while the child runs. The same on every system: the
+    /// hub registers the descriptor for reading only, which kqueue also
+    /// accepts for the kqueue that is the exit descriptor there.
     fn wait_exit(&mut self) -> io::Result<ExitStatus> {
         loop {
             if let Some(status) = self.inner.try_wait()? {
@@ -346,29 +345,6 @@ impl Child {
             // `try_wait` consumed the readiness before it looked, so an
             // exit after the look is a new edge: it cannot be missed.
             park_on(self.inner.exit_fd(), &self.reg, Interest::READABLE)?;
-        }
-    }
-
-    /// The loop of [`wait`](Child::wait) on the kqueue systems, where the
-    /// exit descriptor is a kqueue that the hub cannot register (it asks
-    /// for both directions, and a kqueue only offers reading): wake on
-    /// `SIGCHLD` instead, which every child's exit sends.
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    fn wait_exit(&mut self) -> io::Result<ExitStatus> {
-        if let Some(status) = self.inner.try_wait()? {
-            return Ok(status);
-        }
-        // Listen first and look second: an exit after the look raises
-        // SIGCHLD into a listener that already exists.
-        let chld = simul_reactor::Signals::new(&[Signal::CHLD])?;
-        loop {
-            if let Some(status) = self.inner.try_wait()? {
-                return Ok(status);
-            }
-            // A one-shot wait: its registration goes when the wait ends,
-            // before `chld` closes the descriptor.
-            crate::wait_fd(chld.as_raw_fd(), Interest::READABLE)?;
-            chld.pending()?;
         }
     }
 

@@ -2,29 +2,40 @@
 //! which descriptor, and what readiness the reactor reported for it.
 //!
 //! Every descriptor a green thread waits on has one entry, registered
-//! with the reactor once for both directions (edge-triggered) under a
-//! token that names the entry. So a reader and a writer may wait on one
-//! descriptor at the same time, each woken only by its own direction.
+//! with the reactor (edge-triggered) under a token that names the entry,
+//! for the directions waited for so far: the first wait registers its
+//! own direction only, and a later wait for the other direction widens
+//! the registration to both (one `reregister`, once). So a reader and a
+//! writer may wait on one descriptor at the same time, each woken only by
+//! its own direction, and a descriptor that offers only one direction
+//! (a kqueue, which kqueue watches for reading only; the read end of a
+//! pipe on some systems) can be waited on for that one: asking kqueue
+//! for a direction the file cannot offer is an error (`EINVAL`).
 //!
 //! ```text
-//!                     first wait (register, both directions)
-//!   (no entry) ----------------------------------------------> Registered
+//!                     first wait (register its direction)
+//!   (no entry) ----------------------------------------------> Registered(d)
 //!       ^                                                     |   ^   |
 //!       |  owner dropped (deregister; waiters woken,          |   |   | event: set the
 //!       |  their wait fails) or, for a one-shot entry,        |   |   | reported bits,
 //!       |  its last waiter leaves                             |   |   | wake the waiters
 //!       +-----------------------------------------------------+   +---+ of that direction
+//!
+//!   Registered(d) --wait for a direction not in d: reregister d | e--> Registered(d | e)
 //! ```
 //!
 //! **Kept and one-shot entries.** The green net types own their
 //! descriptors: their entry is *kept* across waits (no `epoll_ctl` per
-//! wait) and removed when the object is dropped. Their protocol is the
-//! edge-triggered one: try the call; on `WouldBlock` clear that
-//! direction's bit and park until an event sets it again. A raw
-//! [`wait_fd`](crate::wait_fd) on a descriptor nobody owns makes a
-//! *one-shot* entry, removed when its last waiter leaves; a raw wait on a
-//! descriptor that has an entry re-arms it (`reregister`), so it returns
-//! as soon as the descriptor is ready now, like a fresh registration.
+//! wait once each direction has been waited for: at most a register, a
+//! widening and a deregister per descriptor, which
+//! [`Hub::poller_updates`](crate::Hub::poller_updates) counts) and removed
+//! when the object is dropped. Their protocol is the edge-triggered one:
+//! try the call; on `WouldBlock` clear that direction's bit and park until
+//! an event sets it again. A raw [`wait_fd`](crate::wait_fd) on a
+//! descriptor nobody owns makes a *one-shot* entry, removed when its last
+//! waiter leaves; a raw wait on a descriptor that has an entry re-arms it
+//! (`reregister`), so it returns as soon as the descriptor is ready now,
+//! like a fresh registration.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -44,6 +55,9 @@ pub(crate) struct FdEntry {
     pub(crate) writable: bool,
     /// Owned by a green net object: kept across waits.
     pub(crate) kept: bool,
+    /// The directions registered with the reactor: those waited for so
+    /// far (see the module docs for why not always both).
+    pub(crate) registered: Interest,
     /// Parked threads, with the direction each waits for.
     pub(crate) waiters: Vec<(Interest, WaitToken)>,
 }

@@ -1,11 +1,13 @@
 //! The per-descriptor wait registry: several waiters on one descriptor,
-//! registrations kept across waits, drops while someone waits.
+//! registrations kept across waits (each direction registered only once
+//! it is waited for), drops while someone waits.
 
 mod util;
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
 use std::rc::Rc;
+use std::sync::mpsc;
 
 use simul_green::Hub;
 use simul_green::net::{TcpListener, TcpStream};
@@ -174,6 +176,98 @@ fn a_stream_dropped_outside_its_hub_leaves_nothing_stale() {
             assert_eq!(&b, b"hi");
             echo.join().map_err(std::io::Error::from)??;
         }
+        Ok(())
+    })
+    .unwrap()
+    .unwrap();
+}
+
+#[test]
+fn a_stream_registers_each_direction_once_then_waits_cost_no_registration() {
+    // Only the waited-for direction is registered (kqueue refuses a write
+    // filter on a descriptor that cannot be written, such as the kqueue a
+    // child's exit is watched through), the other is added on its first
+    // wait, and after that a wait costs no `epoll_ctl`: counted by
+    // `poller_updates`. The peer is a std socket on an OS thread, so the
+    // stream under test is the only descriptor the hub registers.
+    const BIG: usize = 32 << 20; // more than loopback buffers hold
+    let hub = Hub::new().unwrap();
+    hub.run(|| -> std::io::Result<()> {
+        let l = TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
+        let addr = l.local_addr()?;
+        let (go, wait_go) = mpsc::channel::<()>();
+        let peer = std::thread::spawn(move || -> std::io::Result<()> {
+            // std's connect, read_exact and write_all retry EINTR
+            // themselves; the plain `read` below must too.
+            let mut s = std::net::TcpStream::connect(addr)?;
+            wait_go.recv().map_err(std::io::Error::other)?; // the writer parked
+            let mut sink = vec![0u8; BIG];
+            s.read_exact(&mut sink)?;
+            s.write_all(b"ping")?;
+            let mut b = [0u8; 1];
+            loop {
+                match s.read(&mut b) {
+                    Ok(0) => return Ok(()),
+                    Ok(_) => s.write_all(&b)?,
+                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        });
+        let (conn, _) = l.accept()?;
+        drop(l);
+        let base = hub.poller_updates();
+        let conn = Rc::new(conn);
+        let c = conn.clone();
+        let read = simul_green::spawn(move || -> std::io::Result<Vec<u8>> {
+            let mut got = vec![0u8; 4];
+            (&*c).read_exact(&mut got)?;
+            Ok(got)
+        })?;
+        simul_green::yield_now()?; // the reader parks
+        assert_eq!(hub.poller_updates(), base + 1, "registered, for reading only");
+        let c = conn.clone();
+        let write = simul_green::spawn(move || (&*c).write_all(&vec![7u8; BIG]))?;
+        simul_green::yield_now()?; // the writer fills the socket and parks
+        assert_eq!(hub.poller_updates(), base + 2, "widened to writing, once");
+        go.send(()).map_err(std::io::Error::other)?;
+        write.join().map_err(std::io::Error::from)??;
+        assert_eq!(read.join().map_err(std::io::Error::from)??, b"ping");
+        let mut b = [0u8; 1];
+        for i in 0..100u8 {
+            (&*conn).write_all(&[i])?;
+            (&*conn).read_exact(&mut b)?; // parks unless the echo was quick
+            assert_eq!(b, [i]);
+        }
+        assert_eq!(hub.poller_updates(), base + 2, "no update per wait");
+        let conn = Rc::try_unwrap(conn).map_err(|_| std::io::Error::other("still shared"))?;
+        drop(conn);
+        assert_eq!(hub.poller_updates(), base + 3, "deregistered when dropped");
+        peer.join().map_err(|_| std::io::Error::other("peer panicked"))??;
+        Ok(())
+    })
+    .unwrap()
+    .unwrap();
+}
+
+#[test]
+fn a_raw_wait_registers_its_direction_and_leaves() {
+    let hub = Hub::new().unwrap();
+    hub.run(|| -> std::io::Result<()> {
+        // Plain std sockets: only the raw waits below register them.
+        let (r, mut w) = std::os::unix::net::UnixStream::pair()?;
+        let fd = r.as_raw_fd();
+        let base = hub.poller_updates();
+        let waiter = simul_green::spawn(move || simul_green::wait_fd(fd, Interest::READABLE))?;
+        simul_green::yield_now()?;
+        assert_eq!(hub.poller_updates(), base + 1);
+        w.write_all(b"x")?; // std's write_all retries EINTR itself
+        waiter.join().map_err(std::io::Error::from)??;
+        assert_eq!(hub.poller_updates(), base + 2, "a one-shot entry goes with its waiter");
+        // A wait for reading and writing at once registers both.
+        simul_green::wait_fd(fd, Interest::BOTH)?;
+        assert_eq!(hub.poller_updates(), base + 4);
+        drop(r);
         Ok(())
     })
     .unwrap()
