@@ -63,7 +63,7 @@ if [ "${#need[@]}" -gt 0 ]; then
     }
     qemu=$(command -v qemu-aarch64 || command -v qemu-aarch64-static || true)
 fi
-if ! rustup target list --installed 2>/dev/null | grep -qx "$TARGET"; then
+if ! grep -qx "$TARGET" <<<"$(rustup target list --installed 2>/dev/null)"; then
     rustup target add "$TARGET" >/dev/null 2>&1 || {
         echo "SKIP aarch64-qemu.sh: rustup could not add the $TARGET target"
         exit 0
@@ -191,9 +191,11 @@ fi
 precise=$(exe_of simul-reactor/precise_wait)
 if [ -n "$precise" ]; then
     strace=$(QEMU_STRACE=1 run "$precise" --test-threads=1 2>&1 >/dev/null)
-    if echo "$strace" | grep -aq 'Unknown syscall 441'; then
+    # Here-strings, not `echo | grep -q`: with pipefail, grep -q quitting
+    # early makes echo's SIGPIPE fail the pipeline.
+    if grep -aq 'Unknown syscall 441' <<<"$strace"; then
         echo "info: this qemu fails epoll_pwait2 (syscall 441) with ENOSYS; the reactor fell back to epoll_pwait"
-    elif echo "$strace" | grep -aq 'epoll_pwait2'; then
+    elif grep -aq 'epoll_pwait2' <<<"$strace"; then
         echo "info: this qemu implements epoll_pwait2, which the reactor used"
     fi
 fi
