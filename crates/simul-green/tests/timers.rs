@@ -2,6 +2,8 @@
 
 mod util;
 
+use std::cell::Cell;
+use std::rc::Rc;
 use std::time::Duration;
 
 use simul_green::Hub;
@@ -76,14 +78,39 @@ fn main_can_sleep_and_extreme_durations_do_not_panic() {
         assert_eq!(simul_green::now().unwrap(), Instant::ZERO);
         simul_green::sleep(Duration::from_nanos(1)).unwrap();
         assert_eq!(simul_green::now().unwrap().as_nanos(), 1);
-        // A thread sleeping "forever" beside a short sleep: the short one
-        // fires on time; the long one is killed when run ends.
-        let forever = simul_green::spawn(|| simul_green::sleep(Duration::MAX)).unwrap();
+        // Threads sleeping "forever" and ten years beside a short sleep:
+        // the short one fires exactly on time, the long ones never return
+        // (they are killed when run ends).
+        let woke = Rc::new(Cell::new(0u32));
+        let w = woke.clone();
+        let forever = simul_green::spawn(move || {
+            let r = simul_green::sleep(Duration::MAX);
+            w.set(w.get() + 1);
+            r
+        })
+        .unwrap();
+        let w = woke.clone();
+        let decade = simul_green::spawn(move || {
+            let r = simul_green::sleep(Duration::from_secs(10 * 365 * 24 * 3600));
+            w.set(w.get() + 1);
+            r
+        })
+        .unwrap();
         simul_green::sleep(Duration::from_millis(1)).unwrap();
         assert_eq!(simul_green::now().unwrap().as_nanos(), 1_000_001);
-        drop(forever);
+        assert_eq!(woke.get(), 0);
+        assert!(!forever.is_finished() && !decade.is_finished());
+        // Both are parked on their timers, not spinning: another short
+        // sleep is again exact.
+        simul_green::sleep(Duration::from_millis(1)).unwrap();
+        assert_eq!(simul_green::now().unwrap().as_nanos(), 2_000_001);
+        drop((forever, decade));
+        woke
     })
+    .map(|woke| assert_eq!(woke.get(), 0, "a long sleep returned"))
     .unwrap();
+    // Ending the run killed them without advancing the clock to them.
+    assert_eq!(hub.now().as_nanos(), 2_000_001);
 }
 
 #[test]
