@@ -147,3 +147,95 @@ fn udp_round_trip_and_zero_length_datagram() {
     .unwrap()
     .unwrap();
 }
+
+/// `EMSGSIZE` without depending on libc in a test: 90 on Linux, 40 on
+/// the BSDs and macOS.
+fn emsgsize() -> i32 {
+    if cfg!(target_os = "linux") { 90 } else { 40 }
+}
+
+#[test]
+fn used_addresses_are_addr_in_use_and_an_oversize_datagram_is_emsgsize() {
+    let hub = Hub::new().unwrap();
+    hub.run(|| -> std::io::Result<()> {
+        let udp = UdpSocket::bind(loopback())?;
+        let to = udp.local_addr()?;
+        let err = UdpSocket::bind(to).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AddrInUse, "{err}");
+        let tcp = TcpListener::bind(loopback())?;
+        let err = TcpListener::bind(tcp.local_addr()?).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AddrInUse, "{err}");
+        // 70,000 bytes: over the 65,507 a UDP/IPv4 datagram can carry.
+        let err = udp.send_to(&vec![0u8; 70_000], to).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(emsgsize()), "{err}");
+        // Nothing was sent, and both sockets go on working.
+        udp.send_to(b"after", to)?;
+        let mut buf = [0u8; 16];
+        let (n, from) = udp.recv_from(&mut buf)?;
+        assert_eq!((&buf[..n], from), (&b"after"[..], to));
+        let client = TcpStream::connect(tcp.local_addr()?)?;
+        let (conn, _) = tcp.accept()?;
+        assert_eq!(conn.peer_addr()?, client.local_addr()?);
+        Ok(())
+    })
+    .unwrap()
+    .unwrap();
+}
+
+#[test]
+fn empty_reads_and_writes_are_ok_zero_at_once_and_not_end_of_stream() {
+    let hub = Hub::new().unwrap();
+    hub.run(|| -> std::io::Result<()> {
+        let listener = TcpListener::bind(loopback())?;
+        let mut client = TcpStream::connect(listener.local_addr()?)?;
+        let (mut conn, _) = listener.accept()?;
+        let (mut pipe_r, mut pipe_w) = simul_green::net::pipe()?;
+        // A thread that is runnable but has not run: any park below would
+        // let it run, so it not having run shows nothing parked.
+        let ran = std::rc::Rc::new(std::cell::Cell::new(false));
+        let r = ran.clone();
+        let witness = simul_green::spawn(move || r.set(true))?;
+        // Nothing to read: still Ok(0) at once, on a stream and a pipe.
+        assert_eq!(conn.read(&mut [])?, 0);
+        assert_eq!(conn.write(&[])?, 0);
+        assert_eq!(pipe_r.read(&mut [])?, 0);
+        assert_eq!(pipe_w.write(&[])?, 0);
+        // Bytes pending: an empty read takes none of them.
+        client.write_all(b"abc")?;
+        pipe_w.write_all(b"pq")?;
+        assert_eq!(conn.read(&mut [])?, 0);
+        assert_eq!(pipe_r.read(&mut [])?, 0);
+        // A datagram socket has no stream to keep: an empty receive takes
+        // one whole datagram (truncated to nothing) and names its sender.
+        let udp = UdpSocket::bind(loopback())?;
+        let to = udp.local_addr()?;
+        udp.send_to(b"one", to)?;
+        udp.send_to(b"two", to)?;
+        assert_eq!(udp.recv_from(&mut [])?, (0, to));
+        assert!(!ran.get(), "an empty read or write parked");
+        let mut buf = [0u8; 8];
+        let (n, _) = udp.recv_from(&mut buf)?;
+        assert_eq!(&buf[..n], b"two");
+        let mut three = [0u8; 3];
+        conn.read_exact(&mut three)?;
+        assert_eq!(&three, b"abc");
+        let mut two = [0u8; 2];
+        pipe_r.read_exact(&mut two)?;
+        assert_eq!(&two, b"pq");
+        // An empty write sent nothing: the peer gets exactly the bytes
+        // around it, then the real end of stream.
+        assert_eq!(conn.write(&[])?, 0);
+        conn.write_all(b"xy")?;
+        assert_eq!(conn.write(&[])?, 0);
+        drop(conn);
+        let mut got = Vec::new();
+        client.read_to_end(&mut got)?;
+        assert_eq!(got, b"xy");
+        drop(pipe_w);
+        assert_eq!(pipe_r.read(&mut [0u8; 1])?, 0, "the pipe's real end");
+        witness.join().map_err(std::io::Error::from)?;
+        Ok(())
+    })
+    .unwrap()
+    .unwrap();
+}
