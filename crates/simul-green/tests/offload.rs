@@ -3,7 +3,7 @@
 mod util;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
 use std::time::Duration;
 
 use simul_green::{Error, Hub};
@@ -13,8 +13,30 @@ use util::Log;
 /// Long enough that only a broken implementation hits it.
 const PATIENCE: Duration = Duration::from_secs(10);
 
+/// Held by every test here that starts offload threads, for as long as
+/// its hub lives (declared first, so dropped last): the thread count of
+/// `a_thousand_jobs_...` must not see another test's pool.
+fn serial() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Offload threads alive in this process, found by name in
+/// `/proc/self/task/*/comm` (which keeps the first 15 bytes of
+/// "simul-green-offload"); `None` where there is no `/proc`.
+fn offload_threads_alive() -> Option<usize> {
+    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
+    Some(
+        tasks
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .filter(|comm| comm.trim_end() == "simul-green-off")
+            .count(),
+    )
+}
+
 #[test]
 fn the_value_comes_back_and_the_hub_runs_others_meanwhile() {
+    let _serial = serial();
     for (name, hub) in
         util::virtual_hubs().into_iter().chain(std::iter::once(("real", Hub::new().unwrap())))
     {
@@ -50,6 +72,7 @@ fn the_value_comes_back_and_the_hub_runs_others_meanwhile() {
 
 #[test]
 fn a_panic_comes_back_as_an_error_and_the_pool_survives_it() {
+    let _serial = serial();
     let hub = Hub::builder().offload_threads(1).build().unwrap();
     hub.run(|| {
         let e = simul_green::offload(|| -> u32 { panic!("job failed: {}", 7) }).unwrap_err();
@@ -62,6 +85,7 @@ fn a_panic_comes_back_as_an_error_and_the_pool_survives_it() {
 
 #[test]
 fn no_more_jobs_run_at_once_than_the_pool_allows() {
+    let _serial = serial();
     const MAX: usize = 2;
     let hub = Hub::builder().offload_threads(MAX).build().unwrap();
     let running = Arc::new(AtomicUsize::new(0));
@@ -93,6 +117,7 @@ fn no_more_jobs_run_at_once_than_the_pool_allows() {
 
 #[test]
 fn jobs_of_different_green_threads_run_in_parallel() {
+    let _serial = serial();
     // Each job waits for the other one's message: with fewer than two
     // workers (or run on the hub) they could not both finish in time.
     let hub = Hub::builder().offload_threads(2).build().unwrap();
@@ -130,6 +155,7 @@ impl Drop for Tracked {
 
 #[test]
 fn a_kill_while_the_job_runs_unwinds_the_caller_and_the_job_completes() {
+    let _serial = serial();
     let hub = Hub::new().unwrap();
     let started = Arc::new(AtomicBool::new(false));
     let result_dropped = Arc::new(AtomicBool::new(false));
@@ -169,6 +195,7 @@ fn a_kill_while_the_job_runs_unwinds_the_caller_and_the_job_completes() {
 
 #[test]
 fn dropping_the_hub_waits_for_a_running_job_and_drops_queued_ones() {
+    let _serial = serial();
     let hub = Hub::builder().offload_threads(1).build().unwrap();
     let finished = Arc::new(AtomicBool::new(false));
     let queued_dropped = Arc::new(AtomicBool::new(false));
@@ -214,6 +241,7 @@ fn dropping_the_hub_waits_for_a_running_job_and_drops_queued_ones() {
 
 #[test]
 fn many_green_threads_offload_at_once() {
+    let _serial = serial();
     const N: u64 = 300;
     let hub = Hub::builder().offload_threads(3).build().unwrap();
     let sum = hub
@@ -236,6 +264,7 @@ fn many_green_threads_offload_at_once() {
 
 #[test]
 fn main_can_offload_under_the_virtual_clock() {
+    let _serial = serial();
     let hub = Hub::with_clock(Clock::new_virtual()).unwrap();
     let v = hub.run(|| simul_green::offload(|| std::thread::current().name().map(str::to_owned)));
     assert_eq!(v.unwrap().unwrap().as_deref(), Some("simul-green-offload"));
@@ -255,4 +284,89 @@ fn outside_a_hub_the_closure_does_not_run() {
 fn a_pool_of_zero_threads_is_refused() {
     let e = Hub::builder().offload_threads(0).build().unwrap_err();
     assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+}
+
+#[test]
+fn a_thousand_jobs_some_panicking_never_exceed_a_pool_of_four() {
+    // The catalogue's size: 1,000 jobs from 100 green threads on a pool
+    // capped at 4, every 10th panicking.
+    const MAX: usize = 4;
+    const GREEN: usize = 100;
+    const EACH: usize = 10;
+    let _serial = serial();
+    assert_eq!(offload_threads_alive().unwrap_or(0), 0, "another test's pool is alive");
+    let running = Arc::new(AtomicUsize::new(0));
+    let most_jobs = Arc::new(AtomicUsize::new(0));
+    let most_threads = Arc::new(AtomicUsize::new(0));
+    let hub = Hub::builder().offload_threads(MAX).build().unwrap();
+    let (r, mj, mt) = (running.clone(), most_jobs.clone(), most_threads.clone());
+    let results = hub
+        .run(move || {
+            let greens: Vec<_> = (0..GREEN)
+                .map(|g| {
+                    let (r, mj, mt) = (r.clone(), mj.clone(), mt.clone());
+                    simul_green::spawn(move || {
+                        (0..EACH)
+                            .map(|i| {
+                                let k = g * EACH + i;
+                                let (r, mj, mt) = (r.clone(), mj.clone(), mt.clone());
+                                simul_green::offload(move || {
+                                    /// Leaves the count however the job ends.
+                                    struct Running(Arc<AtomicUsize>);
+                                    impl Drop for Running {
+                                        fn drop(&mut self) {
+                                            self.0.fetch_sub(1, Ordering::SeqCst);
+                                        }
+                                    }
+                                    let now = r.fetch_add(1, Ordering::SeqCst) + 1;
+                                    let _running = Running(r);
+                                    mj.fetch_max(now, Ordering::SeqCst);
+                                    if k % 10 == 0 {
+                                        let alive = offload_threads_alive().unwrap_or(0);
+                                        mt.fetch_max(alive, Ordering::SeqCst);
+                                    }
+                                    // Long enough for jobs to overlap.
+                                    std::thread::sleep(Duration::from_micros(200));
+                                    if k % 10 == 9 {
+                                        panic!("job {k} panics");
+                                    }
+                                    k
+                                })
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let mut results = Vec::new();
+            for g in greens {
+                results.extend(g.join().unwrap());
+                let alive = offload_threads_alive().unwrap_or(0);
+                mt.fetch_max(alive, Ordering::SeqCst);
+            }
+            // The pool survived its panics.
+            assert_eq!(simul_green::offload(|| "after").unwrap(), "after");
+            results
+        })
+        .unwrap();
+    assert_eq!(results.len(), GREEN * EACH);
+    for (k, result) in results.into_iter().enumerate() {
+        match result {
+            Ok(v) => assert!(k % 10 != 9 && v == k, "job {k} returned {v}"),
+            Err(e) => {
+                assert_eq!(k % 10, 9, "job {k} failed: {e}");
+                assert_eq!(e.panic_message(), Some(format!("job {k} panics").as_str()));
+            }
+        }
+    }
+    let (jobs, threads) = (most_jobs.load(Ordering::SeqCst), most_threads.load(Ordering::SeqCst));
+    eprintln!("at most {jobs} jobs at once, on at most {threads} offload threads");
+    assert!((1..=MAX).contains(&jobs), "{jobs} jobs at once");
+    assert!(threads <= MAX, "{threads} offload threads");
+    if offload_threads_alive().is_some() {
+        assert!(threads >= 1, "the threads were not found by name");
+    }
+    drop(hub); // joins the workers
+    assert_eq!(offload_threads_alive().unwrap_or(0), 0, "offload threads outlived the hub");
+    assert_eq!(running.load(Ordering::SeqCst), 0);
 }
