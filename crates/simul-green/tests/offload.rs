@@ -321,7 +321,7 @@ fn a_thousand_jobs_some_panicking_never_exceed_a_pool_of_four() {
                                     let now = r.fetch_add(1, Ordering::SeqCst) + 1;
                                     let _running = Running(r);
                                     mj.fetch_max(now, Ordering::SeqCst);
-                                    if k % 10 == 0 {
+                                    if k.is_multiple_of(10) {
                                         let alive = offload_threads_alive().unwrap_or(0);
                                         mt.fetch_max(alive, Ordering::SeqCst);
                                     }
