@@ -66,20 +66,50 @@ impl<F: FnOnce() -> T, T> Body for Closure<F, T> {
             Err(p) => (Err(Error::Panicked(p)), Outcome::Panicked),
         };
         slot.put(result);
+        // If the handle was dropped (detached), this is the slot's last
+        // owner and the result is dropped here. A destructor of the
+        // result that panics must not unwind off the green stack (that
+        // aborts the process): nobody wants the value, so its panic is
+        // dropped too, after the panic hook has reported it.
+        drop_caught(slot);
         outcome
     }
 
     fn cancel(self: Box<Self>) {
         let Closure { f, slot } = *self;
-        // The captured values' destructors run here, on the killer's stack.
-        drop(f);
-        slot.put(Err(Error::Killed));
+        // The captured values' destructors run here, on the killer's
+        // stack: one that panics must not come out of the killer's `kill`
+        // (or out of `Hub::run`, which kills the threads left over). The
+        // joiner learns of it instead: the thread "panicked" while its
+        // closure was dropped.
+        let result = match catch_unwind(AssertUnwindSafe(move || drop(f))) {
+            Ok(()) => Err(Error::Killed),
+            Err(p) => Err(Error::Panicked(p)),
+        };
+        slot.put(result);
+        drop_caught(slot);
     }
 
     fn fail(self: Box<Self>, e: io::Error) {
         let Closure { f, slot } = *self;
-        drop(f);
+        // As in `cancel`: the stack error is what the joiner needs to know.
+        drop_caught(f);
         slot.put(Err(Error::Io(e)));
+        drop_caught(slot);
+    }
+}
+
+/// Drops `value`, catching and discarding a panic of its destructor (the
+/// panic hook has already reported it): for values that nobody will
+/// receive, dropped where an unwind must not go (off a green stack, out
+/// of the hub's bookkeeping).
+fn drop_caught<V>(value: V) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
+        // The payload's own destructor may panic too (rust-lang/rust#86027):
+        // then that one's payload is leaked rather than risk a third.
+        if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+            std::mem::forget(again);
+        }
     }
 }
 
@@ -87,8 +117,11 @@ impl<F: FnOnce() -> T, T> Body for Closure<F, T> {
 /// [`join`](JoinHandle::join), or stop it with [`kill`](JoinHandle::kill).
 ///
 /// Dropping the handle detaches the thread: it keeps running, and its
-/// result is dropped when it finishes. A handle is tied to its hub and its
-/// OS thread (it is neither `Send` nor `Sync`).
+/// result is dropped when it finishes. A result that nobody joins is
+/// dropped by the hub, or by the handle's drop; if its destructor panics,
+/// the panic hook reports it as usual and the panic goes no further
+/// (unlike `std::thread`, which aborts the process then). A handle is tied
+/// to its hub and its OS thread (it is neither `Send` nor `Sync`).
 ///
 /// # Examples
 ///
@@ -218,6 +251,14 @@ impl<T> JoinHandle<T> {
     /// A thread that catches the kill with `catch_unwind` is unwound again
     /// at its next wait.
     ///
+    /// A kill is an unwind, so what holds for panics holds for it: a
+    /// destructor that panics while the killed stack unwinds aborts the
+    /// process (Rust allows no second panic during unwinding), whatever
+    /// the hub does. Destructors that may fail should check
+    /// [`std::thread::panicking`] first. An unstarted thread is not
+    /// unwound: its closure is dropped, and a panic of that drop reaches
+    /// its joiner as [`Error::Panicked`].
+    ///
     /// # Errors
     ///
     /// [`Error::Io`] outside the hub's `run` or while the caller is
@@ -267,6 +308,11 @@ impl<T> Drop for JoinHandle<T> {
         if let Some(hub) = self.hub.upgrade() {
             hub.detach(self.key);
         }
+        // A result nobody joined is dropped here; a destructor of it that
+        // panics is caught (see `drop_caught`), so dropping a handle never
+        // panics, not even while the dropper unwinds (which would abort).
+        let unjoined = self.slot.result.borrow_mut().take();
+        drop_caught(unjoined);
     }
 }
 

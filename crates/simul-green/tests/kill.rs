@@ -192,3 +192,102 @@ fn kill_while_waiting_on_a_descriptor_deregisters_it() {
     })
     .unwrap();
 }
+
+#[test]
+fn a_parked_thread_killed_twice_and_by_two_killers_unwinds_once() {
+    let hub = Hub::new().unwrap();
+    let log = Log::default();
+    let l = log.clone();
+    hub.run(move || {
+        let l2 = l.clone();
+        let victim = Rc::new(
+            simul_green::spawn(move || {
+                let _g = Guard("victim's guard", l2);
+                simul_green::sleep(Duration::from_secs(3600))
+            })
+            .unwrap(),
+        );
+        simul_green::yield_now().unwrap(); // it parks in its sleep
+        // Two green threads kill it at once: the first flags it and waits,
+        // the second finds it flagged and waits too; both see it end.
+        let killers: Vec<_> = (0..2)
+            .map(|i| {
+                let (v, l) = (victim.clone(), l.clone());
+                simul_green::spawn(move || {
+                    let r = v.kill();
+                    l.push(format!("killer {i}: {r:?}, finished {}", v.is_finished()));
+                })
+                .unwrap()
+            })
+            .collect();
+        for k in killers {
+            k.join().unwrap();
+        }
+        // And once more from main, after the end: nothing to do.
+        assert!(victim.kill().is_ok());
+        let victim = Rc::try_unwrap(victim).unwrap();
+        let e = victim.join().unwrap_err();
+        assert!(matches!(e, Error::Killed), "{e:?}");
+        assert_eq!(e.to_string(), "the green thread was killed");
+    })
+    .unwrap();
+    let mut log = log.take();
+    log[1..].sort(); // the order the two killers are woken in is not the point
+    assert_eq!(
+        log,
+        [
+            "drop victim's guard",
+            "killer 0: Ok(()), finished true",
+            "killer 1: Ok(()), finished true"
+        ]
+    );
+}
+
+/// Run as a child by the next test: a destructor that panics while a
+/// kill unwinds its thread.
+const ABORT_CHILD: &str = "SIMUL_GREEN_KILL_ABORT_CHILD";
+
+#[test]
+fn a_destructor_that_panics_during_a_kill_aborts_as_any_panic_during_unwinding_does() {
+    // A kill unwinds the stack like a panic, and Rust aborts the process
+    // on a panic while unwinding: no runtime can catch that one (the hub
+    // never gets control back). This pins down what happens, in a child
+    // process: an abort that names the cause, not a hang or a silent
+    // exit. (The panics that can be caught are: panics.rs.)
+    if std::env::var_os(ABORT_CHILD).is_some() {
+        struct PanicsOnDrop;
+        impl Drop for PanicsOnDrop {
+            fn drop(&mut self) {
+                panic!("destructor panics during the kill");
+            }
+        }
+        let hub = Hub::new().unwrap();
+        hub.run(|| {
+            let h = simul_green::spawn(|| {
+                let _bomb = PanicsOnDrop;
+                simul_green::sleep(Duration::from_secs(3600))
+            })
+            .unwrap();
+            simul_green::yield_now().unwrap();
+            let _ = h.kill(); // aborts in the victim's unwind
+        })
+        .unwrap();
+        return; // not reached: the child's parent sees the abort
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_destructor_that_panics_during_a_kill_aborts_as_any_panic_during_unwinding_does",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(ABORT_CHILD, "1")
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(out.status.signal(), Some(6), "not SIGABRT: {:?}\n{stderr}", out.status);
+    assert!(stderr.contains("destructor panics during the kill"), "{stderr}");
+    assert!(stderr.contains("panic in a destructor during cleanup"), "{stderr}");
+}

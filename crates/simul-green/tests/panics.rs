@@ -168,3 +168,61 @@ fn dropping_a_hub_drops_unstarted_closures() {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+/// A value whose destructor panics, counting its drops.
+struct Bomb(std::rc::Rc<std::cell::Cell<u32>>);
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() + 1);
+        panic!("bomb {} went off", self.0.get());
+    }
+}
+
+#[test]
+fn a_result_whose_drop_panics_is_dropped_once_and_no_panic_escapes() {
+    let hub = Hub::new().unwrap();
+    let drops = std::rc::Rc::new(std::cell::Cell::new(0u32));
+    let d = drops.clone();
+    let seen = hub
+        .run(move || {
+            let mut seen = Vec::new();
+            // Detached before it finishes: the hub drops the result, on
+            // the thread's own stack (an unwind off it would abort).
+            let d1 = d.clone();
+            drop(simul_green::spawn(move || {
+                simul_green::yield_now().unwrap();
+                Bomb(d1)
+            }));
+            simul_green::yield_now().unwrap();
+            simul_green::yield_now().unwrap();
+            seen.push(d.get());
+            // Finished, then the handle dropped unjoined: its drop drops
+            // the result, and does not panic.
+            let d2 = d.clone();
+            let h = simul_green::spawn(move || Bomb(d2)).unwrap();
+            simul_green::yield_now().unwrap();
+            assert!(h.is_finished());
+            drop(h);
+            seen.push(d.get());
+            // Killed before it started: its closure, holding a bomb, is
+            // dropped by the kill; the joiner hears of the panic.
+            let d3 = d.clone();
+            let bomb = Bomb(d3);
+            let h = simul_green::spawn(move || drop(bomb)).unwrap();
+            h.kill().unwrap();
+            seen.push(d.get());
+            let e = h.join().unwrap_err();
+            assert_eq!(e.panic_message(), Some("bomb 3 went off"), "{e:?}");
+            // Left unstarted and detached when `run` ends: the kill of the
+            // leftovers drops it, and `run` still returns.
+            let d4 = d.clone();
+            let bomb = Bomb(d4);
+            drop(simul_green::spawn(move || drop(bomb)).unwrap());
+            // The hub goes on.
+            seen.push(simul_green::spawn(|| 5).unwrap().join().unwrap());
+            seen
+        })
+        .unwrap();
+    assert_eq!(seen, [1, 2, 3, 5]);
+    assert_eq!(drops.get(), 4, "each result or closure dropped once");
+}
