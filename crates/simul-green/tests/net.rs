@@ -239,3 +239,93 @@ fn empty_reads_and_writes_are_ok_zero_at_once_and_not_end_of_stream() {
     .unwrap()
     .unwrap();
 }
+
+/// The calling thread's CPU time so far, in clock ticks (Linux: /proc);
+/// `None` elsewhere.
+fn thread_cpu_ticks() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    // The fields after the command name (in parentheses, and it may hold
+    // spaces): utime and stime are the 12th and 13th.
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let f: Vec<&str> = rest.split(' ').collect();
+    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+}
+
+#[test]
+fn two_receivers_on_one_udp_socket_the_loser_parks_again_for_the_next_datagram() {
+    use simul_green::{Event, GreenId, TraceEvent, Wait};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    // Every park on a descriptor, by thread.
+    let parks = Rc::new(RefCell::new(Vec::<GreenId>::new()));
+    let p = parks.clone();
+    let hub = Hub::builder()
+        .trace(move |e| {
+            if let TraceEvent::Park { id, wait: Wait::Io { .. } } = e {
+                p.borrow_mut().push(*id);
+            }
+        })
+        .build()
+        .unwrap();
+    let parks_of = |id: GreenId| parks.borrow().iter().filter(|&&p| p == id).count();
+    let (mut got, ticks) = hub
+        .run(|| -> std::io::Result<_> {
+            let sock = Rc::new(UdpSocket::bind(loopback())?);
+            let to = sock.local_addr()?;
+            let one_done = Event::new();
+            let receiver = |name: &'static str| {
+                let (sock, one_done) = (sock.clone(), one_done.clone());
+                simul_green::spawn(move || -> std::io::Result<(&str, Vec<u8>)> {
+                    let mut buf = [0u8; 16];
+                    let (n, _) = sock.recv_from(&mut buf)?;
+                    one_done.set();
+                    Ok((name, buf[..n].to_vec()))
+                })
+            };
+            let (r1, r2) = (receiver("r1")?, receiver("r2")?);
+            simul_green::yield_now()?; // both park on the socket
+            assert_eq!((parks_of(r1.id()), parks_of(r2.id())), (1, 1));
+            let sender = UdpSocket::bind(loopback())?;
+            sender.send_to(b"first", to)?;
+            // One event wakes both; the first to run takes the datagram,
+            // the other meets `WouldBlock` inside recv_from and parks again.
+            one_done.wait().map_err(std::io::Error::from)?;
+            let (winner, loser) = match (r1.is_finished(), r2.is_finished()) {
+                (true, false) => (r1, r2),
+                (false, true) => (r2, r1),
+                both => panic!("one datagram, finished: {both:?}"),
+            };
+            assert_eq!((parks_of(winner.id()), parks_of(loser.id())), (1, 2));
+            one_done.clear();
+            // The loser waits without spinning. A watchdog turns a lost
+            // wake-up into a failure instead of a hang.
+            let wake = one_done.clone();
+            let _watchdog = simul_green::spawn(move || {
+                let _ = simul_green::sleep(Duration::from_secs(30));
+                wake.set();
+            })?;
+            let before = thread_cpu_ticks();
+            simul_green::sleep(Duration::from_millis(200))?;
+            let ticks = before.zip(thread_cpu_ticks()).map(|(b, a)| a - b);
+            assert!(!loser.is_finished());
+            assert_eq!(parks_of(loser.id()), 2, "the loser woke while nothing came");
+            sender.send_to(b"second", to)?;
+            one_done.wait().map_err(std::io::Error::from)?;
+            assert!(loser.is_finished(), "the loser stalled: its wake-up was lost");
+            assert_eq!(parks_of(loser.id()), 2);
+            let a = winner.join().map_err(std::io::Error::from)??;
+            let b = loser.join().map_err(std::io::Error::from)??;
+            Ok((vec![a, b], ticks))
+        })
+        .unwrap()
+        .unwrap();
+    got.sort_by(|a, b| a.1.cmp(&b.1));
+    let datagrams: Vec<&[u8]> = got.iter().map(|(_, d)| d.as_slice()).collect();
+    assert_eq!(datagrams, [&b"first"[..], &b"second"[..]]);
+    assert_ne!(got[0].0, got[1].0, "one datagram each");
+    // Spinning for the 200 ms would burn about 20 ticks of 10 ms; the
+    // bound is wide for a loaded machine.
+    if let Some(ticks) = ticks {
+        assert!(ticks < 10, "{ticks} ticks of CPU while the loser waited: it spins");
+    }
+}
