@@ -4,15 +4,29 @@
 
 mod util;
 
+use std::cell::{Cell, RefCell};
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
 use std::rc::Rc;
-use std::sync::mpsc;
+use std::sync::{Mutex, MutexGuard, PoisonError, mpsc};
 
 use simul_green::Hub;
 use simul_green::net::{TcpListener, TcpStream};
 use simul_reactor::{Clock, Interest};
 use util::Log;
+
+/// Held by every test here: one of them closes a descriptor and needs the
+/// next one opened to get its number, and counts descriptors; another
+/// test opening sockets meanwhile would take the number.
+fn serial() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
+}
 
 /// A connected pair: (the accepted side, the client side).
 fn pair() -> std::io::Result<(TcpStream, TcpStream)> {
@@ -23,6 +37,7 @@ fn pair() -> std::io::Result<(TcpStream, TcpStream)> {
 
 #[test]
 fn a_reader_and_a_writer_wait_on_one_stream_at_once() {
+    let _serial = serial();
     for clock in [Clock::real(), Clock::new_virtual()] {
         let hub = Hub::with_clock(clock).unwrap();
         let log = Log::default();
@@ -72,6 +87,7 @@ fn a_reader_and_a_writer_wait_on_one_stream_at_once() {
 
 #[test]
 fn try_cloned_streams_read_and_write_at_once() {
+    let _serial = serial();
     let hub = Hub::new().unwrap();
     let echoed = hub
         .run(|| -> std::io::Result<Vec<u8>> {
@@ -111,6 +127,7 @@ fn try_cloned_streams_read_and_write_at_once() {
 
 #[test]
 fn dropping_the_owner_wakes_a_raw_waiter_with_an_error() {
+    let _serial = serial();
     let hub = Hub::new().unwrap();
     hub.run(|| -> std::io::Result<()> {
         let (conn, _peer) = pair()?;
@@ -135,6 +152,7 @@ fn dropping_the_owner_wakes_a_raw_waiter_with_an_error() {
 
 #[test]
 fn a_stream_dropped_outside_its_hub_leaves_nothing_stale() {
+    let _serial = serial();
     // Descriptor numbers are reused at once: the new stream gets the
     // number of the one dropped after `run`, whose registry entry the hub
     // never heard the end of. Its waits must still work.
@@ -184,6 +202,7 @@ fn a_stream_dropped_outside_its_hub_leaves_nothing_stale() {
 
 #[test]
 fn a_stream_registers_each_direction_once_then_waits_cost_no_registration() {
+    let _serial = serial();
     // Only the waited-for direction is registered (kqueue refuses a write
     // filter on a descriptor that cannot be written, such as the kqueue a
     // child's exit is watched through), the other is added on its first
@@ -252,6 +271,7 @@ fn a_stream_registers_each_direction_once_then_waits_cost_no_registration() {
 
 #[test]
 fn a_raw_wait_registers_its_direction_and_leaves() {
+    let _serial = serial();
     let hub = Hub::new().unwrap();
     hub.run(|| -> std::io::Result<()> {
         // Plain std sockets: only the raw waits below register them.
@@ -272,4 +292,96 @@ fn a_raw_wait_registers_its_direction_and_leaves() {
     })
     .unwrap()
     .unwrap();
+}
+
+#[test]
+fn a_descriptor_closed_and_reused_after_its_event_was_polled_gets_no_stale_wake_up() {
+    // Two sockets become ready in one poll, waking both of their waiters.
+    // The first waiter to run closes the other's socket (without telling
+    // the hub, as a raw `wait_fd` user may) and opens a new one that gets
+    // the same number; a third thread waits on it. The event already
+    // polled for the old socket must not wake the new socket's waiter:
+    // only its own data does.
+    let _serial = serial();
+    let fds_before = open_fds();
+    let parks = Rc::new(RefCell::new(Vec::<simul_green::GreenId>::new()));
+    let p = parks.clone();
+    let hub = Hub::builder()
+        .trace(move |e| {
+            if let simul_green::TraceEvent::Park { id, wait: simul_green::Wait::Io { .. } } = e {
+                p.borrow_mut().push(*id);
+            }
+        })
+        .build()
+        .unwrap();
+    let parks_of = |id| parks.borrow().iter().filter(|&&p| p == id).count();
+    let log = Log::default();
+    let l = log.clone();
+    hub.run(|| -> std::io::Result<()> {
+        let (s0, mut p0) = UnixStream::pair()?;
+        let (s1, mut p1) = UnixStream::pair()?;
+        let fds = [s0.as_raw_fd(), s1.as_raw_fd()];
+        let socks = Rc::new(RefCell::new([Some(s0), Some(s1)]));
+        let first = Rc::new(Cell::new(None::<usize>));
+        type Reused = (UnixStream, simul_green::JoinHandle<std::io::Result<Vec<u8>>>);
+        let reused = Rc::new(RefCell::new(None::<Reused>));
+        let waiters: Vec<_> = (0..2)
+            .map(|i| {
+                let (socks, first, reused, l) =
+                    (socks.clone(), first.clone(), reused.clone(), l.clone());
+                simul_green::spawn(move || -> std::io::Result<()> {
+                    let woke = simul_green::wait_fd(fds[i], Interest::READABLE);
+                    l.push(format!("waiter {i}: {:?}", woke.as_ref().map_err(|e| e.kind())));
+                    if first.get().is_some() {
+                        return Ok(());
+                    }
+                    first.set(Some(i));
+                    let other = 1 - i;
+                    drop(socks.borrow_mut()[other].take()); // closed, the hub not told
+                    let (new, new_peer) = UnixStream::pair()?;
+                    assert_eq!(new.as_raw_fd(), fds[other], "the number is reused");
+                    new.set_nonblocking(true)?;
+                    let third = simul_green::spawn(move || -> std::io::Result<Vec<u8>> {
+                        simul_green::wait_fd(new.as_raw_fd(), Interest::READABLE)?;
+                        // Nonblocking: a wake-up without data fails here
+                        // (WouldBlock) instead of blocking the hub.
+                        let mut buf = [0u8; 8];
+                        let n = (&new).read(&mut buf)?;
+                        Ok(buf[..n].to_vec())
+                    })?;
+                    *reused.borrow_mut() = Some((new_peer, third));
+                    Ok(())
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        simul_green::yield_now()?; // both park
+        // Both ready before the hub polls again: one batch holds both.
+        p0.write_all(b"0")?; // std's write_all retries EINTR itself
+        p1.write_all(b"1")?;
+        for w in waiters {
+            w.join().map_err(std::io::Error::from)??;
+        }
+        let (mut new_peer, third) = reused.take().expect("a waiter reused a number");
+        // Polls go on (a real-clock sleep): the third thread stays parked,
+        // parked once, until its own data comes.
+        simul_green::sleep(std::time::Duration::from_millis(20))?;
+        assert!(!third.is_finished(), "woken by the old socket's event");
+        assert_eq!(parks_of(third.id()), 1);
+        new_peer.write_all(b"new")?;
+        let id = third.id();
+        assert_eq!(third.join().map_err(std::io::Error::from)??, b"new");
+        assert_eq!(parks_of(id), 1, "woken more than once");
+        drop(socks);
+        Ok(())
+    })
+    .unwrap()
+    .unwrap();
+    drop(hub);
+    assert_eq!(open_fds(), fds_before, "descriptors leaked");
+    // Each waiter was woken by its own socket's event, the loser before
+    // its socket was replaced under it (it is told what it waited for
+    // was ready, which it was), and neither more than once.
+    let mut log = log.take();
+    log.sort();
+    assert_eq!(log, ["waiter 0: Ok(())", "waiter 1: Ok(())"]);
 }
