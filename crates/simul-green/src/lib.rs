@@ -73,8 +73,11 @@
 //! loads `to` into the stack pointer, pops the other context's registers
 //! and returns: into the place where *that* context once called `switch`.
 //! On x86-64 that is `rbx rbp r12–r15` plus the SSE and x87 control words;
-//! on aarch64 `x19–x29`, the link register and `d8–d15`. The register
-//! tables live in the `arch` module docs (`src/arch/*.rs`).
+//! on aarch64 `x19–x29`, the link register, `d8–d15` and `FPCR` (the
+//! floating-point control register: a green thread that changes its
+//! rounding mode keeps it to itself, as with MXCSR on x86-64). The
+//! register tables live in the `arch` module docs (`src/arch/*.rs`);
+//! `scripts/aarch64-qemu.sh` runs the aarch64 switch under qemu-user.
 //!
 //! A new thread gets a stack whose top is laid out as if it had called
 //! `switch` from the first instruction of its entry function, so the first
