@@ -1238,7 +1238,7 @@ impl Inner {
             // without parking; waking for it would end a later park early.
             // No waiter: the notification stays in the flag for the next
             // park, or the thread is gone.
-            if slot.is_notified()
+            if slot.dequeue()
                 && let Some(token) = slot.waiter()
             {
                 woke |= self.wake(token);

@@ -12,19 +12,22 @@
 //!   unpark():                               park():
 //!     notified: false -> true                 notified true? take it, return
 //!     (already true: done, nothing queued)    else record the wait in `waiter`,
-//!     push the slot on the queue  ------+     park (run other green threads)
-//!     notifier.wake() -------------+    |
-//!                                  v    v   poll returns `woken`:
-//!                               (eventfd)     drain the queue; for each slot
-//!                                             whose `waiter` is set, wake it
+//!     queued: false -> true                   park (run other green threads)
+//!     (already true: done, the entry
+//!      still on the queue covers it)        poll returns `woken`:
+//!     push the slot on the queue  ------+     drain the queue; for each slot:
+//!     notifier.wake() -------------+    |       queued: -> false, then if
+//!                                  v    v       `notified` and `waiter` is
+//!                               (eventfd)       set, wake it
 //!                                           park() returns: take `notified`
 //! ```
 //!
-//! A slot is queued at most once per `false -> true` change of its flag,
-//! so the queue never holds more entries than there are slots, however
-//! many threads unpark at once; and a notification that comes before the
-//! `park` is kept in the flag, so none is lost (std's `Thread::unpark`
-//! token, one per green thread).
+//! A slot is on the queue at most once (its `queued` flag), so the queue
+//! never holds more entries than there are slots, however many threads
+//! unpark at once and however often a `park` takes a token without
+//! parking (which leaves the slot's entry on the queue); and a
+//! notification that comes before the `park` is kept in the flag, so none
+//! is lost (std's `Thread::unpark` token, one per green thread).
 
 use std::fmt;
 use std::io;
@@ -48,6 +51,16 @@ pub(crate) struct ParkSlot {
     /// hub's thread). While it is set, the slot is on the queue or its
     /// thread has already been woken for it (or was not parked on it).
     notified: AtomicBool,
+    /// The slot is on [`Remote`]'s queue, not yet taken by a drain.
+    ///
+    /// # Invariant
+    /// Set by the `unpark` that pushes the slot, cleared by the drain
+    /// that takes it, before that drain reads `notified`: an `unpark`
+    /// that finds it set needs no entry of its own, since the drain still
+    /// to come sees its notification. Without it, every unpark of a
+    /// thread that takes its token in `park` without parking queued one
+    /// more entry, and the queue grew until the hub next blocked.
+    queued: AtomicBool,
     /// The packed [`WaitToken`] of the thread parked on this slot, or
     /// [`NO_WAITER`]. Read and written on the hub's thread only (atomic
     /// just so the slot can be shared), hence `Relaxed`.
@@ -61,6 +74,7 @@ impl ParkSlot {
     pub(crate) fn new() -> Arc<ParkSlot> {
         Arc::new(ParkSlot {
             notified: AtomicBool::new(false),
+            queued: AtomicBool::new(false),
             waiter: AtomicU64::new(NO_WAITER),
             handles: AtomicUsize::new(0),
         })
@@ -72,10 +86,16 @@ impl ParkSlot {
         self.notified.swap(false, Ordering::AcqRel)
     }
 
-    /// Whether an unpark is pending (hub's thread, when draining). A
-    /// slot is re-queued whenever its flag goes up again, so an entry seen
-    /// with the flag down is stale and may be skipped.
-    pub(crate) fn is_notified(&self) -> bool {
+    /// Takes the slot off the queue and says whether an unpark is
+    /// pending (hub's thread, when draining). An entry seen with the flag
+    /// down is stale (a `park` took the token without parking) and may be
+    /// skipped: the next unpark queues the slot again.
+    ///
+    /// `AcqRel` on `queued`: an unpark that found it still set (and so
+    /// pushed nothing) released its `notified` store with that swap, and
+    /// this swap reads it, so the load below sees the notification.
+    pub(crate) fn dequeue(&self) -> bool {
+        self.queued.swap(false, Ordering::AcqRel);
         self.notified.load(Ordering::Acquire)
     }
 
@@ -115,7 +135,7 @@ pub(crate) struct Remote {
 
 /// The part of [`Remote`] behind its mutex.
 struct RemoteQueue {
-    /// Unparked slots, at most once each (see [`ParkSlot::notified`]).
+    /// Unparked slots, at most once each (see [`ParkSlot::queued`]).
     slots: Vec<Arc<ParkSlot>>,
     /// False once the hub is gone: unparks then report it.
     open: bool,
@@ -219,6 +239,12 @@ impl Unparker {
         // Only the `false -> true` change queues the slot: the rest of a
         // burst is already covered by that entry.
         if self.slot.notified.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        // Still on the queue (a `park` took the last token without
+        // parking, before any drain): that entry covers this unpark, and
+        // its pusher rang the notifier.
+        if self.slot.queued.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
         {
