@@ -129,7 +129,13 @@ fn worker(inner: &PoolInner) {
     loop {
         if let Some(job) = state.queue.pop_front() {
             drop(state);
-            job(); // catches its own panics
+            // The job catches the closure's panics, but then wakes the
+            // awaiting task, and a waker not made by simul may panic: a
+            // worker unwound by it would never count the job finished, and
+            // the runtime (which waits for jobs in flight before it moves a
+            // virtual clock) would wait for ever. Nobody could act on the
+            // panic here; the panic hook has reported it.
+            let _ = catch_unwind(AssertUnwindSafe(job));
             finished(inner);
             state = inner.state.lock().unwrap_or_else(PoisonError::into_inner);
             continue;

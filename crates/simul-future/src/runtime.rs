@@ -201,6 +201,14 @@ pub struct Diagnostics {
     /// Polls longer than the slow-poll threshold (debug builds only;
     /// each is printed to stderr).
     pub slow_polls: u64,
+    /// Panics caught in the `wake` or `drop` of a waker simul did not make
+    /// (a hand-made one, another executor's), run by simul on this
+    /// runtime's thread: by the loop (a timer firing, readiness, a task
+    /// finishing), by a channel, queue, event or lock handing over, or by
+    /// a leaf future replacing or unregistering it. Each is caught where
+    /// simul runs it, so the other wake-ups go on and nothing unwinds out
+    /// of `block_on`; the panic hook reports it as usual.
+    pub waker_panics: u64,
 }
 
 /// The runtime's thread-local state. Boxed, so tasks can point at it.
@@ -316,6 +324,13 @@ impl Core {
         // Keep the allocation for the next turn.
         *self.fired.borrow_mut() = batch;
         n
+    }
+
+    /// Counts a panic caught in a foreign waker's `wake` or `drop`.
+    pub(crate) fn note_waker_panic(&self) {
+        if let Ok(mut d) = self.diagnostics.try_borrow_mut() {
+            d.waker_panics += 1;
+        }
     }
 
     /// Records `kind` for the task at `ptr`, when a recording runs (one
@@ -673,7 +688,13 @@ impl Core {
 ///
 /// **Panics** in a task are caught: the task completes with
 /// [`JoinError::Panic`](crate::JoinError::Panic), the runtime goes on. A
-/// panic in `block_on`'s own future propagates to its caller.
+/// panic in `block_on`'s own future propagates to its caller. A waker
+/// not made by simul may panic too: in `clone`, called by a leaf future
+/// (a sleep, a socket, a channel) while the task polls it, the panic is
+/// that task's, and the leaf keeps nothing registered; in `wake` or
+/// `drop`, run by simul (a timer firing, readiness, a queue handing over,
+/// a job ending on a worker thread), it is caught where it happens, the
+/// other wake-ups go on, and [`Diagnostics::waker_panics`] counts it.
 ///
 /// **Dropping** the runtime drops every unfinished task's future (their
 /// `JoinHandle`s then report cancellation); wakes that arrive later are

@@ -38,7 +38,7 @@ use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
 use std::fmt;
 use std::future::Future;
-use std::mem::MaybeUninit;
+use std::mem::{ManuallyDrop, MaybeUninit};
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::pin::Pin;
 use std::ptr::{self, NonNull};
@@ -518,15 +518,21 @@ pub(crate) enum Waiter {
     /// A task of the current runtime.
     Task(TaskRef),
     /// Anything else.
-    Other(Waker),
+    Other(ForeignWaker),
 }
 
 impl Waiter {
     /// The waiter for the task polling with `cx`.
+    ///
+    /// # Panics
+    ///
+    /// If cloning a foreign waker panics: the panic is the polling
+    /// future's (its task ends with `JoinError::Panic`), and callers make
+    /// it before they change any state, so nothing is left half-registered.
     pub(crate) fn from_cx(cx: &Context<'_>) -> Waiter {
         match crate::waker::local_task(cx.waker()) {
             Some(ptr) => Waiter::Task(TaskRef::new(ptr)),
-            None => Waiter::Other(cx.waker().clone()),
+            None => Waiter::Other(ForeignWaker(ManuallyDrop::new(cx.waker().clone()))),
         }
     }
 
@@ -534,7 +540,7 @@ impl Waiter {
     pub(crate) fn will_wake(&self, cx: &Context<'_>) -> bool {
         match self {
             Waiter::Task(t) => crate::waker::local_task(cx.waker()) == Some(t.ptr()),
-            Waiter::Other(w) => w.will_wake(cx.waker()),
+            Waiter::Other(w) => w.0.will_wake(cx.waker()),
         }
     }
 
@@ -544,6 +550,49 @@ impl Waiter {
             Waiter::Task(t) => crate::waker::wake_task(t.ptr()),
             Waiter::Other(w) => w.wake(),
         }
+    }
+}
+
+/// A waker simul did not make, kept by a leaf future or the runtime.
+///
+/// Its `wake` and `drop` run foreign code, and simul runs them from
+/// places a panic must not unwind out of: the loop firing a batch of
+/// timers or dispatching readiness (the rest of the batch would never be
+/// woken, and the panic would leave `block_on`), an `Event::set` waking
+/// its waiters in turn, a destructor. So a panic there is caught, counted
+/// in [`Diagnostics::waker_panics`](crate::Diagnostics::waker_panics)
+/// when it happens on a runtime's thread, and otherwise ignored: the
+/// waker was given its chance to wake its task, and nobody else could act
+/// on the failure. (The panic hook has already reported it.)
+pub(crate) struct ForeignWaker(ManuallyDrop<Waker>);
+
+impl ForeignWaker {
+    /// Wakes it, catching a panic.
+    fn wake(self) {
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped or used again, so the waker is
+        // taken out exactly once.
+        let waker = unsafe { ManuallyDrop::take(&mut this.0) };
+        contain_waker_panic(move || waker.wake());
+    }
+}
+
+impl Drop for ForeignWaker {
+    fn drop(&mut self) {
+        // SAFETY: in `drop`, the waker is taken out exactly once and the
+        // field is never used again.
+        let waker = unsafe { ManuallyDrop::take(&mut self.0) };
+        contain_waker_panic(move || drop(waker));
+    }
+}
+
+/// Runs a foreign waker's `wake` or `drop`, catching a panic; see
+/// [`ForeignWaker`].
+fn contain_waker_panic(f: impl FnOnce()) {
+    if catch_unwind(AssertUnwindSafe(f)).is_err()
+        && let Some(core) = crate::runtime::current()
+    {
+        core.note_waker_panic();
     }
 }
 
