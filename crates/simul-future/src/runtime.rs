@@ -284,6 +284,12 @@ impl Core {
         self.timers.borrow_mut().insert(deadline, waiter)
     }
 
+    /// Moves a queued timer to `deadline`, keeping its waiter; `false` if
+    /// the key is stale (the timer fired or was cancelled).
+    pub(crate) fn reset_timer(&self, key: TimerKey, deadline: Instant) -> bool {
+        self.timers.borrow_mut().reset(key, deadline)
+    }
+
     /// Removes a timer (a stale key is ignored).
     pub(crate) fn cancel_timer(&self, key: TimerKey) {
         let waiter = self.timers.borrow_mut().cancel(key);

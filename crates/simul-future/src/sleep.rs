@@ -190,6 +190,13 @@ impl Sleep {
     /// created with `sleep_until(deadline)`; a sleep that completed may be
     /// awaited again after a reset.
     ///
+    /// A sleep waiting in its timer keeps waiting: the timer moves to the
+    /// new deadline with the waker it had, so the task polling the sleep
+    /// is woken then even if something else (another task holding the
+    /// sleep, say) made the reset. A deadline already past wakes it at
+    /// the loop's next turn. Among timers due at one instant, a reset one
+    /// counts as set at its reset.
+    ///
     /// # Examples
     ///
     /// ```
@@ -208,8 +215,21 @@ impl Sleep {
     /// # Ok::<(), simul_future::RuntimeError>(())
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
-        self.unregister();
         self.when = When::At(deadline);
+        // Cancelling the timer here instead (as this once did) lost the
+        // wake-up of a task whose sleep another task reset: nothing
+        // polled the sleep again to queue a new timer, and the task slept
+        // for ever (reliability item 7,
+        // timer_stress::exactly_the_sleeps_not_cancelled_complete_in_deadline_order_at_exact_times).
+        let moved = self.timer.as_ref().is_some_and(|reg| match current() {
+            Some(core) if runtime_id(core) == reg.runtime => core.reset_timer(reg.key, deadline),
+            _ => false,
+        });
+        if !moved {
+            // Fired already (its task will poll and look at the new
+            // deadline), or in a runtime not reachable from here.
+            self.unregister();
+        }
     }
 
     /// Cancels the queued timer, if it is in the current runtime.
