@@ -272,8 +272,23 @@ impl Clone for Unparker {
 impl Drop for Unparker {
     fn drop(&mut self) {
         // Release: see `ParkSlot::may_be_unparked`.
-        self.slot.handles.fetch_sub(1, Ordering::Release);
+        let last = self.slot.handles.fetch_sub(1, Ordering::Release) == 1;
+        // The hub may be blocked in its poll only because this handle
+        // could still wake a thread parked on the slot. With the last one
+        // gone nobody can, so the hub must look again and report the
+        // deadlock instead of waiting forever: ring it. (The notifier's
+        // swap releases the decrement above to the hub's reset of it.) On
+        // the hub's own thread there is no need: it looks before it next
+        // blocks. Once the hub is gone nobody waits.
+        if last && !self.remote.closed.load(Ordering::Acquire) && !on_hub_thread(&self.remote) {
+            let _ = self.remote.notifier.wake();
+        }
     }
+}
+
+/// Whether the calling OS thread is running the hub that owns `remote`.
+fn on_hub_thread(remote: &Arc<Remote>) -> bool {
+    with_current(|hub| Arc::ptr_eq(hub.remote(), remote)).unwrap_or(false)
 }
 
 impl fmt::Debug for Unparker {
@@ -303,7 +318,8 @@ pub fn unparker() -> io::Result<Unparker> {
 /// While some `Unparker` of the thread exists (anywhere, even on the
 /// parked thread's own stack) the hub assumes it may be used, so it waits
 /// for it rather than report a deadlock; with none left, a parked main
-/// gets [`Error::Deadlock`].
+/// gets [`Error::Deadlock`], also when the last one is dropped on another
+/// OS thread while the hub waits.
 ///
 /// # Errors
 ///
