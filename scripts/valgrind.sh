@@ -47,6 +47,7 @@ TESTS=(
     "simul-future/join_set 2"
     "simul-coro/panics 2"
     "simul-coro/cancellation 2"
+    "simul-coro/drop_under_load 1"
     "simul-callback/threadsafe 2"
     "simul-callback/executor 2"
     "simul-callback/panics 2"
