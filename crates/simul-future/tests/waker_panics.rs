@@ -243,6 +243,19 @@ fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
 }
 
+/// Asserts that the process is back to `fds` open descriptors, waiting
+/// (up to 10 s) for `spawn_blocking` workers to exit: after a runtime is
+/// dropped they finish on their own, holding its notifier until then.
+fn assert_fds_back_to(fds: usize) {
+    for _ in 0..10_000 {
+        if open_fds() == fds {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(open_fds(), fds, "descriptors leaked");
+}
+
 /// The panic message a `JoinError::Panic` carries.
 fn panic_text(err: JoinError) -> String {
     let JoinError::Panic(payload) = err else { panic!("not a panic: {err}") };
@@ -450,7 +463,7 @@ fn a_waker_whose_clone_panics_fails_only_its_task_and_leaves_nothing_registered(
     assert_nothing_left(&mut rt);
     assert_eq!(rt.clock().now().since_origin(), ms(10), "the hour-long timer was left behind");
     drop(rt);
-    assert_eq!(open_fds(), fds);
+    assert_fds_back_to(fds);
 }
 
 /// `leaf` polled first with a waker whose clone panics, the panic caught
@@ -544,7 +557,7 @@ fn a_leaf_whose_poll_a_clone_panic_cut_short_works_with_the_next_waker() {
     assert_eq!(rt.diagnostics().lost_wakeups, 0);
     assert_nothing_left(&mut rt);
     drop(rt);
-    assert_eq!(open_fds(), fds);
+    assert_fds_back_to(fds);
 }
 
 #[test]
@@ -627,7 +640,7 @@ fn a_waker_whose_wake_panics_is_caught_and_the_rest_of_the_batch_is_woken() {
     assert_eq!(rt.diagnostics().waker_panics, panics as u64 - 1);
     assert_nothing_left(&mut rt);
     drop(rt);
-    assert_eq!(open_fds(), fds);
+    assert_fds_back_to(fds);
 }
 
 #[test]
@@ -646,8 +659,9 @@ fn a_waker_whose_drop_panics_is_caught_wherever_simul_drops_it() {
         // A timer that fires: the waker is consumed by its wake.
         let fired = faulty(Box::pin(async { sleep(ms(2)).await }));
 
-        // A sleep reset twice while registered (the old timer's waker is
-        // dropped each time), then dropped while registered.
+        // A sleep reset twice while registered (its timer moves and keeps
+        // the waker), then dropped while registered: the timer's waker is
+        // dropped.
         let reset = faulty(Box::pin(async {
             let mut s = Box::pin(sleep(ms(50)));
             assert!(futures_poll_once(s.as_mut()).await.is_pending());
@@ -691,7 +705,9 @@ fn a_waker_whose_drop_panics_is_caught_wherever_simul_drops_it() {
     })
     .unwrap();
     let made = counts.clones.load(Ordering::Relaxed);
-    assert!(made >= 7, "only {made} clones");
+    // The fired sleep, the reset one, its task's next sleep, the reader,
+    // the waiter and the getter.
+    assert!(made >= 6, "only {made} clones");
     assert_eq!(counts.drops.load(Ordering::Relaxed), made, "a clone leaked");
     assert_eq!(rt.diagnostics().waker_panics, made as u64);
     assert_nothing_left(&mut rt);
@@ -703,7 +719,7 @@ fn a_waker_whose_drop_panics_is_caught_wherever_simul_drops_it() {
     drop(left);
     drop(rt);
     assert_eq!(counts.drops.load(Ordering::Relaxed), counts.clones.load(Ordering::Relaxed));
-    assert_eq!(open_fds(), fds);
+    assert_fds_back_to(fds);
 }
 
 /// Polls `f` once and returns what it said, without waiting.
