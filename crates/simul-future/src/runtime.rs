@@ -21,7 +21,8 @@ use crate::blocking::BlockingPool;
 use crate::io_source::IoSources;
 use crate::task::cells::CellCache;
 use crate::task::{
-    Header, Polled, TaskCell, WaitReason, Waiter, header, release_local, release_shared, state,
+    Header, INJECTED, Polled, REFS, TaskCell, WaitReason, Waiter, header, release_local,
+    release_shared, state,
 };
 use crate::{Deadlock, JoinHandle, RuntimeError, StuckTask, waker};
 
@@ -98,7 +99,9 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// Queues `ptr` for the loop and wakes the reactor. Consumes one
-    /// shared reference on `ptr`.
+    /// shared reference on `ptr`. Callers set the task's
+    /// [`INJECTED`] bit first and call this only if it was clear
+    /// ([`waker::inject`]).
     pub(crate) fn inject(&self, ptr: NonNull<Header>) {
         let mut q = self.injection.lock().unwrap_or_else(PoisonError::into_inner);
         if q.closed {
@@ -546,6 +549,10 @@ impl Core {
             std::mem::swap(&mut q.tasks, &mut *drained);
         }
         for Injected(ptr) in drained.drain(..) {
+            // Cleared before scheduling: a wake from now on queues the
+            // task again (polled once more), one before it is covered by
+            // this schedule. See `INJECTED`.
+            header(ptr).refs.fetch_and(!INJECTED, Ordering::AcqRel);
             waker::schedule(self, ptr);
             release_shared(ptr);
         }
@@ -625,7 +632,7 @@ impl Core {
     /// holders: live waker clones and queue entries.
     fn outside_refs(ptr: NonNull<Header>) -> usize {
         let h = header(ptr);
-        let refs = h.refs.load(Ordering::Acquire) as usize;
+        let refs = (h.refs.load(Ordering::Acquire) & REFS) as usize;
         refs - usize::from(h.local.get() > 0)
     }
 

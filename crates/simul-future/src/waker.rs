@@ -12,23 +12,30 @@
 //!   inside its block_on                      or outside block_on
 //!        |                                        |
 //!        v                                        v
-//!   state has SCHEDULED or COMPLETE?         refs += 1 (the queue's hold)
-//!     yes: nothing to do (coalesced)         lock the injection queue,
-//!     no:  set SCHEDULED,                    push the task, unlock,
-//!          push on the run queue             Notifier::wake() (one syscall
-//!          (no atomics, no lock)             per batch, coalesced)
+//!   state has SCHEDULED or COMPLETE?         set the INJECTED bit in refs;
+//!     yes: nothing to do (coalesced)         was it set? yes: nothing to do
+//!     no:  set SCHEDULED,                      (already queued: coalesced)
+//!          push on the run queue             no: refs += 1 (the queue's
+//!          (no atomics, no lock)             hold), lock the injection
+//!                                            queue, push the task, unlock,
+//!                                            Notifier::wake() (one syscall
+//!                                            per batch, coalesced)
 //!                                                 |
 //!                                                 v
 //!                                     the loop drains the queue on its
-//!                                     thread and takes the left-hand road
+//!                                     thread, clears INJECTED and takes
+//!                                     the left-hand road
 //! ```
 //!
 //! Only the runtime's thread ever reads or writes a task's state bits, so
 //! a wake from another thread cannot race with a poll: it is a message.
-//! Coalescing happens in one place, the `SCHEDULED` bit, so a task woken
-//! twice (from anywhere) before its next poll is polled once; woken
-//! during its poll, it is polled once more afterwards, never
-//! re-entrantly; woken after it finished, nothing happens.
+//! Coalescing happens on the `SCHEDULED` bit, so a task woken twice (from
+//! anywhere) before its next poll is polled once; woken during its poll,
+//! it is polled once more afterwards, never re-entrantly; woken after it
+//! finished, nothing happens. Wakes from other threads coalesce before
+//! that, on the [`INJECTED`] bit: a task has at most one entry in the
+//! injection queue, so millions of wakes sent while the loop is busy take
+//! no memory (reliability item 3, `tests/wake_saturation.rs`).
 //!
 //! `clone` and `drop` count in the header's atomic `refs`: a waker may be
 //! dropped on any thread. The waker handed to a future in `poll` is
@@ -41,7 +48,7 @@ use std::sync::atomic::Ordering;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
 use crate::runtime::{self, Core};
-use crate::task::{Header, header, release_shared, state};
+use crate::task::{Header, INJECTED, REFS, header, release_shared, state};
 
 /// The table of every task waker. A `static`, so its address identifies
 /// simul's wakers ([`local_task`]).
@@ -87,12 +94,28 @@ pub(crate) fn local_task(waker: &Waker) -> Option<NonNull<Header>> {
 pub(crate) fn wake_task(ptr: NonNull<Header>) {
     match owner_core(ptr) {
         Some(core) => schedule(core, ptr),
-        None => {
-            // The injection queue's entry holds its own reference.
-            header(ptr).refs.fetch_add(1, Ordering::Relaxed);
-            header(ptr).shared.inject(ptr);
-        }
+        None => inject(ptr, false),
     }
+}
+
+/// The right-hand road: queues `ptr` for its runtime unless it is queued
+/// already (its [`INJECTED`] bit set). `owned`: the caller hands over a
+/// reference it holds (a wake by value), which the queue entry keeps or
+/// which is released here; otherwise the entry takes a new one.
+fn inject(ptr: NonNull<Header>, owned: bool) {
+    let h = header(ptr);
+    // AcqRel: the release publishes what the waker wrote before waking to
+    // the loop's clearing of the bit; see INJECTED.
+    if h.refs.fetch_or(INJECTED, Ordering::AcqRel) & INJECTED != 0 {
+        if owned {
+            release_shared(ptr);
+        }
+        return;
+    }
+    if !owned {
+        h.refs.fetch_add(1, Ordering::Relaxed);
+    }
+    h.shared.inject(ptr);
 }
 
 /// The left-hand road: mark and queue, unless already queued or done.
@@ -118,8 +141,9 @@ unsafe fn clone_waker(data: *const ()) -> RawWaker {
     // alive.
     let h = unsafe { &*data.cast::<Header>() };
     // Relaxed suffices to take a reference from one we already hold (as
-    // `Arc::clone`); guard against overflow like `Arc` does.
-    if h.refs.fetch_add(1, Ordering::Relaxed) > i32::MAX as u32 {
+    // `Arc::clone`); abort, as `Arc` does before it wraps, long before the
+    // count could reach the INJECTED bit.
+    if h.refs.fetch_add(1, Ordering::Relaxed) & REFS > REFS / 2 {
         std::process::abort();
     }
     RawWaker::new(data, &VTABLE)
@@ -135,8 +159,8 @@ unsafe fn wake(data: *const ()) {
             schedule(core, ptr);
             release_shared(ptr);
         }
-        // Hand our reference over to the queue entry.
-        None => header(ptr).shared.inject(ptr),
+        // Hand our reference over to the queue entry (or drop it).
+        None => inject(ptr, true),
     }
 }
 

@@ -159,14 +159,17 @@ pub(crate) struct TaskVTable {
 /// that it runs inside this task's runtime on this thread
 /// ([`crate::waker`]). Other threads touch `refs` and `shared` only.
 pub(crate) struct Header {
-    /// Shared holders (waker clones, injection-queue entries) plus one
-    /// for the local holders while `local > 0`. The task is freed when it
-    /// reaches zero.
+    /// Shared holders (waker clones, the injection-queue entry) plus one
+    /// for the local holders while `local > 0`, in the low 31 bits
+    /// ([`REFS`]); the task is freed when they reach zero. The top bit is
+    /// [`INJECTED`].
     ///
     /// 32 bits, so that with `local`, `state` and `slot` it fills one
     /// 16-byte line: the header is 80 bytes, and a spawned `sleep` fits a
-    /// 144-byte allocation. Cloning a waker aborts before it could wrap
-    /// (as `Arc` does), which needs two billion live clones.
+    /// 144-byte allocation. Cloning a waker aborts before the count could
+    /// reach the flag (as `Arc` aborts before it wraps), which needs a
+    /// billion live clones; every other increment is bounded: one per
+    /// local holder, and one for the single injection-queue entry.
     pub(crate) refs: AtomicU32,
     /// Local holders: the runtime's list while the task is live, the
     /// `JoinHandle`, and [`TaskRef`]s.
@@ -473,10 +476,30 @@ pub(crate) fn release_local(ptr: NonNull<Header>) {
     }
 }
 
+/// The bit of [`Header::refs`] saying that the task has an entry in its
+/// runtime's injection queue (a wake from another thread) that the loop
+/// has not drained yet. Set by the waking thread, which pushes the entry
+/// only if the bit was clear; cleared by the loop just before it
+/// schedules the task for that entry. So however many wakes other threads
+/// send while the loop is busy, the task has one entry and one reference
+/// held for it: the queue does not grow with the wakes, and the count
+/// cannot be run up by them.
+///
+/// A wake that finds the bit set does nothing more: the loop has not yet
+/// cleared it, so it will schedule the task after this wake, and the poll
+/// that follows sees what the waker published before waking (the loop's
+/// clearing read-modify-write acquires the waker's release).
+pub(crate) const INJECTED: u32 = 1 << 31;
+
+/// The reference count proper in [`Header::refs`]: all but [`INJECTED`].
+pub(crate) const REFS: u32 = !INJECTED;
+
 /// Drops a shared reference, freeing the task when it was the last.
 #[inline]
 pub(crate) fn release_shared(ptr: NonNull<Header>) {
-    if header(ptr).refs.fetch_sub(1, Ordering::Release) == 1 {
+    // The last reference may go with INJECTED still set, where the
+    // runtime was gone and dropped the entry without draining it.
+    if header(ptr).refs.fetch_sub(1, Ordering::Release) & REFS == 1 {
         // Synchronise with every other holder's release before freeing.
         fence(Ordering::Acquire);
         // SAFETY: that was the last reference of any kind.
