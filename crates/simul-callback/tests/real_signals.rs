@@ -1,0 +1,382 @@
+//! Reliability item 10, real signals, for the callback loop: a handler
+//! installed without `SA_RESTART` and another OS thread sending it to the
+//! loop's thread every ~100 µs (`pthread_kill`), so thousands of signals
+//! land while the loop is blocked in `epoll_wait` or is in the middle of
+//! `read`, `write`, `accept` and `connect`. Nothing may change: `call_at`
+//! and `call_later` timers never run early and run in order, a TCP echo
+//! through `create_server`/`create_connection` comes back byte-exact with
+//! both connections ending cleanly, an idle wait lasts its whole time, and
+//! no `Interrupted` reaches a protocol or the loop's caller.
+//!
+//! `scripts/eintr.sh` fakes `EINTR` with strace; this file makes the
+//! kernel produce it. The handler counts deliveries, so the test fails if
+//! the signals never land, and (on Linux x86-64 and aarch64) it also
+//! counts the deliveries that cut a system call short with `EINTR`, read
+//! from the saved return register, so the tests that block fail if no
+//! blocked call was ever interrupted.
+//!
+//! CI size: 2 x 200 timers, a 4 MiB echo, a 100 ms idle wait.
+//! `SIMUL_FULL=1`: 2 x 2,000 timers, 64 MiB, 1 s.
+
+use std::cell::RefCell;
+use std::io;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Once};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use simul_callback::{Deferred, EventLoop, Protocol, Transport};
+use simul_reactor::Instant;
+
+// ---------------------------------------------------------------------------
+// The signal storm (the same in every crate's `real_signals.rs`).
+
+/// The signal sent. Nothing else in this test binary uses it, and the
+/// reactor's own signal support is not used here.
+const SIGNAL: libc::c_int = libc::SIGUSR2;
+
+/// How many signals must land during each test for it to count.
+const ENOUGH: u64 = 100;
+
+/// Signals the handler ran for, on any thread.
+static DELIVERED: AtomicU64 = AtomicU64::new(0);
+/// Deliveries that cut a system call short: it returned `EINTR`.
+static INTERRUPTED: AtomicU64 = AtomicU64::new(0);
+
+/// The tests here run one at a time: the counters are process-wide.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn full() -> bool {
+    std::env::var_os("SIMUL_FULL").is_some()
+}
+
+/// The handler: counts, and nothing else (atomics are async-signal-safe).
+extern "C" fn on_signal(_: libc::c_int, _: *mut libc::siginfo_t, context: *mut libc::c_void) {
+    DELIVERED.fetch_add(1, Ordering::Relaxed);
+    if interrupted_a_system_call(context) {
+        INTERRUPTED.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// True when the signal arrived during a system call that the kernel then
+/// ended with `EINTR`: the return register saved in the signal frame
+/// holds `-EINTR` (the kernel writes it there before building the frame
+/// when the handler has no `SA_RESTART`).
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn interrupted_a_system_call(context: *mut libc::c_void) -> bool {
+    // SAFETY: an `SA_SIGINFO` handler's third argument is the kernel's
+    // `ucontext_t`, valid for the handler's whole run.
+    let uc = unsafe { &*context.cast::<libc::ucontext_t>() };
+    uc.uc_mcontext.gregs[libc::REG_RAX as usize] == -i64::from(libc::EINTR)
+}
+
+#[cfg(all(target_os = "linux", target_arch = "aarch64"))]
+fn interrupted_a_system_call(context: *mut libc::c_void) -> bool {
+    // SAFETY: as above; x0 holds a system call's return value.
+    let uc = unsafe { &*context.cast::<libc::ucontext_t>() };
+    uc.uc_mcontext.regs[0] as i64 == -i64::from(libc::EINTR)
+}
+
+/// Elsewhere the frame's layout is not looked at.
+#[cfg(not(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64"))))]
+fn interrupted_a_system_call(_: *mut libc::c_void) -> bool {
+    false
+}
+
+/// Whether [`INTERRUPTED`] is counted on this platform.
+const SEES_INTERRUPTS: bool =
+    cfg!(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")));
+
+/// Installs [`on_signal`] for [`SIGNAL`] once, without `SA_RESTART`, so
+/// every slow system call it interrupts fails with `EINTR`.
+fn install_handler() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: an all-zero sigaction is a valid value to fill in.
+        let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+        action.sa_sigaction = on_signal as extern "C" fn(_, _, _) as usize;
+        action.sa_flags = libc::SA_SIGINFO;
+        // SAFETY: `sa_mask` is a live sigset_t.
+        unsafe { libc::sigemptyset(&mut action.sa_mask) };
+        // SAFETY: `action` is a filled-in sigaction; the handler only
+        // touches atomics, so it is async-signal-safe.
+        let installed = unsafe { libc::sigaction(SIGNAL, &action, std::ptr::null_mut()) };
+        assert_eq!(installed, 0, "sigaction: {}", std::io::Error::last_os_error());
+    });
+}
+
+/// The thread to signal.
+struct Target(libc::pthread_t);
+
+// SAFETY: a pthread_t is an id; `Storm` only passes it to `pthread_kill`
+// while the thread it names is alive (it is joined before that thread
+// leaves the function that started it, see `Drop`).
+unsafe impl Send for Target {}
+
+/// Another OS thread sending [`SIGNAL`] to the calling thread every
+/// ~100 µs until stopped.
+struct Storm {
+    stop: Arc<AtomicBool>,
+    sender: Option<JoinHandle<u64>>,
+    delivered_before: u64,
+    interrupted_before: u64,
+}
+
+/// What a storm did.
+#[derive(Debug)]
+struct StormReport {
+    sent: u64,
+    delivered: u64,
+    interrupted: u64,
+}
+
+impl Storm {
+    /// Starts signalling the calling thread.
+    fn start() -> Storm {
+        install_handler();
+        // SAFETY: pthread_self has no preconditions.
+        let target = Target(unsafe { libc::pthread_self() });
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let sender = thread::spawn(move || {
+            let target = target;
+            let mut sent = 0;
+            while !flag.load(Ordering::Relaxed) {
+                // SAFETY: the target thread is alive until `flag` is set
+                // and this thread joined (Storm::finish or Drop).
+                if unsafe { libc::pthread_kill(target.0, SIGNAL) } == 0 {
+                    sent += 1;
+                }
+                thread::sleep(Duration::from_micros(100));
+            }
+            sent
+        });
+        Storm {
+            stop,
+            sender: Some(sender),
+            delivered_before: DELIVERED.load(Ordering::Relaxed),
+            interrupted_before: INTERRUPTED.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Deliveries so far during this storm.
+    fn delivered(&self) -> u64 {
+        DELIVERED.load(Ordering::Relaxed) - self.delivered_before
+    }
+
+    /// System calls cut short so far during this storm.
+    fn interrupted(&self) -> u64 {
+        INTERRUPTED.load(Ordering::Relaxed) - self.interrupted_before
+    }
+
+    /// Runs `round` (given its number) at least `min` times, and again
+    /// until more than [`ENOUGH`] signals have landed, at most `max` times:
+    /// on a busy machine the sender may be slow to get the CPU.
+    fn repeat(&self, min: usize, max: usize, mut round: impl FnMut(usize)) {
+        let mut n = 0;
+        while n < min || (n < max && self.delivered() <= ENOUGH) {
+            round(n);
+            n += 1;
+        }
+    }
+
+    /// Stops the sender and checks that signals really landed: more than
+    /// [`ENOUGH`], and, when `blocked` says the thread spent time blocked
+    /// in the reactor, where countable, some that cut a call short.
+    fn finish(mut self, blocked: bool) -> StormReport {
+        let sent = self.halt();
+        let report =
+            StormReport { sent, delivered: self.delivered(), interrupted: self.interrupted() };
+        eprintln!("{report:?}");
+        assert!(report.delivered > ENOUGH, "too few signals landed: {report:?}");
+        assert!(report.delivered <= report.sent, "signals from elsewhere: {report:?}");
+        if blocked && SEES_INTERRUPTS {
+            assert!(report.interrupted > 0, "no system call was interrupted: {report:?}");
+        }
+        report
+    }
+
+    fn halt(&mut self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        self.sender.take().map_or(0, |s| s.join().unwrap_or(0))
+    }
+}
+
+impl Drop for Storm {
+    /// Joins the sender even when the test panics, so it never signals a
+    /// thread that has gone.
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+/// Callbacks record what they saw; the checks run after the loop, so
+/// nothing depends on how the loop treats a panicking callback.
+type Log<T> = Rc<RefCell<Vec<T>>>;
+
+/// `call_at` timers at distinct deadlines between 1 and 20 ms, scheduled
+/// in a scrambled order, and `call_later` timers of 1 to 20 ms: none runs
+/// before its time, and the `call_at` ones run in deadline order.
+#[test]
+fn timers_are_never_early_and_run_in_order_under_signals() {
+    let _serial = serial();
+    let count: u64 = if full() { 2_000 } else { 200 };
+    let mut lp = EventLoop::new().unwrap();
+    let storm = Storm::start();
+    storm.repeat(1, 20, |round| {
+        let base = lp.time();
+        // (index, deadline, when it ran) of the `call_at` timers.
+        let at: Log<(u64, Instant, Instant)> = Rc::default();
+        // (earliest allowed, when it ran) of the `call_later` timers.
+        let later: Log<(Instant, Instant)> = Rc::default();
+        // A permutation of 0..count (7919 is prime, count is no multiple).
+        for i in (0..count).map(|i| i * 7919 % count) {
+            // 1 ms + i * (19 ms / count): distinct, spread over 1..20 ms.
+            let deadline =
+                base + Duration::from_millis(1) + Duration::from_micros(19_000 * i / count);
+            let log = at.clone();
+            lp.call_at(deadline, move |lp| log.borrow_mut().push((i, deadline, lp.time())));
+            let delay = Duration::from_millis(1 + i % 20);
+            let earliest = lp.time() + delay;
+            let log = later.clone();
+            lp.call_later(delay, move |lp| log.borrow_mut().push((earliest, lp.time())));
+        }
+        let (a, l) = (at.clone(), later.clone());
+        lp.run_until(move |_| a.borrow().len() + l.borrow().len() == 2 * count as usize).unwrap();
+        let at = at.take();
+        for &(i, deadline, ran) in &at {
+            assert!(ran >= deadline, "round {round}: call_at {i} ran {:?} early", deadline - ran);
+        }
+        let order: Vec<u64> = at.iter().map(|&(i, _, _)| i).collect();
+        assert_eq!(order, (0..count).collect::<Vec<_>>(), "round {round}: out of order");
+        for &(earliest, ran) in later.borrow().iter() {
+            assert!(ran >= earliest, "round {round}: call_later ran {:?} early", earliest - ran);
+        }
+    });
+    storm.finish(true);
+}
+
+/// `len` pseudo-random bytes from `seed`.
+fn pattern(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (0..len)
+        .map(|_| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) as u8
+        })
+        .collect()
+}
+
+/// The server side: writes back what it reads, and on EOF lets the
+/// transport flush and close (the default `eof_received`); logs how its
+/// connection ended.
+struct Echo(Log<Option<io::Error>>);
+
+impl Protocol for Echo {
+    fn data_received(&mut self, _: &mut EventLoop, t: &Transport, data: &[u8]) {
+        t.write(data).unwrap();
+    }
+    fn connection_lost(&mut self, _: &mut EventLoop, error: Option<io::Error>) {
+        self.0.borrow_mut().push(error);
+    }
+}
+
+/// The client side: sends everything, half-closes, and hands back what
+/// came back and how the connection ended.
+struct Client {
+    data: Rc<[u8]>,
+    got: Vec<u8>,
+    done: Deferred<(Vec<u8>, Option<io::Error>)>,
+}
+
+impl Protocol for Client {
+    fn connection_made(&mut self, _: &mut EventLoop, t: &Transport) {
+        // Small chunks, so writing goes through many partial writes.
+        for chunk in self.data.chunks(64 << 10) {
+            t.write(chunk).unwrap();
+        }
+        t.write_eof().unwrap();
+    }
+    fn data_received(&mut self, _: &mut EventLoop, _: &Transport, data: &[u8]) {
+        self.got.extend_from_slice(data);
+    }
+    fn connection_lost(&mut self, _: &mut EventLoop, error: Option<io::Error>) {
+        let _ = self.done.set_result((std::mem::take(&mut self.got), error));
+    }
+}
+
+/// A TCP echo of a few MiB through the loop's server and a connection of
+/// the same loop, several connections in turn (so connect and accept run
+/// under the signals too): every byte comes back, both ends close
+/// cleanly, and no descriptor is left open.
+#[test]
+fn tcp_echo_is_byte_exact_under_signals() {
+    let _serial = serial();
+    let len = if full() { 64 << 20 } else { 4 << 20 };
+    let data: Rc<[u8]> = pattern(len, 10).into();
+    let fds = open_fds();
+    let mut lp = EventLoop::new().unwrap();
+    let lost: Log<Option<io::Error>> = Rc::default();
+    let l = lost.clone();
+    let server = lp.create_server("127.0.0.1:0", move || Box::new(Echo(l.clone()))).unwrap();
+    let storm = Storm::start();
+    storm.repeat(4, 40, |round| {
+        let sent: Rc<[u8]> = data[..len >> (round % 4)].into();
+        let done = Deferred::new();
+        let client = Client { data: sent.clone(), got: Vec::new(), done: done.clone() };
+        lp.create_connection(server.local_addr(), client).unwrap();
+        // A hang fails the test instead of blocking the run.
+        let watchdog = lp.call_later(Duration::from_secs(60), |lp| lp.stop());
+        let (back, error) = lp.run_until_complete(&done).unwrap();
+        assert!(error.is_none(), "round {round}: client lost its connection: {error:?}");
+        assert_eq!(back.len(), sent.len(), "round {round}: echo length");
+        assert!(*back == *sent, "round {round}: echo differs from what was sent");
+        let l = lost.clone();
+        lp.run_until(move |_| l.borrow().len() == round + 1).unwrap();
+        watchdog.cancel(&mut lp);
+    });
+    storm.finish(false);
+    for error in lost.borrow().iter() {
+        assert!(error.is_none(), "the server lost a connection: {error:?}");
+    }
+    server.close();
+    let _ = lp.run_until(|_| false);
+    drop(lp);
+    assert_eq!(open_fds(), fds, "descriptors leaked");
+}
+
+/// Waiting with nothing to do: a loop whose only timer is 100 ms away
+/// runs it no earlier, however often its wait is interrupted.
+#[test]
+fn an_idle_wait_lasts_until_its_deadline_under_signals() {
+    let _serial = serial();
+    let wait = if full() { Duration::from_secs(1) } else { Duration::from_millis(100) };
+    let mut lp = EventLoop::new().unwrap();
+    let storm = Storm::start();
+    storm.repeat(1, 20, |round| {
+        let earliest = lp.time() + wait;
+        let done = Deferred::new();
+        let d = done.clone();
+        lp.call_later(wait, move |lp| {
+            let _ = d.set_result(lp.time());
+        });
+        let ran = lp.run_until_complete(&done).unwrap();
+        assert!(ran >= earliest, "round {round}: ran {:?} early", earliest - ran);
+    });
+    storm.finish(true);
+}
+
+/// The number of open descriptors (Linux: `/proc`; elsewhere `/dev/fd`).
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .or_else(|_| std::fs::read_dir("/dev/fd"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
