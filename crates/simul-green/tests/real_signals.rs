@@ -1,0 +1,397 @@
+//! Reliability item 10, real signals, for green threads: a handler
+//! installed without `SA_RESTART` and another OS thread sending it to the
+//! hub's thread every ~100 µs (`pthread_kill`), so thousands of signals
+//! land while the hub is blocked in `epoll_wait`, is in the middle of
+//! `read`, `write`, `accept` and `connect`, or is running a green thread
+//! on its own stack (the handler then runs on that stack). Nothing may
+//! change: sleeps of 1 to 20 ms never end early and end in deadline order,
+//! a TCP echo between two green threads written with `std::io::Read` and
+//! `Write` comes back byte-exact, an idle sleep lasts its whole time, and
+//! no `Interrupted` reaches a green thread or the caller of `Hub::run`.
+//!
+//! `scripts/eintr.sh` fakes `EINTR` with strace; this file makes the
+//! kernel produce it. The handler counts deliveries, so the test fails if
+//! the signals never land, and (on Linux x86-64 and aarch64) it also
+//! counts the deliveries that cut a system call short with `EINTR`, read
+//! from the saved return register, so the tests that block fail if no
+//! blocked call was ever interrupted.
+//!
+//! CI size: 200 sleepers, a 4 MiB echo, a 100 ms idle sleep.
+//! `SIMUL_FULL=1`: 2,000 sleepers, 64 MiB, 1 s.
+
+use std::cell::RefCell;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Once};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use simul_green::Hub;
+use simul_green::net::{TcpListener, TcpStream};
+use simul_reactor::Instant;
+
+// ---------------------------------------------------------------------------
+// The signal storm (the same in every crate's `real_signals.rs`).
+
+/// The signal sent. Nothing else in this test binary uses it, and the
+/// reactor's own signal support is not used here.
+const SIGNAL: libc::c_int = libc::SIGUSR2;
+
+/// How many signals must land during each test for it to count.
+const ENOUGH: u64 = 100;
+
+/// Signals the handler ran for, on any thread.
+static DELIVERED: AtomicU64 = AtomicU64::new(0);
+/// Deliveries that cut a system call short: it returned `EINTR`.
+static INTERRUPTED: AtomicU64 = AtomicU64::new(0);
+
+/// The tests here run one at a time: the counters are process-wide.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn full() -> bool {
+    std::env::var_os("SIMUL_FULL").is_some()
+}
+
+/// The handler: counts, and nothing else (atomics are async-signal-safe).
+extern "C" fn on_signal(_: libc::c_int, _: *mut libc::siginfo_t, context: *mut libc::c_void) {
+    DELIVERED.fetch_add(1, Ordering::Relaxed);
+    if interrupted_a_system_call(context) {
+        INTERRUPTED.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// True when the signal arrived during a system call that the kernel then
+/// ended with `EINTR`: the return register saved in the signal frame
+/// holds `-EINTR` (the kernel writes it there before building the frame
+/// when the handler has no `SA_RESTART`).
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn interrupted_a_system_call(context: *mut libc::c_void) -> bool {
+    // SAFETY: an `SA_SIGINFO` handler's third argument is the kernel's
+    // `ucontext_t`, valid for the handler's whole run.
+    let uc = unsafe { &*context.cast::<libc::ucontext_t>() };
+    uc.uc_mcontext.gregs[libc::REG_RAX as usize] == -i64::from(libc::EINTR)
+}
+
+#[cfg(all(target_os = "linux", target_arch = "aarch64"))]
+fn interrupted_a_system_call(context: *mut libc::c_void) -> bool {
+    // SAFETY: as above; x0 holds a system call's return value.
+    let uc = unsafe { &*context.cast::<libc::ucontext_t>() };
+    uc.uc_mcontext.regs[0] as i64 == -i64::from(libc::EINTR)
+}
+
+/// Elsewhere the frame's layout is not looked at.
+#[cfg(not(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64"))))]
+fn interrupted_a_system_call(_: *mut libc::c_void) -> bool {
+    false
+}
+
+/// Whether [`INTERRUPTED`] is counted on this platform.
+const SEES_INTERRUPTS: bool =
+    cfg!(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")));
+
+/// Installs [`on_signal`] for [`SIGNAL`] once, without `SA_RESTART`, so
+/// every slow system call it interrupts fails with `EINTR`.
+fn install_handler() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: an all-zero sigaction is a valid value to fill in.
+        let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+        action.sa_sigaction = on_signal as extern "C" fn(_, _, _) as usize;
+        action.sa_flags = libc::SA_SIGINFO;
+        // SAFETY: `sa_mask` is a live sigset_t.
+        unsafe { libc::sigemptyset(&mut action.sa_mask) };
+        // SAFETY: `action` is a filled-in sigaction; the handler only
+        // touches atomics, so it is async-signal-safe.
+        let installed = unsafe { libc::sigaction(SIGNAL, &action, std::ptr::null_mut()) };
+        assert_eq!(installed, 0, "sigaction: {}", std::io::Error::last_os_error());
+    });
+}
+
+/// The thread to signal.
+struct Target(libc::pthread_t);
+
+// SAFETY: a pthread_t is an id; `Storm` only passes it to `pthread_kill`
+// while the thread it names is alive (it is joined before that thread
+// leaves the function that started it, see `Drop`).
+unsafe impl Send for Target {}
+
+/// Another OS thread sending [`SIGNAL`] to the calling thread every
+/// ~100 µs until stopped.
+struct Storm {
+    stop: Arc<AtomicBool>,
+    sender: Option<JoinHandle<u64>>,
+    delivered_before: u64,
+    interrupted_before: u64,
+}
+
+/// What a storm did.
+#[derive(Debug)]
+struct StormReport {
+    sent: u64,
+    delivered: u64,
+    interrupted: u64,
+}
+
+impl Storm {
+    /// Starts signalling the calling thread.
+    fn start() -> Storm {
+        install_handler();
+        // SAFETY: pthread_self has no preconditions.
+        let target = Target(unsafe { libc::pthread_self() });
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let sender = thread::spawn(move || {
+            let target = target;
+            let mut sent = 0;
+            while !flag.load(Ordering::Relaxed) {
+                // SAFETY: the target thread is alive until `flag` is set
+                // and this thread joined (Storm::finish or Drop).
+                if unsafe { libc::pthread_kill(target.0, SIGNAL) } == 0 {
+                    sent += 1;
+                }
+                thread::sleep(Duration::from_micros(100));
+            }
+            sent
+        });
+        Storm {
+            stop,
+            sender: Some(sender),
+            delivered_before: DELIVERED.load(Ordering::Relaxed),
+            interrupted_before: INTERRUPTED.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Deliveries so far during this storm.
+    fn delivered(&self) -> u64 {
+        DELIVERED.load(Ordering::Relaxed) - self.delivered_before
+    }
+
+    /// System calls cut short so far during this storm.
+    fn interrupted(&self) -> u64 {
+        INTERRUPTED.load(Ordering::Relaxed) - self.interrupted_before
+    }
+
+    /// Runs `round` (given its number) at least `min` times, and again
+    /// until more than [`ENOUGH`] signals have landed, at most `max` times:
+    /// on a busy machine the sender may be slow to get the CPU.
+    fn repeat(&self, min: usize, max: usize, mut round: impl FnMut(usize)) {
+        let mut n = 0;
+        while n < min || (n < max && self.delivered() <= ENOUGH) {
+            round(n);
+            n += 1;
+        }
+    }
+
+    /// Stops the sender and checks that signals really landed: more than
+    /// [`ENOUGH`], and, when `blocked` says the thread spent time blocked
+    /// in the reactor, where countable, some that cut a call short.
+    fn finish(mut self, blocked: bool) -> StormReport {
+        let sent = self.halt();
+        let report =
+            StormReport { sent, delivered: self.delivered(), interrupted: self.interrupted() };
+        eprintln!("{report:?}");
+        assert!(report.delivered > ENOUGH, "too few signals landed: {report:?}");
+        assert!(report.delivered <= report.sent, "signals from elsewhere: {report:?}");
+        if blocked && SEES_INTERRUPTS {
+            assert!(report.interrupted > 0, "no system call was interrupted: {report:?}");
+        }
+        report
+    }
+
+    fn halt(&mut self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        self.sender.take().map_or(0, |s| s.join().unwrap_or(0))
+    }
+}
+
+impl Drop for Storm {
+    /// Joins the sender even when the test panics, so it never signals a
+    /// thread that has gone.
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+/// What a sleeper saw: its index, the time just before it slept, how long
+/// it asked for, and the time it woke.
+type Nap = (u64, Instant, Duration, Instant);
+
+/// How far apart two sleeps' start-based deadlines must be before waking
+/// in the other order counts as out of order. A green thread reads the clock
+/// (`now`) and the hub reads it again in `sleep`, so its real
+/// deadline can be later than `start + d` by the time between the two
+/// reads: normally well under a microsecond, more only if the thread is
+/// preempted right there.
+const ORDER_SLACK: Duration = Duration::from_millis(2);
+
+/// Checks a round of naps: none woke early, and none woke before another
+/// whose deadline was more than [`ORDER_SLACK`] earlier.
+fn check_naps(round: usize, naps: &[Nap]) {
+    for &(i, start, d, woke) in naps {
+        assert!(woke >= start + d, "round {round}: sleeper {i} woke {:?} early", start + d - woke);
+    }
+    for pair in naps.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        assert!(
+            a.1 + a.2 <= b.1 + b.2 + ORDER_SLACK,
+            "round {round}: sleeper {} (deadline {:?}) woke before sleeper {} (deadline {:?})",
+            a.0,
+            a.1 + a.2,
+            b.0,
+            b.1 + b.2
+        );
+    }
+}
+
+/// Asks the time, sleeps `d`, asks again, and logs the two times.
+fn nap(i: u64, d: Duration, log: &RefCell<Vec<Nap>>) -> io::Result<()> {
+    let start = simul_green::now()?;
+    simul_green::sleep(d)?;
+    log.borrow_mut().push((i, start, d, simul_green::now()?));
+    Ok(())
+}
+
+/// Green threads sleeping distinct durations between 1 and 20 ms, spawned
+/// in a scrambled order: none wakes early, all wake, in deadline order.
+#[test]
+fn sleeps_are_never_early_and_end_in_order_under_signals() {
+    let _serial = serial();
+    let count: u64 = if full() { 2_000 } else { 200 };
+    let hub = Hub::new().unwrap();
+    let storm = Storm::start();
+    storm.repeat(1, 20, |round| {
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let l = log.clone();
+        hub.run(move || -> io::Result<()> {
+            let mut sleepers = Vec::new();
+            // A permutation of 0..count (7919 is prime, count is no multiple).
+            for i in (0..count).map(|i| i * 7919 % count) {
+                // 1 ms + i * (19 ms / count): distinct, spread over 1..20 ms.
+                let d = Duration::from_millis(1) + Duration::from_micros(19_000 * i / count);
+                let log = l.clone();
+                sleepers.push(simul_green::spawn(move || nap(i, d, &log))?);
+            }
+            for sleeper in sleepers {
+                sleeper.join().map_err(io::Error::from)??;
+            }
+            Ok(())
+        })
+        .unwrap()
+        .unwrap_or_else(|e| panic!("round {round}: {e} ({:?})", e.kind()));
+        let naps = log.take();
+        assert_eq!(naps.len(), count as usize, "round {round}: not every sleeper woke");
+        check_naps(round, &naps);
+    });
+    storm.finish(true);
+}
+
+/// `len` pseudo-random bytes from `seed`.
+fn pattern(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (0..len)
+        .map(|_| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) as u8
+        })
+        .collect()
+}
+
+/// Accepts one connection and echoes it until end of stream, then closes
+/// its writing half; returns how many bytes it echoed.
+fn echo(listener: TcpListener) -> io::Result<usize> {
+    let (mut conn, _) = listener.accept()?;
+    let mut buf = vec![0u8; 16 << 10];
+    let mut total = 0;
+    loop {
+        let n = conn.read(&mut buf)?;
+        if n == 0 {
+            conn.shutdown(Shutdown::Write)?;
+            return Ok(total);
+        }
+        conn.write_all(&buf[..n])?;
+        total += n;
+    }
+}
+
+/// Connects, then a writer green thread sends `data` and half-closes
+/// while this one reads the echo to the end; returns what came back.
+fn client(addr: SocketAddr, data: Rc<Vec<u8>>) -> io::Result<Vec<u8>> {
+    let conn = TcpStream::connect(addr)?;
+    let mut out = conn.try_clone()?;
+    let writer = simul_green::spawn(move || -> io::Result<()> {
+        out.write_all(&data)?;
+        out.shutdown(Shutdown::Write)
+    })?;
+    let mut back = Vec::new();
+    (&conn).read_to_end(&mut back)?;
+    writer.join().map_err(io::Error::from)??;
+    Ok(back)
+}
+
+/// A TCP echo of a few MiB between green threads of one hub, a new
+/// connection each round (so connect and accept run under the signals
+/// too): every byte comes back, no green thread sees an error, and no
+/// descriptor is left open.
+#[test]
+fn tcp_echo_is_byte_exact_under_signals() {
+    let _serial = serial();
+    let len = if full() { 64 << 20 } else { 4 << 20 };
+    let data = pattern(len, 10);
+    let fds = open_fds();
+    let hub = Hub::new().unwrap();
+    let storm = Storm::start();
+    storm.repeat(4, 40, |round| {
+        let sent = Rc::new(data[..len >> (round % 4)].to_vec());
+        let s = sent.clone();
+        let (echoed, back) = hub
+            .run(move || -> io::Result<(usize, Vec<u8>)> {
+                let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
+                let addr = listener.local_addr()?;
+                let server = simul_green::spawn(move || echo(listener))?;
+                let back = client(addr, s)?;
+                Ok((server.join().map_err(io::Error::from)??, back))
+            })
+            .unwrap()
+            .unwrap_or_else(|e| panic!("round {round}: {e} ({:?})", e.kind()));
+        assert_eq!(echoed, sent.len(), "round {round}: server echoed");
+        assert!(back == *sent, "round {round}: echo differs from what was sent");
+    });
+    storm.finish(false);
+    drop(hub);
+    assert_eq!(open_fds(), fds, "descriptors leaked");
+}
+
+/// Waiting with nothing to do: a lone green thread sleeping 100 ms wakes
+/// no earlier, however often the hub's wait is interrupted.
+#[test]
+fn an_idle_sleep_lasts_its_whole_time_under_signals() {
+    let _serial = serial();
+    let wait = if full() { Duration::from_secs(1) } else { Duration::from_millis(100) };
+    let hub = Hub::new().unwrap();
+    let storm = Storm::start();
+    storm.repeat(1, 20, |round| {
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let l = log.clone();
+        hub.run(move || nap(0, wait, &l)).unwrap().unwrap();
+        let naps = log.take();
+        assert_eq!(naps.len(), 1);
+        check_naps(round, &naps);
+    });
+    storm.finish(true);
+}
+
+/// The number of open descriptors (Linux: `/proc`; elsewhere `/dev/fd`).
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .or_else(|_| std::fs::read_dir("/dev/fd"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
