@@ -154,12 +154,15 @@ fn sleeping_green_threads_all_finish_and_memory_returns_to_baseline() {
         let kept = after.resident.saturating_sub(empty.resident);
         assert!(kept < held / 4, "{burst} burst: {kept} of {held} resident pages kept");
     }
-    // The second burst leaves nothing more behind than the first. Heap
-    // and mappings exactly; resident pages with a slack of one page per
-    // hundred sleepers for where the allocator's free chunks fall (a
-    // page kept per sleeper would be a hundred times that).
+    // The second burst leaves nothing more behind than the first.
+    // Mappings exactly; the heap within 4 KiB, for anything the test
+    // harness's own thread might allocate meanwhile (a byte kept per
+    // sleeper would show as 10,000 or more); resident pages with a slack
+    // of one page per hundred sleepers for where the allocator's free
+    // chunks fall (a page kept per sleeper would be a hundred times that).
     assert!(second_after.mappings <= first_after.mappings, "mappings grew over a burst");
-    assert!(second_after.heap <= first_after.heap, "the heap grew over a burst");
+    let heap_growth = second_after.heap - first_after.heap;
+    assert!(heap_growth <= 4096, "the heap grew by {heap_growth} bytes over a burst");
     assert!(
         second_after.resident <= first_after.resident + n / 100,
         "resident pages grew over a burst: {} then {}",
