@@ -256,12 +256,16 @@ mod clock;
 mod event;
 mod instant;
 mod interest;
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod model;
 pub mod net;
 mod notifier;
 mod process;
 mod reactor;
 mod signal;
 mod stack;
+mod sync;
 mod sys;
 mod timer;
 mod token;

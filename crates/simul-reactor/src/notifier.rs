@@ -1,11 +1,17 @@
 //! [`Notifier`]: wake a blocked reactor from any thread.
 
+use crate::sync::{Arc, AtomicBool, Ordering};
+use crate::sys;
 use std::fmt;
 use std::io;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::sys;
+/// The OS object the notifier signals. Under `cfg(loom)` it may also be
+/// loom's fake of one (see `crate::model`); a normal build uses the OS
+/// waker directly.
+#[cfg(not(loom))]
+type Waker = sys::Waker;
+#[cfg(loom)]
+type Waker = crate::model::Waker;
 
 /// A handle that wakes the reactor's wait from any thread.
 ///
@@ -51,7 +57,7 @@ pub struct Notifier {
 
 pub(crate) struct Inner {
     /// The OS object: an eventfd, or kqueue's `EVFILT_USER`.
-    waker: sys::Waker,
+    waker: Waker,
     /// Set by the first `wake` since the reactor last drained the waker.
     ///
     /// # Invariant
@@ -62,6 +68,13 @@ pub(crate) struct Inner {
 
 impl Notifier {
     pub(crate) fn new(waker: sys::Waker) -> Notifier {
+        #[cfg(loom)]
+        let waker = Waker::Os(waker);
+        Notifier::from_waker(waker)
+    }
+
+    /// The notifier over `waker`, with no wake pending.
+    pub(crate) fn from_waker(waker: Waker) -> Notifier {
         Notifier { inner: Arc::new(Inner { waker, pending: AtomicBool::new(false) }) }
     }
 
@@ -96,6 +109,14 @@ impl Notifier {
         self.inner.waker.reset()?;
         self.inner.pending.swap(false, Ordering::AcqRel);
         Ok(())
+    }
+
+    /// The wrong order, for the loom test only (`tests/loom_notifier.rs`
+    /// shows it loses wakes): clear `pending`, then drain.
+    #[cfg(loom)]
+    pub(crate) fn reset_clear_then_drain(&self) -> io::Result<()> {
+        self.inner.pending.swap(false, Ordering::AcqRel);
+        self.inner.waker.reset()
     }
 }
 
