@@ -101,7 +101,7 @@ impl Shared {
     /// Queues `ptr` for the loop and wakes the reactor. Consumes one
     /// shared reference on `ptr`. Callers set the task's
     /// [`INJECTED`] bit first and call this only if it was clear
-    /// ([`waker::inject`]).
+    /// (`waker::inject`).
     pub(crate) fn inject(&self, ptr: NonNull<Header>) {
         let mut q = self.injection.lock().unwrap_or_else(PoisonError::into_inner);
         if q.closed {
