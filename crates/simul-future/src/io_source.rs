@@ -30,14 +30,13 @@
 //! their place for the next edge.
 
 use std::os::fd::RawFd;
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::{fmt, io};
 
 use simul_reactor::{Event, Interest, Token};
 
 use crate::runtime::{Core, Shared, current};
+use crate::sync::{Arc, Ordering};
 use crate::task::{WaitReason, Waiter, note_wait};
 
 /// Which way a leaf future waits.

@@ -292,6 +292,7 @@ mod semaphore;
 mod signal_stream;
 mod sleep;
 mod spawn;
+mod sync;
 mod task;
 mod tcp_listener;
 mod tcp_stream;

@@ -9,8 +9,6 @@ use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 use std::pin::pin;
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -19,6 +17,7 @@ use simul_reactor::{Clock, Events, Instant, Notifier, Reactor, TimerKey, TimerQu
 
 use crate::blocking::BlockingPool;
 use crate::io_source::IoSources;
+use crate::sync::{Arc, AtomicBool, Mutex, Ordering, PoisonError};
 use crate::task::cells::CellCache;
 use crate::task::{
     Header, INJECTED, Polled, REFS, TaskCell, WaitReason, Waiter, header, release_local,
@@ -30,10 +29,18 @@ use crate::{Deadlock, JoinHandle, RuntimeError, StuckTask, waker};
 /// threads' wakes and I/O again. See [`Runtime`]'s fairness guarantee.
 pub const BUDGET: usize = 64;
 
+#[cfg(not(loom))]
 thread_local! {
     /// The core of the runtime whose `block_on` runs on this thread (or
     /// which is being dropped), or null.
     static CURRENT: Cell<*const Core> = const { Cell::new(ptr::null()) };
+}
+// Loom's threads share one OS thread, so it has its own thread-locals
+// (whose macro takes no `const` initialiser).
+#[cfg(loom)]
+loom::thread_local! {
+    /// As above.
+    static CURRENT: Cell<*const Core> = Cell::new(ptr::null());
 }
 
 /// The core of the runtime running on this thread, if any.

@@ -43,11 +43,10 @@
 //! `cx.waker().wake_by_ref()` costs no atomic at all.
 
 use std::ptr::{self, NonNull};
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
 use crate::runtime::{self, Core};
+use crate::sync::{Arc, Ordering};
 use crate::task::{Header, INJECTED, REFS, header, release_shared, state};
 
 /// The table of every task waker. A `static`, so its address identifies

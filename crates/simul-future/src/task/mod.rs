@@ -42,8 +42,6 @@ use std::mem::{ManuallyDrop, MaybeUninit};
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::pin::Pin;
 use std::ptr::{self, NonNull};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering, fence};
 use std::task::{Context, Poll, Waker};
 
 use simul_reactor::Instant;
@@ -51,6 +49,7 @@ use simul_reactor::trace::Wait;
 
 use crate::JoinError;
 use crate::runtime::{Core, Shared};
+use crate::sync::{Arc, AtomicU32, Ordering, fence};
 
 /// What a pending task is waiting for, as far as simul knows. Recorded by
 /// simul's own futures when they return `Pending`, read only to explain a
