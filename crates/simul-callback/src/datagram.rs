@@ -222,6 +222,8 @@ impl Endpoint {
             ctx.payload = Some(payload);
             lp.call_exception_handler(ctx);
         }
+        let message = "a protocol's destructor panicked";
+        lp.drop_reporting(protocol, message, self.location, CallbackKind::Transport);
     }
 }
 

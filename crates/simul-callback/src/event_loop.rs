@@ -156,6 +156,13 @@ impl Dir {
             Dir::Write => Interest::WRITABLE,
         }
     }
+
+    fn name(self) -> &'static str {
+        match self {
+            Dir::Read => "reader",
+            Dir::Write => "writer",
+        }
+    }
 }
 
 /// A callback attached to a watched fd.
@@ -732,6 +739,8 @@ impl EventLoop {
         if trace::enabled() {
             self.trace_cancelled(run.unit());
         }
+        let (location, kind) = (run.location(), run.kind());
+        self.drop_reporting(run, "a cancelled callback's destructor panicked", location, kind);
         true
     }
 
@@ -751,6 +760,13 @@ impl EventLoop {
                 if trace::enabled() {
                     self.trace_cancelled(t.run.unit());
                 }
+                let (location, kind) = (t.run.location(), t.run.kind());
+                self.drop_reporting(
+                    t,
+                    "a cancelled callback's destructor panicked",
+                    location,
+                    kind,
+                );
                 true
             }
             // The slot is freed with the others of this iteration.
@@ -1012,10 +1028,11 @@ impl EventLoop {
                     let Some(w) = self.watch_mut(slot) else { return Ok(()) };
                     w.interest = interest;
                     let old = w.io_mut(dir).replace(io);
-                    if trace::enabled()
-                        && let Some(old) = old
-                    {
-                        self.trace_cancelled(old.unit);
+                    if let Some(old) = old {
+                        if trace::enabled() {
+                            self.trace_cancelled(old.unit);
+                        }
+                        self.drop_io(old, dir, "a replaced");
                     }
                     return Ok(());
                 }
@@ -1072,7 +1089,6 @@ impl EventLoop {
         let Some(w) = self.watch_mut(slot) else { return false };
         let Some(io) = w.io_mut(dir).take() else { return false };
         let unit = io.unit;
-        drop(io);
         match w.interest.remove(dir.interest()) {
             Some(rest) => {
                 w.interest = rest;
@@ -1086,7 +1102,48 @@ impl EventLoop {
         if trace::enabled() {
             self.trace_cancelled(unit);
         }
+        self.drop_io(io, dir, "a removed");
         true
+    }
+
+    /// Drops a reader or writer callback, reporting a panic in its
+    /// destructor; `what` says why it goes ("a removed", ...).
+    fn drop_io(&mut self, io: IoSlot, dir: Dir, what: &str) {
+        let message = format!("{what} {}'s destructor panicked", dir.name());
+        let location = io.location;
+        self.drop_reporting(io, &message, location, dir.kind());
+    }
+
+    /// Drops `value`, a user's callback, something it captured or a
+    /// protocol, catching a panic in its destructor and reporting it to
+    /// the [exception handler](EventLoop::set_exception_handler) (asyncio
+    /// likewise reports an exception raised in `__del__` and goes on). The
+    /// panic is the value's, not the fault of whoever let go of it: a
+    /// `cancel`, a callback's end, the loop's drop.
+    pub(crate) fn drop_reporting<T>(
+        &mut self,
+        value: T,
+        message: &str,
+        location: &'static Location<'static>,
+        kind: CallbackKind,
+    ) {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
+            self.report_destructor_panic(payload, message, location, kind);
+        }
+    }
+
+    fn report_destructor_panic(
+        &mut self,
+        payload: Box<dyn Any + Send>,
+        message: &str,
+        location: &'static Location<'static>,
+        kind: CallbackKind,
+    ) {
+        let mut ctx = ExceptionContext::new(message);
+        ctx.location = Some(location);
+        ctx.kind = Some(kind);
+        ctx.payload = Some(payload);
+        self.call_exception_handler(ctx);
     }
 
     /// Forgets a watch and deregisters its fd.
@@ -1099,6 +1156,19 @@ impl EventLoop {
         // Fails only when the fd was closed already, which removed it from
         // the kernel's interest list (or will, with its last duplicate).
         let _ = self.reactor.deregister(w.fd);
+        self.drop_watch_callbacks(w, "a dropped");
+    }
+
+    /// Drops a watch's reader and writer, reporting panics in their
+    /// destructors.
+    fn drop_watch_callbacks(&mut self, w: Watch, what: &str) {
+        let Watch { reader, writer, .. } = w;
+        if let Some(io) = reader {
+            self.drop_io(io, Dir::Read, what);
+        }
+        if let Some(io) = writer {
+            self.drop_io(io, Dir::Write, what);
+        }
     }
 
     /// Registers a transport or server for both directions,
@@ -1250,12 +1320,16 @@ impl EventLoop {
         let work: Job = Box::new(move || {
             let result = catch_unwind(AssertUnwindSafe(job))
                 .map_err(|p| ExecutorError::Panicked(panic_text(&*p).to_string()));
-            // Fails only when the loop is gone: nobody wants the result.
-            let _ = remote.post(Box::new(Call {
+            let call = Box::new(Call {
                 f: move |lp: &mut EventLoop| lp.finish_job(id, Box::new(result)),
                 location,
                 tag: Tag::new(CallbackKind::Executor, unit),
-            }));
+            });
+            // Fails only when the loop is gone: nobody wants the result,
+            // which is dropped here, on the worker. A panic in its
+            // destructor has nobody to be reported to; caught, it does not
+            // end the worker (which is on its way out anyway).
+            let _ = catch_unwind(AssertUnwindSafe(|| remote.post(call)));
         });
         let cap = self.executor_cap;
         self.pool.get_or_insert_with(|| Pool::new(cap)).submit(work)?;
@@ -1930,22 +2004,84 @@ impl fmt::Debug for EventLoop {
 }
 
 impl Drop for EventLoop {
+    /// Drops everything the loop holds: queued and pending callbacks,
+    /// readers and writers, calls posted from other threads, executor
+    /// jobs not started and the done callbacks of those running,
+    /// transports, servers and their protocols. Each is dropped here, on
+    /// the loop's thread, once; a destructor that panics is reported to
+    /// the exception handler like a panicking callback and the drop goes
+    /// on, so no panic escapes it.
     fn drop(&mut self) {
+        const MESSAGE: &str = "a destructor panicked while the loop was dropped";
         // Refuse further calls from other threads, and drop the queued ones
         // here rather than leaving them to whichever thread drops last.
-        drop(self.remote.close());
-        // Queued jobs are dropped, workers told to exit; nobody waits.
-        self.pool = None;
-        for (fd, _) in self.fd_index.drain() {
-            let _ = self.reactor.deregister(fd);
-        }
         // Transports and servers: protocols may hold their transports, and
         // queued follow-ups hold connections; break those cycles, and
         // refuse follow-ups from handles kept past the loop.
-        drop(self.local.close());
-        for slot in &mut self.watches {
-            if let Some(Source::Stream { source, .. }) = slot.source.take() {
-                source.shutdown();
+        let mut remote = self.remote.close();
+        let mut local = self.local.close();
+        // Queued jobs are dropped, workers told to exit; nobody waits.
+        let mut jobs = self.pool.take().map(|mut pool| pool.shut_down()).unwrap_or_default();
+        // A report may schedule more (the handler gets the loop): go on
+        // until a round finds nothing.
+        loop {
+            let mut found = false;
+            for call in remote.drain(..) {
+                found = true;
+                let (location, kind) = (call.location(), call.kind());
+                self.drop_reporting(call, MESSAGE, location, kind);
+            }
+            for call in local.drain(..) {
+                found = true;
+                let (location, kind) = (call.location(), call.kind());
+                self.drop_reporting(call, MESSAGE, location, kind);
+            }
+            for job in jobs.drain(..) {
+                found = true;
+                self.drop_reporting(job, MESSAGE, self.current.0, CallbackKind::Executor);
+            }
+            while let Some(entry) = self.ready.pop_front() {
+                found = true;
+                if let Some(run) = entry {
+                    let (location, kind) = (run.location(), run.kind());
+                    self.drop_reporting(run, MESSAGE, location, kind);
+                }
+            }
+            while let Some((_, t)) = self.timers.pop_due(Instant::MAX) {
+                found = true;
+                let (location, kind) = (t.run.location(), t.run.kind());
+                self.drop_reporting(t, MESSAGE, location, kind);
+            }
+            for (_, done) in mem::take(&mut self.jobs) {
+                found = true;
+                self.drop_reporting(done, MESSAGE, self.current.0, CallbackKind::Executor);
+            }
+            self.fd_index.clear();
+            for slot in 0..self.watches.len() {
+                match self.watches[slot].source.take() {
+                    Some(Source::Fd(w)) => {
+                        found = true;
+                        let _ = self.reactor.deregister(w.fd);
+                        self.drop_watch_callbacks(w, "while the loop was dropped, a");
+                    }
+                    Some(Source::Stream { source, .. }) => {
+                        found = true;
+                        let location = source.location();
+                        // Drops the protocol, or a server's factory.
+                        let shutdown = catch_unwind(AssertUnwindSafe(|| source.shutdown()));
+                        if let Err(payload) = shutdown {
+                            let kind = CallbackKind::Transport;
+                            self.report_destructor_panic(payload, MESSAGE, location, kind);
+                        }
+                        self.drop_reporting(source, MESSAGE, location, CallbackKind::Transport);
+                    }
+                    None => {}
+                }
+            }
+            remote = self.remote.close();
+            local = self.local.close();
+            if !found && remote.is_empty() && local.is_empty() {
+                break;
             }
         }
     }

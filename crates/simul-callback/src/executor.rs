@@ -166,16 +166,24 @@ fn worker(shared: &Shared) {
     st.threads -= 1;
 }
 
-impl Drop for Pool {
-    fn drop(&mut self) {
+impl Pool {
+    /// Tells the workers to exit (busy ones after their job) and hands
+    /// back the jobs not started, for the caller to drop outside the lock:
+    /// a job's captures may do anything in their destructors, panic
+    /// included.
+    pub(crate) fn shut_down(&mut self) -> VecDeque<Job> {
         let queued = {
             let mut st = self.shared.lock();
             st.shutdown = true;
             mem::take(&mut st.queue)
         };
         self.shared.work.notify_all();
-        // Dropped outside the lock: a job's captures may do anything in
-        // their destructors.
-        drop(queued);
+        queued
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        drop(self.shut_down());
     }
 }

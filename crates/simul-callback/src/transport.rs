@@ -418,6 +418,8 @@ impl Conn {
             ctx.payload = Some(payload);
             lp.call_exception_handler(ctx);
         }
+        let message = "a protocol's destructor panicked";
+        lp.drop_reporting(protocol, message, self.location, CallbackKind::Transport);
     }
 
     /// Queues `f` to run on the loop next iteration.
