@@ -37,9 +37,11 @@ pub struct Handle {
 impl Handle {
     /// Cancels the callback if it has not run yet; returns whether it did.
     ///
-    /// The callback (and everything it captured) is dropped at once. After
-    /// the callback has run, or on a second call, this is a no-op that
-    /// returns `false`; a handle from another loop is ignored the same way.
+    /// The callback (and everything it captured) is dropped at once. A
+    /// panic in a destructor there does not escape `cancel`: it goes to the
+    /// [exception handler](EventLoop::set_exception_handler). After the
+    /// callback has run, or on a second call, this is a no-op that returns
+    /// `false`; a handle from another loop is ignored the same way.
     ///
     /// # Examples
     ///
@@ -114,8 +116,9 @@ impl TimerHandle {
     ///
     /// Works while the timer is pending and also after it became due but
     /// before its turn in the ready queue (for example when an earlier
-    /// callback of the same iteration cancels it). After the callback ran
-    /// it is a no-op that returns `false`.
+    /// callback of the same iteration cancels it). The callback is dropped
+    /// at once, as by [`Handle::cancel`]. After the callback ran it is a
+    /// no-op that returns `false`.
     ///
     /// # Examples
     ///
