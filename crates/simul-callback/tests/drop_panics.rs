@@ -1,10 +1,11 @@
 //! Reliability item 24 for the callback style: destructors that panic,
 //! crossed with cancellation. A value whose `Drop` panics may be captured
 //! by a callback (`call_soon`, `call_later`, `call_soon_threadsafe`, a
-//! reader, an executor job's `done`), be an executor job's result, or be
-//! a protocol. Wherever the loop drops it (after the callback ran, when
-//! it is cancelled before it runs, when the connection ends, when the
-//! loop itself is dropped with it pending), the panic does not escape the
+//! reader or writer, an executor job or its `done`), be an executor job's
+//! result, or be a protocol. Wherever the loop drops it (after the
+//! callback ran, when it is cancelled before it runs, when a reader is
+//! replaced or removed, when the connection ends, when the loop itself is
+//! dropped with it pending), the panic does not escape the
 //! loop or the call that dropped it: the exception handler hears it,
 //! every value is dropped exactly once, and the loop goes on. Cancelling
 //! works before a callback runs, not while it runs (a callback cancelling
@@ -224,6 +225,53 @@ fn cancelling_a_callback_whose_capture_panics_in_drop_reports_it_and_the_cancell
         assert_eq!(heard(&reports, name), 1, "{name}: {:?}", reports.borrow());
     }
     assert_eq!(reports.borrow().len(), bombs.drops().len());
+}
+
+#[test]
+fn replacing_or_removing_a_reader_or_writer_whose_capture_panics_in_drop_reports_it() {
+    use std::os::fd::AsRawFd;
+    let _serial = serial();
+    let mut lp = virtual_loop();
+    let reports = recording(&mut lp);
+    let mut bombs = Bombs::default();
+    let (a, _peer) = std::os::unix::net::UnixStream::pair().unwrap();
+    let fd = a.as_raw_fd();
+    let b = bombs.make("replaced reader");
+    lp.add_reader(fd, move |_| {
+        let _b = &b;
+    })
+    .unwrap();
+    let b = bombs.make("removed reader");
+    let replaced = catch_unwind(AssertUnwindSafe(|| {
+        lp.add_reader(fd, move |_| {
+            let _b = &b;
+        })
+    }));
+    assert!(matches!(replaced, Ok(Ok(()))), "the destructor's panic escaped add_reader");
+    let removed = catch_unwind(AssertUnwindSafe(|| lp.remove_reader(fd)));
+    assert_eq!(removed.ok(), Some(true), "the destructor's panic escaped remove_reader");
+    // A writer that removes itself while it runs: dropped when it returns.
+    let (b, t) = (bombs.make("writer removing itself"), Trace::new());
+    let t2 = t.clone();
+    lp.add_writer(fd, move |lp| {
+        let _b = &b;
+        assert!(lp.remove_writer(fd));
+        t2.log("removed itself");
+        lp.stop();
+    })
+    .unwrap();
+    lp.run_forever().unwrap();
+    let t2 = t.clone();
+    lp.call_soon(move |lp| {
+        t2.log("the loop goes on");
+        lp.stop();
+    });
+    lp.run_forever().unwrap();
+    assert_eq!(t.take(), ["removed itself", "the loop goes on"]);
+    assert_eq!(bombs.drops(), bombs.all_once());
+    for (name, _) in bombs.drops() {
+        assert_eq!(heard(&reports, name), 1, "{name}: {:?}", reports.borrow());
+    }
 }
 
 /// Holds a bomb; counts its callbacks.
