@@ -238,6 +238,14 @@ type Nap = (u64, Instant, Duration, Instant);
 /// preempted right there.
 const ORDER_SLACK: Duration = Duration::from_millis(2);
 
+/// Whether a tracer (strace, gdb) is attached to this process.
+fn traced() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("TracerPid:").map(|v| v.trim() != "0")))
+        .unwrap_or(false)
+}
+
 /// A coroutine that asks the time, sleeps `d`, asks the time again, and
 /// logs the two times.
 fn sleeper(
@@ -261,11 +269,19 @@ fn sleeper(
     })
 }
 
-/// Checks a round of naps: none woke early, and none woke before another
-/// whose deadline was more than [`ORDER_SLACK`] earlier.
+/// Checks a round of naps: none woke early, and (when not traced) none
+/// woke before another whose deadline was more than [`ORDER_SLACK`]
+/// earlier.
 fn check_naps(round: usize, naps: &[Nap]) {
     for &(i, start, d, woke) in naps {
         assert!(woke >= start + d, "round {round}: sleeper {i} woke {:?} early", start + d - woke);
+    }
+    if traced() {
+        // Under strace (scripts/eintr.sh) every signal stops the thread
+        // for the tracer, so the gap between the two clock reads can be
+        // milliseconds and the order is not observable: only "never
+        // early" is checked there.
+        return;
     }
     for pair in naps.windows(2) {
         let (a, b) = (pair[0], pair[1]);
