@@ -58,6 +58,13 @@ const HALF_MASK: usize = (1 << GENERATION_SHIFT) - 1;
 /// `slow_callback_duration`).
 const DEFAULT_SLOW_CALLBACK: Duration = Duration::from_millis(100);
 
+/// Entries a drained queue (the ready queue, the spare mailbox buffer)
+/// keeps room for. A burst grows a queue to its size; once it has run,
+/// room beyond this is given back, so that a burst of millions of calls
+/// (from other threads, say) does not hold hundreds of MiB for the rest of
+/// the loop's life. Bursts smaller than this never reallocate.
+const QUEUE_KEEP: usize = 4096;
+
 /// A reader or writer whose fd was reported ready, queued to run.
 ///
 /// The callback itself stays in its watch (it runs again next time);
@@ -1653,6 +1660,9 @@ impl EventLoop {
         // 6. Run what is queued now; what these callbacks schedule waits.
         let todo = self.ready.len();
         self.run_ready(todo);
+        if self.ready.capacity() > QUEUE_KEEP && self.ready.len() <= QUEUE_KEEP / 2 {
+            self.ready.shrink_to(QUEUE_KEEP);
+        }
         let mut fired = mem::take(&mut self.fired);
         for slot in fired.drain(..) {
             self.free_timer_slot(slot);
@@ -1682,6 +1692,9 @@ impl EventLoop {
             }
             self.push_ready(call);
         }
+        // The buffer goes back to the mailbox at the next take: keep it
+        // from holding a burst's worth of room between bursts.
+        calls.shrink_to(QUEUE_KEEP);
         self.remote_buf = calls;
     }
 
