@@ -45,6 +45,8 @@ TESTS=(
     "simul-future/abort 2"
     "simul-future/panics 2"
     "simul-future/join_set 2"
+    "simul-future/waker_panics 2"
+    "simul-future/wake_saturation 1"
     "simul-coro/panics 2"
     "simul-coro/cancellation 2"
     "simul-coro/drop_under_load 1"
@@ -57,6 +59,9 @@ TESTS=(
     # The loop dropped holding 20,000 callbacks and timers, readers,
     # connections and executor jobs while another thread posts to it.
     "simul-callback/drop_under_load 1"
+    # Values whose destructors panic, dropped by cancel, remove_reader and
+    # the loop's own drop, one at a time.
+    "simul-callback/drop_panics 2"
     # Green threads switch stacks by hand (asm and ucontext backends); the
     # hub registers every stack with valgrind's client requests, so
     # memcheck follows the switches instead of reporting them as stack
@@ -71,6 +76,10 @@ TESTS=(
     "simul-green/net 2"
     "simul-green/deadlock 2"
     "simul-green/overflow 2"
+    # The cross-thread unpark queue (one entry per slot) and the last
+    # Unparker dropped on another thread while the hub polls.
+    "simul-green/unpark_during_run 1"
+    "simul-green/last_unparker_dropped 1"
 )
 
 # `crate/test test-name-filter  reason`: tests not run under valgrind. Each
