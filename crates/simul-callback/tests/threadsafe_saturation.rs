@@ -180,13 +180,21 @@ fn round(lp: &mut EventLoop, calls: u32, during_a_callback: bool) -> Tally {
         // No run in progress: nobody takes the calls until it starts.
         saturate(&handle, calls);
     }
-    let done = Rc::new(Cell::new(false));
-    let d = done.clone();
+    // Only a lost wake leaves the loop asleep this long (the burst's calls
+    // or a later one queued, nothing taking them).
+    let slept = Rc::new(Cell::new(false));
+    let s = slept.clone();
+    let watchdog = lp.call_later(Duration::from_secs(60), move |lp| {
+        s.set(true);
+        lp.stop();
+    });
+    let s = slept.clone();
     lp.run_until(move |_| {
         TALLY.with_borrow(|t| t.as_ref().is_some_and(|t| t.ran_before_follow_up.is_some()))
-            || d.get()
+            || s.get()
     })
     .unwrap();
+    assert!(!slept.get(), "the loop slept 60 s with the burst's calls queued: a lost wake");
     let tally = TALLY.take().unwrap();
 
     // Later calls: each must wake the loop asleep in its reactor.
@@ -211,18 +219,11 @@ fn round(lp: &mut EventLoop, calls: u32, during_a_callback: bool) -> Tally {
             handle.stop().unwrap();
         })
     };
-    let slept = Rc::new(Cell::new(false));
-    let s = slept.clone();
-    let watchdog = lp.call_later(Duration::from_secs(60), move |lp| {
-        s.set(true);
-        lp.stop();
-    });
     lp.run_forever().unwrap();
     assert!(!slept.get(), "the loop slept 60 s through a later call: a lost wake");
     watchdog.cancel(lp);
     late.join().unwrap();
     assert_eq!(late_ran.load(Ordering::Acquire), 2, "both later calls ran before the stop");
-    done.set(true);
     tally
 }
 
