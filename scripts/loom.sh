@@ -4,16 +4,21 @@
 #
 #   scripts/loom.sh
 #
-# What runs: simul-reactor's tests/loom_notifier.rs (the notifier's
-# `pending` flag over the OS waker, eventfd and kqueue flavours, never
-# loses a wake; and the wrong order, clear then drain, is shown to lose
-# one).
+# What runs:
+# - simul-reactor's tests/loom_notifier.rs: the notifier's `pending` flag
+#   over the OS waker (eventfd and kqueue flavours) never loses a wake;
+#   the wrong order, clear then drain, is shown to lose one.
+# - simul-future's tests/loom_wakers.rs: the real runtime, wakers and
+#   injection queue; a task is freed exactly once (loom's Arc leak check
+#   on the header's Arc<Shared>) whatever another thread does with its
+#   waker while the runtime drains its wakes or drops its holders, and a
+#   wake after a drain is not coalesced away.
 #
-# How: `--cfg loom` switches the crates' `sync` shim from std's atomics
-# to loom's and swaps the OS waker for an atomic fake (src/model.rs);
-# a normal build never sees any of it. The build goes to its own target
+# How: `--cfg loom` switches the crates' `sync` shims (src/sync.rs) from
+# std's atomics to loom's, and in simul-reactor swaps the OS waker for an
+# atomic fake (src/model.rs); a normal build never sees any of it. The build goes to its own target
 # directory (target/loom) so the main build cache is untouched, in
-# release (loom explores ~80,000 executions here; a debug build takes
+# release (loom explores ~120,000 executions here; a debug build takes
 # several times longer) without debug info (a fifth less compile time).
 # LOOM_MAX_PREEMPTIONS is left unset: the models are small enough to
 # explore exhaustively. To see the iteration counts:
@@ -31,4 +36,4 @@ export CARGO_TARGET_DIR=target/loom
 export CARGO_PROFILE_RELEASE_DEBUG=0
 export RUST_BACKTRACE=0
 
-cargo test -p simul-reactor --release --test loom_notifier "$@"
+cargo test -p simul-reactor -p simul-future --release --test loom_notifier --test loom_wakers "$@"
