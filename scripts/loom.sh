@@ -11,23 +11,27 @@
 # - simul-future's tests/loom_wakers.rs: the real runtime, wakers and
 #   injection queue; a task is freed exactly once (loom's Arc leak check
 #   on the header's Arc<Shared>) whatever another thread does with its
-#   waker while the runtime drains its wakes or drops its holders, and a
-#   wake after a drain is not coalesced away.
+#   waker while the runtime drains its wakes or drops its holders; a
+#   wake after a drain is not coalesced away, and two threads injecting
+#   while the loop drains lose nothing.
 #
 # How: `--cfg loom` switches the crates' `sync` shims (src/sync.rs) from
 # std's atomics to loom's, and in simul-reactor swaps the OS waker for an
-# atomic fake (src/model.rs); a normal build never sees any of it. The build goes to its own target
-# directory (target/loom) so the main build cache is untouched, in
-# release (loom explores ~120,000 executions here; a debug build takes
+# atomic fake (src/model.rs); a normal build never sees any of it. The
+# build goes to its own target directory (target/loom), so the main build
+# cache is untouched, in
+# release (loom explores ~210,000 executions here; a debug build takes
 # several times longer) without debug info (a fifth less compile time).
-# LOOM_MAX_PREEMPTIONS is left unset: the models are small enough to
-# explore exhaustively. To see the iteration counts:
+# LOOM_MAX_PREEMPTIONS is left unset: the models with one other thread
+# are explored exhaustively, and the one with two bounds itself to 4
+# preemptions (setting the variable would bound them all). To see the
+# execution counts (loom_wakers prints its own; LOOM_LOG for the rest):
 #
 #   LOOM_LOG=info scripts/loom.sh -- --nocapture --test-threads=1
 #
 # Time on the 2-core CI machine: about 1.5 minutes of CPU to compile
 # loom, tokio and criterion (dev-dependencies) from cold, 1.5 to 2.5
-# minutes wall-clock depending on load, then about 10 s to run.
+# minutes wall-clock depending on load, then about 20 s to run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -29,11 +29,12 @@
 //! the drain not releasing the entry's reference, `release_shared`
 //! counting the `INJECTED` bit, `Runtime`'s drop or a closed queue not
 //! releasing entries (all "Arc leaked"), and the drain never clearing
-//! `INJECTED` (the last model spins: "exceeded maximum number of
-//! branches"). Not covered: the memory ordering of the free (the task's
-//! memory is not loom-tracked, only its `Arc<Shared>`), and races between
-//! two tasks' injections (`Shared::pending`), which need a model with two
-//! remote threads.
+//! `INJECTED`, or clearing `Shared::pending` after taking the queue
+//! instead of before (the wake-after-drain and two-thread models spin:
+//! "exceeded maximum number of branches"). Not covered: the memory
+//! ordering of the free (the task's memory is not loom-tracked, only its
+//! `Arc<Shared>`). The one-thread models are exhaustive; the two-thread
+//! model is bounded to 4 preemptions.
 #![cfg(loom)]
 
 use std::future::Future;
@@ -47,6 +48,10 @@ use loom::sync::Arc;
 use loom::sync::atomic::AtomicU32;
 use loom::thread::JoinHandle;
 use simul_future::{Runtime, spawn, yield_now};
+
+/// The preemption bound for the two-thread model (`LOOM_MAX_PREEMPTIONS`
+/// overrides it).
+const PREEMPTIONS: usize = 4;
 
 /// What the other thread does with its waker (it may watch the task's
 /// poll count).
@@ -82,46 +87,69 @@ impl Drop for Handoff {
     }
 }
 
-/// Runs one model: a runtime spawns a `Handoff` task; the root polls it
-/// once, then either lets the runtime drop it unfinished (`ready_after =
-/// u32::MAX`: the runtime cancels the task and drops its holders while
-/// the other thread uses the waker) or spins until the other thread's
-/// wake has been drained and the task polled to completion.
-fn model(remote: Remote, ready_after: u32) {
-    loom::model(move || {
-        let thread: Rc<Mutex<Option<JoinHandle<()>>>> = Rc::default();
-        let polls = Arc::new(AtomicU32::new(0));
-        let drops = Rc::new(AtomicUsize::new(0));
-        let task = Handoff {
-            remote,
-            thread: thread.clone(),
-            polls: polls.clone(),
-            ready_after,
-            drops: drops.clone(),
-        };
+/// Runs one model: a runtime spawns one `Handoff` task per entry of
+/// `remotes` (each with its own other thread); the root polls them once,
+/// then either lets the runtime drop them unfinished (`ready_after =
+/// u32::MAX`: the runtime cancels the tasks and drops its holders while
+/// the other threads use the wakers) or spins until the other threads'
+/// wakes have been drained and every task polled to completion.
+fn model(remotes: &'static [Remote], ready_after: u32) {
+    // One other thread is explored exhaustively; with two, schedules are
+    // bounded to PREEMPTIONS preemptions (86,000 executions, ~7 s in
+    // release; unbounded did not finish in 10 minutes).
+    let mut builder = loom::model::Builder::new();
+    if remotes.len() > 1 && builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(PREEMPTIONS);
+    }
+    let executions = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = executions.clone();
+    builder.check(move || {
+        count.fetch_add(1, Ordering::Relaxed);
+        let tasks: Vec<_> = remotes
+            .iter()
+            .map(|&remote| Handoff {
+                remote,
+                thread: Rc::default(),
+                polls: Arc::new(AtomicU32::new(0)),
+                ready_after,
+                drops: Rc::new(AtomicUsize::new(0)),
+            })
+            .collect();
+        let probes: Vec<_> =
+            tasks.iter().map(|t| (t.thread.clone(), t.polls.clone(), t.drops.clone())).collect();
         let mut rt = Runtime::new().unwrap();
         rt.block_on(async {
-            let handle = spawn(task);
+            let handles: Vec<_> = tasks.into_iter().map(spawn).collect();
             yield_now().await;
-            assert_eq!(polls.load(Ordering::Acquire), 1, "the task ran once");
+            for (_, polls, _) in &probes {
+                assert_eq!(polls.load(Ordering::Acquire), 1, "each task ran once");
+            }
             if ready_after != u32::MAX {
-                // Wait for the other thread's wake without blocking the
+                // Wait for the other threads' wakes without blocking the
                 // runtime in the reactor.
-                while polls.load(Ordering::Acquire) <= ready_after {
+                while probes
+                    .iter()
+                    .any(|(_, polls, _)| polls.load(Ordering::Acquire) <= ready_after)
+                {
                     loom::thread::yield_now();
                     yield_now().await;
                 }
-                handle.await.unwrap();
+                for handle in handles {
+                    handle.await.unwrap();
+                }
             }
         })
         .unwrap();
         drop(rt);
-        let other = thread.lock().unwrap().take().expect("the task started the thread");
-        other.join().unwrap();
-        assert_eq!(drops.load(Ordering::Relaxed), 1, "the future is dropped exactly once");
+        for (thread, _, drops) in probes {
+            let other = thread.lock().unwrap().take().expect("the task started the thread");
+            other.join().unwrap();
+            assert_eq!(drops.load(Ordering::Relaxed), 1, "each future is dropped exactly once");
+        }
         // Leaving the model: loom checks every `Arc<Shared>` (one per task
         // header, one per runtime) was dropped, each exactly once.
     });
+    println!("loom explored {} executions", executions.load(Ordering::Relaxed));
 }
 
 /// The other thread clones, wakes by value, wakes by reference and drops.
@@ -160,22 +188,40 @@ fn wake_after_each_poll(waker: Waker, polls: &AtomicU32) {
     }
 }
 
+/// One wake by reference once the task's first poll has begun.
+fn wake_once_after_first_poll(waker: Waker, polls: &AtomicU32) {
+    while polls.load(Ordering::Acquire) < 1 {
+        loom::thread::yield_now();
+    }
+    waker.wake_by_ref();
+}
+
 #[test]
 fn runtime_dropped_while_another_thread_clones_wakes_and_drops() {
-    model(clone_wake_wake_by_ref_drop, u32::MAX);
+    model(&[clone_wake_wake_by_ref_drop], u32::MAX);
 }
 
 #[test]
 fn runtime_dropped_while_another_thread_drops_the_last_waker() {
-    model(just_drop, u32::MAX);
+    model(&[just_drop], u32::MAX);
 }
 
 #[test]
 fn wakes_from_another_thread_drained_by_the_loop_then_the_task_completes() {
-    model(wake_by_ref_then_wake, 1);
+    model(&[wake_by_ref_then_wake], 1);
 }
 
 #[test]
 fn a_wake_from_another_thread_after_a_drain_is_not_coalesced_away() {
-    model(wake_after_each_poll, 2);
+    model(&[wake_after_each_poll], 2);
+}
+
+/// Two tasks woken from two threads, one wake each after its first poll:
+/// the second thread's push may land while the loop is draining the
+/// first's. The loop must clear `Shared::pending` before it takes the
+/// queue, or that push (finding `pending` still set, so not waking the
+/// reactor) stays queued with `pending` clear, unseen: the model spins.
+#[test]
+fn two_threads_inject_while_the_loop_drains() {
+    model(&[wake_once_after_first_poll, wake_once_after_first_poll], 1);
 }
