@@ -29,9 +29,10 @@
 #
 #   LOOM_LOG=info scripts/loom.sh -- --nocapture --test-threads=1
 #
-# Time on the 2-core CI machine: about 1.5 minutes of CPU to compile
-# loom, tokio and criterion (dev-dependencies) from cold, 1.5 to 2.5
-# minutes wall-clock depending on load, then about 20 s to run.
+# Time on the 2-core CI machine, from a cold target/loom: 1 min 21 s
+# wall-clock on a quiet machine (about a minute compiling loom, tokio and
+# criterion, which are dev-dependencies, then 20 s of model checking);
+# up to about 3 minutes when other builds share the cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
