@@ -1,8 +1,8 @@
 //! Loom: a task's reference count (`Header::refs`, with its `INJECTED`
 //! bit) frees the task exactly once, whatever other threads do with its
 //! wakers while the runtime runs, drains their wakes, and drops its own
-//! holders (issue 10; catalogue items 3 and 22, proved for small models
-//! instead of sampled by stress tests).
+//! holders (issue 10; the cross-thread parts of catalogue items 1, 3 and
+//! 22, proved for small models instead of sampled by stress tests).
 //!
 //! Built only under `RUSTFLAGS="--cfg loom"` (`scripts/loom.sh`). The code
 //! under test is the crate's own: `Runtime`, `spawn`, the waker vtable

@@ -1,7 +1,7 @@
 //! Loom: the notifier's coalescing (`pending` over the OS waker) never
-//! loses a wake, under every interleaving (issue 10; catalogue item 8's
-//! "a wake is never lost", proved for the model instead of sampled by a
-//! stress test).
+//! loses a wake, under every interleaving (issue 10; the "none lost" of
+//! catalogue items 1 and 3, proved for a small model instead of sampled
+//! by a stress test).
 //!
 //! Built only under `RUSTFLAGS="--cfg loom"` (`scripts/loom.sh`). The code
 //! under test is the crate's own [`Notifier::wake`] and the reset that
