@@ -14,6 +14,8 @@
 //! counts the deliveries that cut a system call short with `EINTR`, read
 //! from the saved return register, so the tests that block fail if no
 //! blocked call was ever interrupted.
+//! The storm (handler, sender thread, counters) is
+//! `simul_testkit::signal_storm`, shared by every crate's `real_signals.rs`.
 //!
 //! CI size: one round of 2 x 200 timers, echoes of 4, 2, 1 and 0.5 MiB, one
 //! 100 ms idle sleep; each is repeated (up to a bound) until enough signals
@@ -24,206 +26,16 @@ use std::cell::RefCell;
 use std::io;
 use std::net::SocketAddr;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Once};
-use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use simul_future::{
     AsyncReadExt, AsyncWriteExt, Runtime, TcpListener, TcpStream, now, sleep, sleep_until, spawn,
 };
 use simul_reactor::Instant;
-
-// ---------------------------------------------------------------------------
-// The signal storm (the same in every crate's `real_signals.rs`).
-
-/// The signal sent. Nothing else in this test binary uses it, and the
-/// reactor's own signal support is not used here.
-const SIGNAL: libc::c_int = libc::SIGUSR2;
-
-/// How many signals must land during each test for it to count.
-const ENOUGH: u64 = 100;
-
-/// Signals the handler ran for, on any thread.
-static DELIVERED: AtomicU64 = AtomicU64::new(0);
-/// Deliveries that cut a system call short: it returned `EINTR`.
-static INTERRUPTED: AtomicU64 = AtomicU64::new(0);
-
-/// The tests here run one at a time: the counters are process-wide.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn full() -> bool {
-    std::env::var_os("SIMUL_FULL").is_some()
-}
-
-/// The handler: counts, and nothing else (atomics are async-signal-safe).
-extern "C" fn on_signal(_: libc::c_int, _: *mut libc::siginfo_t, context: *mut libc::c_void) {
-    DELIVERED.fetch_add(1, Ordering::Relaxed);
-    if interrupted_a_system_call(context) {
-        INTERRUPTED.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-/// True when the signal arrived during a system call that the kernel then
-/// ended with `EINTR`: the return register saved in the signal frame
-/// holds `-EINTR` (the kernel writes it there before building the frame
-/// when the handler has no `SA_RESTART`).
-#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-fn interrupted_a_system_call(context: *mut libc::c_void) -> bool {
-    // SAFETY: an `SA_SIGINFO` handler's third argument is the kernel's
-    // `ucontext_t`, valid for the handler's whole run.
-    let uc = unsafe { &*context.cast::<libc::ucontext_t>() };
-    uc.uc_mcontext.gregs[libc::REG_RAX as usize] == -i64::from(libc::EINTR)
-}
-
-#[cfg(all(target_os = "linux", target_arch = "aarch64"))]
-fn interrupted_a_system_call(context: *mut libc::c_void) -> bool {
-    // SAFETY: as above; x0 holds a system call's return value.
-    let uc = unsafe { &*context.cast::<libc::ucontext_t>() };
-    uc.uc_mcontext.regs[0] as i64 == -i64::from(libc::EINTR)
-}
-
-/// Elsewhere the frame's layout is not looked at.
-#[cfg(not(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64"))))]
-fn interrupted_a_system_call(_: *mut libc::c_void) -> bool {
-    false
-}
-
-/// Whether [`INTERRUPTED`] is counted on this platform.
-const SEES_INTERRUPTS: bool =
-    cfg!(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")));
-
-/// Installs [`on_signal`] for [`SIGNAL`] once, without `SA_RESTART`, so
-/// every slow system call it interrupts fails with `EINTR`.
-fn install_handler() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: an all-zero sigaction is a valid value to fill in.
-        let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
-        action.sa_sigaction = on_signal as extern "C" fn(_, _, _) as usize;
-        action.sa_flags = libc::SA_SIGINFO;
-        // SAFETY: `sa_mask` is a live sigset_t.
-        unsafe { libc::sigemptyset(&mut action.sa_mask) };
-        // SAFETY: `action` is a filled-in sigaction; the handler only
-        // touches atomics, so it is async-signal-safe.
-        let installed = unsafe { libc::sigaction(SIGNAL, &action, std::ptr::null_mut()) };
-        assert_eq!(installed, 0, "sigaction: {}", std::io::Error::last_os_error());
-    });
-}
-
-/// The thread to signal.
-struct Target(libc::pthread_t);
-
-// SAFETY: a pthread_t is an id; `Storm` only passes it to `pthread_kill`
-// while the thread it names is alive (it is joined before that thread
-// leaves the function that started it, see `Drop`).
-unsafe impl Send for Target {}
-
-/// Another OS thread sending [`SIGNAL`] to the calling thread every
-/// ~100 µs until stopped.
-struct Storm {
-    stop: Arc<AtomicBool>,
-    sender: Option<JoinHandle<u64>>,
-    delivered_before: u64,
-    interrupted_before: u64,
-}
-
-/// What a storm did.
-#[derive(Debug)]
-struct StormReport {
-    sent: u64,
-    delivered: u64,
-    interrupted: u64,
-}
-
-impl Storm {
-    /// Starts signalling the calling thread.
-    fn start() -> Storm {
-        install_handler();
-        // SAFETY: pthread_self has no preconditions.
-        let target = Target(unsafe { libc::pthread_self() });
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let sender = thread::spawn(move || {
-            let target = target;
-            let mut sent = 0;
-            while !flag.load(Ordering::Relaxed) {
-                // SAFETY: the target thread is alive until `flag` is set
-                // and this thread joined (Storm::finish or Drop).
-                if unsafe { libc::pthread_kill(target.0, SIGNAL) } == 0 {
-                    sent += 1;
-                }
-                thread::sleep(Duration::from_micros(100));
-            }
-            sent
-        });
-        Storm {
-            stop,
-            sender: Some(sender),
-            delivered_before: DELIVERED.load(Ordering::Relaxed),
-            interrupted_before: INTERRUPTED.load(Ordering::Relaxed),
-        }
-    }
-
-    /// Deliveries so far during this storm.
-    fn delivered(&self) -> u64 {
-        DELIVERED.load(Ordering::Relaxed) - self.delivered_before
-    }
-
-    /// System calls cut short so far during this storm.
-    fn interrupted(&self) -> u64 {
-        INTERRUPTED.load(Ordering::Relaxed) - self.interrupted_before
-    }
-
-    /// Runs `round` (given its number) at least `min` times, and again
-    /// until more than [`ENOUGH`] signals have landed and (where counted)
-    /// one has cut a blocked call short, at most `max` times: on a busy
-    /// machine the sender may be slow to get the CPU, and a round with
-    /// dense timers may never block for long.
-    fn repeat(&self, min: usize, max: usize, mut round: impl FnMut(usize)) {
-        let mut n = 0;
-        let enough = || self.delivered() > ENOUGH && (!SEES_INTERRUPTS || self.interrupted() > 0);
-        while n < min || (n < max && !enough()) {
-            round(n);
-            n += 1;
-        }
-    }
-
-    /// Stops the sender and checks that signals really landed: more than
-    /// [`ENOUGH`], and, where that is countable, some that cut a blocked
-    /// call short (every test here blocks in the reactor for a while).
-    fn finish(mut self) -> StormReport {
-        let sent = self.halt();
-        let report =
-            StormReport { sent, delivered: self.delivered(), interrupted: self.interrupted() };
-        eprintln!("{report:?}");
-        assert!(report.delivered > ENOUGH, "too few signals landed: {report:?}");
-        assert!(report.delivered <= report.sent, "signals from elsewhere: {report:?}");
-        if SEES_INTERRUPTS {
-            assert!(report.interrupted > 0, "no system call was interrupted: {report:?}");
-        }
-        report
-    }
-
-    fn halt(&mut self) -> u64 {
-        self.stop.store(true, Ordering::Relaxed);
-        self.sender.take().map_or(0, |s| s.join().unwrap_or(0))
-    }
-}
-
-impl Drop for Storm {
-    /// Joins the sender even when the test panics, so it never signals a
-    /// thread that has gone.
-    fn drop(&mut self) {
-        self.halt();
-    }
-}
-
-// ---------------------------------------------------------------------------
+use simul_testkit::data::pattern;
+use simul_testkit::env::full;
+use simul_testkit::fds::open_fds;
+use simul_testkit::signal_storm::{Storm, serial};
 
 /// Tasks record what they saw; the checks run after `block_on`.
 type Log<T> = Rc<RefCell<Vec<T>>>;
@@ -304,17 +116,6 @@ fn timers_are_never_early_and_end_in_order_under_signals() {
         }
     });
     storm.finish();
-}
-
-/// `len` pseudo-random bytes from `seed`.
-fn pattern(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-    (0..len)
-        .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (state >> 33) as u8
-        })
-        .collect()
 }
 
 /// Echoes until end of stream, then closes its writing half; returns how
@@ -423,12 +224,4 @@ fn an_idle_sleep_lasts_its_whole_time_under_signals() {
         assert!(woke >= earliest, "round {round}: woke {:?} early", earliest - woke);
     });
     storm.finish();
-}
-
-/// The number of open descriptors (Linux: `/proc`; elsewhere `/dev/fd`).
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd")
-        .or_else(|_| std::fs::read_dir("/dev/fd"))
-        .map(|d| d.count())
-        .unwrap_or(0)
 }
