@@ -92,8 +92,13 @@ fn run_ends_while_os_threads_keep_unparking_its_parked_threads() {
     let wakes = Rc::new(Cell::new(0u64));
     let unparkers = Arc::new(Mutex::new(Vec::new()));
     let unparked = Arc::new(AtomicU64::new(0));
+    // How many unparking threads have had an unpark go through: the run
+    // ends only once all have, so each is still unparking when it ends
+    // (under valgrind, which runs one thread at a time, one thread alone
+    // could otherwise wake everyone before the others start).
+    let begun = Arc::new(AtomicU64::new(0));
     let (d, w, u) = (drops.clone(), wakes.clone(), unparkers.clone());
-    let unparked2 = unparked.clone();
+    let (unparked2, begun2) = (unparked.clone(), begun.clone());
     let threads = hub
         .run(move || {
             for _ in 0..n {
@@ -117,13 +122,18 @@ fn run_ends_while_os_threads_keep_unparking_its_parked_threads() {
             // hub is gone and their unparks fail (the watchdog bounds it).
             let threads: Vec<_> = (0..UNPARKING)
                 .map(|_| {
-                    let (all, unparked) = (all.clone(), unparked2.clone());
+                    let (all, unparked, begun) = (all.clone(), unparked2.clone(), begun2.clone());
                     std::thread::spawn(move || -> std::io::Result<u64> {
                         let mut ok = 0;
                         loop {
                             for unparker in &all {
                                 match unparker.unpark() {
-                                    Ok(()) => ok += 1,
+                                    Ok(()) => {
+                                        if ok == 0 {
+                                            begun.fetch_add(1, Ordering::Relaxed);
+                                        }
+                                        ok += 1;
+                                    }
                                     Err(e) if e.kind() == std::io::ErrorKind::NotConnected => {
                                         unparked.fetch_add(ok, Ordering::Relaxed);
                                         return Ok(ok);
@@ -137,9 +147,10 @@ fn run_ends_while_os_threads_keep_unparking_its_parked_threads() {
                 })
                 .collect();
             // Let the wake-ups flow until every thread has been woken at
-            // least once on average (the watchdog bounds this), then end
-            // the run with them still coming.
-            while w.get() < n as u64 {
+            // least once on average and every unparking thread has begun
+            // (the watchdog bounds this), then end the run with them
+            // still coming.
+            while w.get() < n as u64 || begun2.load(Ordering::Relaxed) < UNPARKING as u64 {
                 simul_green::sleep(Duration::from_millis(1)).unwrap();
             }
             threads
