@@ -1660,8 +1660,12 @@ impl EventLoop {
         // 6. Run what is queued now; what these callbacks schedule waits.
         let todo = self.ready.len();
         self.run_ready(todo);
-        if self.ready.capacity() > QUEUE_KEEP && self.ready.len() <= QUEUE_KEEP / 2 {
-            self.ready.shrink_to(QUEUE_KEEP);
+        // Give back room a past burst left behind, but not room this turn
+        // used: a loop that runs a million callbacks a turn keeps its
+        // queue (regrowing it every turn doubled the cost of `call_soon`).
+        let cap = self.ready.capacity();
+        if cap > QUEUE_KEEP && cap / 4 > todo.max(self.ready.len()) {
+            self.ready.shrink_to(QUEUE_KEEP.max(2 * todo));
         }
         let mut fired = mem::take(&mut self.fired);
         for slot in fired.drain(..) {
