@@ -189,7 +189,15 @@ fn tokio_park_wake(rt: &tokio::runtime::Runtime, n: usize, report: bool) {
             tokio::task::yield_now().await;
         }
         if let (true, Some(b), Some(a)) = (report, before, rss()) {
-            eprintln!("rss per parked tokio task: {} bytes", a.saturating_sub(b) / n as u64);
+            // Tasks live on the heap, which reuses what earlier benchmarks
+            // freed without growing RSS; stacks are fresh mappings. The
+            // fair per-unit figures come from fresh child processes.
+            eprintln!(
+                "rss growth per parked tokio task: {} bytes (heap reused from earlier \
+                 benchmarks does not show; `cargo run --release --example bench_report` \
+                 measures every style in a fresh process)",
+                a.saturating_sub(b) / n as u64
+            );
         }
         gate.add_permits(n);
         for h in handles {
