@@ -1,20 +1,23 @@
-//! Green-thread benchmarks, each beside the future executor's equivalent
-//! (tokio's current-thread runtime) measured in the same run.
+//! Green-thread benchmarks, each beside the same work on simul's future
+//! executor (`simul_future`, written as `async`) and on tokio's
+//! current-thread runtime, measured in the same run: stackful against
+//! stackless on one reactor, and against the reference runtime.
 //!
 //! * `switch_round_trip/{asm,ucontext}`: the bare context switch, no hub
 //!   ([`Backend::measure_switch`]): one iteration is two switches.
-//! * `yield_round_trip/{asm,ucontext,tokio}`: main and one green thread
-//!   yield to each other; one iteration is two context switches plus two
-//!   passes of the scheduler. tokio: two tasks doing `yield_now().await`.
-//! * `spawn_join/100000/{green,tokio}`: spawn 100k trivial threads (tasks)
-//!   and join them all.
-//! * `park_wake/10000/{green,tokio}`: 10k threads (tasks) park on an event
-//!   (a semaphore), then all are woken and joined. Before timing, the
-//!   resident memory each parked one costs is printed (from
-//!   `/proc/self/statm`, Linux only).
-//! * `echo_round_trip/{green,tokio}`: a 64-byte ping-pong over one
+//! * `yield_round_trip/{asm,ucontext,future,tokio}`: main and one green
+//!   thread yield to each other; one iteration is two context switches
+//!   plus two passes of the scheduler. future and tokio: two tasks doing
+//!   `yield_now().await`.
+//! * `spawn_join/100000/{green,future,tokio}`: spawn 100k trivial threads
+//!   (tasks) and join them all.
+//! * `park_wake/10000/{green,future,tokio}`: 10k threads (tasks) park on
+//!   an event (a semaphore for tokio), then all are woken and joined.
+//!   Before timing, the resident memory each parked green thread costs is
+//!   printed (from `/proc/self/statm`, Linux only).
+//! * `echo_round_trip/{green,future,tokio}`: a 64-byte ping-pong over one
 //!   loopback TCP connection, written as blocking-looking code (green) and
-//!   as `async` (tokio).
+//!   as `async` (future, tokio).
 
 use std::cell::Cell;
 use std::hint::black_box;
@@ -74,6 +77,28 @@ fn tokio_round_trips(rt: &tokio::runtime::Runtime, iters: u64) -> Duration {
     })
 }
 
+fn future_round_trips(rt: &mut simul_future::Runtime, iters: u64) -> Duration {
+    rt.block_on(async {
+        let stop = Rc::new(Cell::new(false));
+        let s = stop.clone();
+        let partner = simul_future::spawn(async move {
+            while !s.get() {
+                simul_future::yield_now().await;
+            }
+        });
+        simul_future::yield_now().await;
+        let start = Instant::now();
+        for _ in 0..iters {
+            simul_future::yield_now().await;
+        }
+        let elapsed = start.elapsed();
+        stop.set(true);
+        partner.await.expect("partner");
+        elapsed
+    })
+    .expect("future runtime")
+}
+
 fn bare_switch(c: &mut Criterion) {
     let mut group = c.benchmark_group("switch_round_trip");
     for (name, backend) in [("asm", Backend::Asm), ("ucontext", Backend::Ucontext)] {
@@ -96,6 +121,8 @@ fn switch(c: &mut Criterion) {
         let name = if backend == Backend::Asm { "asm" } else { "ucontext" };
         group.bench_function(name, |b| b.iter_custom(|iters| green_round_trips(&hub, iters)));
     }
+    let mut fut = simul_future::Runtime::new().expect("future runtime");
+    group.bench_function("future", |b| b.iter_custom(|iters| future_round_trips(&mut fut, iters)));
     let rt = tokio::runtime::Builder::new_current_thread().build().expect("tokio");
     group.bench_function("tokio", |b| b.iter_custom(|iters| tokio_round_trips(&rt, iters)));
     group.finish();
@@ -119,6 +146,21 @@ fn spawn_join(c: &mut Criterion) {
                 sum
             })
             .expect("run")
+        })
+    });
+    let mut fut = simul_future::Runtime::new().expect("future runtime");
+    group.bench_function(BenchmarkId::new("future", N), |b| {
+        b.iter(|| {
+            fut.block_on(async {
+                let handles: Vec<_> =
+                    (0..N).map(|i| simul_future::spawn(async move { black_box(i) })).collect();
+                let mut sum = 0;
+                for h in handles {
+                    sum += h.await.expect("join");
+                }
+                sum
+            })
+            .expect("future runtime")
         })
     });
     let rt = tokio::runtime::Builder::new_current_thread().build().expect("tokio");
@@ -206,6 +248,32 @@ fn tokio_park_wake(rt: &tokio::runtime::Runtime, n: usize, report: bool) {
     });
 }
 
+fn future_park_wake(rt: &mut simul_future::Runtime, n: usize) {
+    rt.block_on(async {
+        // An event nobody has set: every task parks in `wait` until main
+        // sets it, whatever order the tasks first run in.
+        let gate = simul_future::Event::new();
+        let parked = Rc::new(Cell::new(0));
+        let handles: Vec<_> = (0..n)
+            .map(|_| {
+                let (g, p) = (gate.clone(), parked.clone());
+                simul_future::spawn(async move {
+                    p.set(p.get() + 1);
+                    g.wait().await;
+                })
+            })
+            .collect();
+        while parked.get() < n {
+            simul_future::yield_now().await;
+        }
+        gate.set();
+        for h in handles {
+            h.await.expect("join");
+        }
+    })
+    .expect("future runtime");
+}
+
 fn park_wake(c: &mut Criterion) {
     const N: usize = 10_000;
     let mut group = c.benchmark_group("park_wake");
@@ -214,6 +282,10 @@ fn park_wake(c: &mut Criterion) {
     green_park_wake(&hub, N, true);
     group.bench_function(BenchmarkId::new("green", N), |b| {
         b.iter(|| green_park_wake(&hub, N, false))
+    });
+    let mut fut = simul_future::Runtime::new().expect("future runtime");
+    group.bench_function(BenchmarkId::new("future", N), |b| {
+        b.iter(|| future_park_wake(&mut fut, N))
     });
     let rt = tokio::runtime::Builder::new_current_thread().build().expect("tokio");
     tokio_park_wake(&rt, N, true);
@@ -254,6 +326,35 @@ fn green_echo(hub: &Hub, iters: u64) -> Duration {
     .expect("run")
 }
 
+fn future_echo(rt: &mut simul_future::Runtime, iters: u64) -> Duration {
+    use simul_future::{AsyncReadExt, AsyncWriteExt, TcpListener, TcpStream};
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = simul_future::spawn(async move {
+            let (mut conn, _) = listener.accept().await.expect("accept");
+            conn.set_nodelay(true).expect("nodelay");
+            let mut buf = [0u8; 64];
+            while conn.read_exact(&mut buf).await.is_ok() {
+                conn.write_all(&buf).await.expect("echo");
+            }
+        });
+        let mut client = TcpStream::connect(addr).await.expect("connect");
+        client.set_nodelay(true).expect("nodelay");
+        let mut buf = [7u8; 64];
+        let start = Instant::now();
+        for _ in 0..iters {
+            client.write_all(&buf).await.expect("send");
+            client.read_exact(&mut buf).await.expect("receive");
+        }
+        let elapsed = start.elapsed();
+        drop(client);
+        server.await.expect("server");
+        elapsed
+    })
+    .expect("future runtime")
+}
+
 fn tokio_echo(rt: &tokio::runtime::Runtime, iters: u64) -> Duration {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     rt.block_on(async {
@@ -286,6 +387,8 @@ fn echo(c: &mut Criterion) {
     let mut group = c.benchmark_group("echo_round_trip");
     let hub = Hub::new().expect("hub");
     group.bench_function("green", |b| b.iter_custom(|iters| green_echo(&hub, iters)));
+    let mut fut = simul_future::Runtime::new().expect("future runtime");
+    group.bench_function("future", |b| b.iter_custom(|iters| future_echo(&mut fut, iters)));
     let rt = tokio::runtime::Builder::new_current_thread().enable_io().build().expect("tokio");
     group.bench_function("tokio", |b| b.iter_custom(|iters| tokio_echo(&rt, iters)));
     group.finish();
