@@ -18,11 +18,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use simul_callback::{DatagramProtocol, DatagramTransport, EventLoop, Protocol, Transport};
-
-/// How many descriptors this process has open.
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
-}
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks, open_fds};
 
 /// Hands its transport out in `connection_made`.
 struct Keep(Rc<RefCell<Option<Transport>>>);
@@ -53,7 +49,7 @@ fn is_closed_error(r: io::Result<()>) -> bool {
 
 #[test]
 fn transports_kept_past_the_loop_fail_with_errors_and_do_not_panic() {
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let mut lp = EventLoop::new().unwrap();
     let accepted = Rc::new(RefCell::new(None));
     let a = accepted.clone();
@@ -70,10 +66,11 @@ fn transports_kept_past_the_loop_fail_with_errors_and_do_not_panic() {
     // One still has a read timeout running, the other bytes waiting.
     accepted.set_read_timeout(Some(Duration::from_secs(3600))).unwrap();
     connected.write(b"unread").unwrap();
-    assert!(fds < open_fds());
+    assert!(fds.len() < open_fds(), "the loop and its sockets hold descriptors");
 
     drop(lp);
-    assert_eq!(open_fds(), fds, "the loop closed every socket it had");
+    // The loop closed every socket it had.
+    assert_no_leaks(&fds);
 
     for t in [&accepted, &connected] {
         assert!(is_closed_error(t.write(b"late")), "write after the loop");
@@ -100,5 +97,5 @@ fn transports_kept_past_the_loop_fail_with_errors_and_do_not_panic() {
     endpoint.close();
     server.close();
     drop((accepted, connected, endpoint, server));
-    assert_eq!(open_fds(), fds);
+    assert_no_leaks(&fds);
 }

@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Duration;
 
 use simul_callback::EventLoop;
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 use util::virtual_loop;
 
 /// The system allocator, counting live bytes.
@@ -44,11 +45,6 @@ static GLOBAL: Counting = Counting;
 
 fn live() -> isize {
     LIVE.load(Ordering::Relaxed)
-}
-
-/// How many descriptors this process has open (Linux: /proc).
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
 }
 
 /// Batches of 1,000 cycles: 6 by default, 50 with `SIMUL_FULL=1`.
@@ -96,7 +92,7 @@ fn cycle(lp: &mut EventLoop, i: usize) {
 
 #[test]
 fn reader_call_soon_timer_and_threadsafe_cycles_do_not_grow_the_heap() {
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let rounds = batches();
     {
         let mut lp = virtual_loop();
@@ -117,5 +113,5 @@ fn reader_call_soon_timer_and_threadsafe_cycles_do_not_grow_the_heap() {
         let cycles = (rounds - 3) * 1000;
         assert!(growth <= 0, "grew by {growth} bytes over {cycles} cycles: {after:?}");
     }
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }

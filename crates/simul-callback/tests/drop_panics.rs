@@ -28,6 +28,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use simul_callback::{EventLoop, ExceptionContext, Handle, Protocol, TimerHandle, Transport};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 use util::{Trace, virtual_loop};
 
 /// Counts its drops, then panics.
@@ -87,10 +88,6 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn fd_count() -> usize {
-    std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
 
 #[test]
@@ -296,7 +293,7 @@ impl Protocol for BombProtocol {
 fn a_protocol_whose_drop_panics_is_reported_when_its_connection_ends_and_the_server_goes_on() {
     let _serial = serial();
     use std::io::{Read, Write};
-    let fds = fd_count();
+    let fds = FdSnapshot::take();
     let mut lp = EventLoop::new().unwrap();
     let reports = recording(&mut lp);
     let bombs = Rc::new(RefCell::new(Bombs::default()));
@@ -336,14 +333,14 @@ fn a_protocol_whose_drop_panics_is_reported_when_its_connection_ends_and_the_ser
     );
     drop(server);
     drop(lp);
-    assert_eq!(fd_count(), fds);
+    assert_no_leaks(&fds);
 }
 
 #[test]
 fn dropping_a_loop_that_holds_values_whose_drop_panics_lets_no_panic_escape() {
     let _serial = serial();
     use std::os::fd::AsRawFd;
-    let fds = fd_count();
+    let fds = FdSnapshot::take();
     let mut lp = EventLoop::new().unwrap();
     let reports = recording(&mut lp);
     let mut bombs = Bombs::default();
@@ -426,9 +423,6 @@ fn dropping_a_loop_that_holds_values_whose_drop_panics_lets_no_panic_escape() {
     assert_eq!(t.take(), ["made"], "a dropped loop calls no protocol method");
     drop((server, client, a, _peer));
     // The worker lets go of the loop's notifier (held to post the result)
-    // just after it dropped the result.
-    while fd_count() != fds && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    assert_eq!(fd_count(), fds);
+    // just after it dropped the result: assert_no_leaks waits for that.
+    assert_no_leaks(&fds);
 }

@@ -29,6 +29,7 @@ use std::thread;
 use std::time::Duration;
 
 use simul_callback::{EventLoop, Protocol, Transport};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks, open_fds};
 
 /// Pending `call_soon` callbacks, and pending timers.
 const CALLBACKS: usize = 10_000;
@@ -59,10 +60,6 @@ impl Drop for Counted {
     fn drop(&mut self) {
         DROPPED.fetch_add(1, Ordering::SeqCst);
     }
-}
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
 }
 
 /// A protocol holding a counted value and its own transport (a cycle the
@@ -105,7 +102,7 @@ fn watchdog(what: &'static str, limit: Duration) -> mpsc::Sender<()> {
 #[test]
 fn dropping_a_loaded_loop_drops_every_capture_once_while_another_thread_posts() {
     let (readers, connections) = sizes();
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let mut lp = EventLoop::new().unwrap();
     lp.set_executor_workers(NonZeroUsize::new(WORKERS).unwrap());
 
@@ -193,7 +190,10 @@ fn dropping_a_loaded_loop_drops_every_capture_once_while_another_thread_posts() 
         thread::yield_now();
     }
     assert_eq!(DROPPED.load(Ordering::SeqCst), 0, "nothing is dropped before the loop");
-    assert!(fds + 2 * readers + 2 * connections < open_fds());
+    assert!(
+        fds.len() + 2 * readers + 2 * connections < open_fds(),
+        "the readers' and connections' sockets are open"
+    );
 
     let done = watchdog("dropping the loop", Duration::from_secs(120));
     drop(server);
@@ -217,5 +217,5 @@ fn dropping_a_loaded_loop_drops_every_capture_once_while_another_thread_posts() 
     let expected = 2 * CALLBACKS + readers + 4 * connections + 2 * JOBS;
     assert!(CREATED.load(Ordering::SeqCst) > expected, "the poster's values count too");
     drop(peers);
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }

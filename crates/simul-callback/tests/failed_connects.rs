@@ -19,17 +19,13 @@ use std::net::{SocketAddr, TcpListener};
 use std::rc::Rc;
 
 use simul_callback::{Deferred, EventLoop, Protocol, Transport};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 /// Connects made in all.
 const CONNECTS: usize = 10_000;
 
 /// Connects in flight at once.
 const IN_FLIGHT: usize = 100;
-
-/// How many descriptors this process has open.
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
-}
 
 #[derive(Default)]
 struct Tally {
@@ -108,9 +104,9 @@ impl Protocol for Echo {
 #[test]
 fn ten_thousand_refused_connects_are_errors_and_leak_nothing() {
     let total = CONNECTS;
-    let baseline = open_fds();
+    let baseline = FdSnapshot::take();
     let mut lp = EventLoop::new().unwrap();
-    let with_loop = open_fds();
+    let with_loop = FdSnapshot::take();
     // A port that was just free: bound, then closed again.
     let refused = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let tally = Rc::new(RefCell::new(Tally::default()));
@@ -128,7 +124,8 @@ fn ten_thousand_refused_connects_are_errors_and_leak_nothing() {
         assert_eq!(t.unexpected, Vec::<String>::new());
         assert_eq!((t.started, t.refused), (total, total));
     }
-    assert_eq!(open_fds(), with_loop, "refused connects left descriptors open");
+    // Refused connects left no descriptors open: the loop's are all there is.
+    assert_no_leaks(&with_loop);
 
     // The loop still connects where someone listens.
     let server = lp.create_server("127.0.0.1:0", || Box::new(Echo)).unwrap();
@@ -138,5 +135,5 @@ fn ten_thousand_refused_connects_are_errors_and_leak_nothing() {
     server.close();
     drop(server);
     drop(lp);
-    assert_eq!(open_fds(), baseline, "descriptors leaked");
+    assert_no_leaks(&baseline);
 }

@@ -31,7 +31,7 @@ use simul_callback::{Deferred, EventLoop, Protocol, Transport};
 use simul_reactor::Instant;
 use simul_testkit::data::pattern;
 use simul_testkit::env::full;
-use simul_testkit::fds::open_fds;
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 use simul_testkit::signal_storm::{Storm, serial};
 
 /// Callbacks record what they saw; the checks run after the loop, so
@@ -151,7 +151,7 @@ fn tcp_echo_is_byte_exact_under_signals() {
     let _serial = serial();
     let len = if full() { 64 << 20 } else { 4 << 20 };
     let data: Rc<[u8]> = pattern(len, 10).into();
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let mut lp = EventLoop::new().unwrap();
     let lost: Log<Option<io::Error>> = Rc::default();
     let l = lost.clone();
@@ -180,7 +180,7 @@ fn tcp_echo_is_byte_exact_under_signals() {
     server.close();
     let _ = lp.run_until(|_| false);
     drop(lp);
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }
 
 /// Waiting with nothing to do: a loop whose only timer is 100 ms away

@@ -23,6 +23,7 @@ use std::thread;
 use std::time::Duration;
 
 use simul_callback::{EventLoop, Protocol, Transport};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 use util::{ThreadTicks, Trace};
 
 const CHUNK: usize = 64 * 1024;
@@ -41,10 +42,6 @@ fn total() -> usize {
 /// there.
 fn pattern() -> Vec<u8> {
     (0..CHUNK + 251).map(|i| (i % 251) as u8).collect()
-}
-
-fn fd_count() -> usize {
-    std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
 
 /// The descriptor of the transport's socket: the one socket of this
@@ -166,7 +163,7 @@ fn slow_reader(addr: std::net::SocketAddr) -> usize {
 fn bytes_through_a_small_send_buffer_to_a_slow_reader_arrive_exact_and_the_loop_sleeps() {
     let total = total();
     let mut ticks = ThreadTicks::open();
-    let fds = fd_count();
+    let fds = FdSnapshot::take();
     let mut lp = EventLoop::new().unwrap();
     let trace = Trace::new();
     let lost = Rc::new(RefCell::new(None));
@@ -216,5 +213,5 @@ fn bytes_through_a_small_send_buffer_to_a_slow_reader_arrive_exact_and_the_loop_
         "{cpu} CPU ticks in {wall_ticks} ticks of waiting for a slow reader: a busy loop"
     );
     drop((server, lp));
-    assert_eq!(fd_count(), fds);
+    assert_no_leaks(&fds);
 }

@@ -34,6 +34,7 @@ use std::thread;
 use std::time::Duration;
 
 use simul_callback::{CallbackKind, EventLoop, Protocol, Transport};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 use util::{ThreadTicks, Trace};
 
 const TOTAL: usize = 4 * 1024 * 1024;
@@ -43,10 +44,6 @@ const LIMIT: Duration = Duration::from_secs(60);
 /// Byte `i` of every stream here.
 fn byte(i: usize) -> u8 {
     (i % 251) as u8 ^ (i >> 16) as u8
-}
-
-fn fd_count() -> usize {
-    std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
 
 /// The tests count descriptors and CPU ticks: one at a time.
@@ -104,7 +101,7 @@ struct ReaderCounts {
 fn two_readers_on_one_socket_take_four_mebibytes_exact_and_the_loser_never_spins() {
     let _serial = serial();
     let ticks = ThreadTicks::open();
-    let fds = fd_count();
+    let fds = FdSnapshot::take();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let peer = thread::spawn(move || {
@@ -208,7 +205,7 @@ fn two_readers_on_one_socket_take_four_mebibytes_exact_and_the_loser_never_spins
     assert!(sum(|c| c.idle_would_block.get()) <= 2, "woken with nothing to read while quiet");
     assert!(eof - full < 10, "{} CPU ticks in 300 ms of quiet: spinning", eof - full);
     drop(lp);
-    assert_eq!(fd_count(), fds);
+    assert_no_leaks(&fds);
 }
 
 /// The stream as the test hands it out: one burst per round.
@@ -351,7 +348,7 @@ fn socket_of(t: &Transport) -> RawFd {
 #[test]
 fn a_transport_whose_socket_was_drained_before_its_read_goes_on_byte_exact() {
     let _serial = serial();
-    let fds = fd_count();
+    let fds = FdSnapshot::take();
     let mut lp = EventLoop::new().unwrap();
     let (commands, command_rx) = mpsc::channel::<Option<usize>>();
     let (written_tx, written) = mpsc::channel();
@@ -415,5 +412,5 @@ fn a_transport_whose_socket_was_drained_before_its_read_goes_on_byte_exact() {
     assert_eq!(drains, rounds.round.get().div_ceil(2));
     assert!(forced >= drains / 2, "only {forced} of {drains} drains forced an empty read");
     drop((server, lp));
-    assert_eq!(fd_count(), fds);
+    assert_no_leaks(&fds);
 }

@@ -33,6 +33,7 @@ use std::thread;
 use std::time::Duration;
 
 use simul_callback::{EventLoop, LoopHandle};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 /// The system allocator, counting live bytes.
 struct Counting;
@@ -71,11 +72,6 @@ const THREADS: usize = 4;
 /// Calls per burst.
 fn burst() -> u32 {
     if std::env::var_os("SIMUL_FULL").is_some() { 10_000_000 } else { 200_000 }
-}
-
-/// How many descriptors this process has open (Linux: /proc).
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
 }
 
 /// What the calls of one burst record, on the loop's thread only.
@@ -231,7 +227,7 @@ fn round(lp: &mut EventLoop, calls: u32, during_a_callback: bool) -> Tally {
 fn millions_of_threadsafe_calls_without_a_wait_run_once_free_their_memory_and_later_calls_still_wake()
  {
     let calls = burst();
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let mut lp = EventLoop::new().unwrap();
     // Warm up: whatever the loop, the threads and /proc allocate once.
     round(&mut lp, 1_000, true);
@@ -258,5 +254,6 @@ fn millions_of_threadsafe_calls_without_a_wait_run_once_free_their_memory_and_la
         );
     }
     drop(lp);
-    assert_eq!(open_fds(), fds, "the loop's descriptors are closed");
+    // The loop's descriptors are closed.
+    assert_no_leaks(&fds);
 }

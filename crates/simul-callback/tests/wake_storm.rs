@@ -28,17 +28,13 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use simul_callback::{EventLoop, LoopHandle};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 const THREADS: usize = 4;
 
 /// (units, calls per unit, repeats).
 fn sizes() -> (usize, u32, usize) {
     if std::env::var_os("SIMUL_FULL").is_some() { (10_000, 1_000, 20) } else { (1_000, 100, 2) }
-}
-
-/// How many descriptors this process has open (Linux: /proc).
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
 }
 
 /// What the calls record, on the loop's thread only.
@@ -137,7 +133,7 @@ fn storm(lp: &mut EventLoop, units: usize, calls: u32) -> Tally {
 #[test]
 fn every_threadsafe_call_from_four_threads_runs_once_in_order_and_none_is_lost() {
     let (units, calls, repeats) = sizes();
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let mut lp = EventLoop::new().unwrap();
     for repeat in 0..repeats {
         let tally = storm(&mut lp, units, calls);
@@ -152,5 +148,6 @@ fn every_threadsafe_call_from_four_threads_runs_once_in_order_and_none_is_lost()
         println!("repeat {repeat}: {total} calls ran");
     }
     drop(lp);
-    assert_eq!(open_fds(), fds, "the loop's descriptors are closed");
+    // The loop's descriptors are closed.
+    assert_no_leaks(&fds);
 }

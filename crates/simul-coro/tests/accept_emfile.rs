@@ -23,16 +23,13 @@ use std::time::Duration;
 
 use simul_coro::net::{Connect, Read, TcpListener, TcpStream, WriteAll};
 use simul_coro::{Coroutine, CoroutineState::*, Reply, Scheduler, Task, Trap, from_fn};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 /// The accept loop's back-off after an `EMFILE`.
 const BACK_OFF: Duration = Duration::from_millis(50);
 
 type R = io::Result<Vec<u8>>;
 type Sched = Scheduler<R>;
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
-}
 
 /// The highest open descriptor number.
 fn highest_fd() -> libc::rlim_t {
@@ -161,7 +158,7 @@ fn sleep(s: &mut Sched, d: Duration) {
 
 #[test]
 fn accept_under_emfile_is_an_error_the_loop_backs_off_and_recovers() {
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let (errors, elapsed) = {
         let mut s = Sched::new().unwrap();
         let listener = TcpListener::bind(&s.io_handle(), "127.0.0.1:0".parse().unwrap()).unwrap();
@@ -213,5 +210,5 @@ fn accept_under_emfile_is_an_error_the_loop_backs_off_and_recovers() {
     let most = (elapsed.as_nanos() / BACK_OFF.as_nanos()) as u32 + 1;
     eprintln!("{errors} EMFILE errors in {elapsed:?} (at most {most} allowed)");
     assert!(errors <= most, "{errors} EMFILE errors in {elapsed:?}: the accept loop spins");
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }

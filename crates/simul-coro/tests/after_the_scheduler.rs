@@ -18,13 +18,10 @@ use std::rc::Rc;
 
 use simul_coro::net::{Accept, Connect, Read, TcpListener, TcpStream, WriteAll};
 use simul_coro::{Coroutine, CoroutineState::*, Reply, Scheduler, Trap, from_fn};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks, open_fds};
 use util::tcp_pair;
 
 type Out = io::Result<Vec<u8>>;
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
-}
 
 /// The error every operation gives once the scheduler is gone.
 #[track_caller]
@@ -35,7 +32,7 @@ fn assert_gone(e: &io::Error) {
 
 #[test]
 fn sockets_outliving_their_scheduler_fail_at_once_and_close_their_descriptors() {
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let s = Scheduler::<Out>::new().unwrap();
     let io = s.io_handle();
     let listener = Rc::new(TcpListener::bind(&io, "127.0.0.1:0".parse().unwrap()).unwrap());
@@ -97,5 +94,5 @@ fn sockets_outliving_their_scheduler_fail_at_once_and_close_their_descriptors() 
     drop((a, listener, io));
     drop(queued);
     drop(s2);
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }

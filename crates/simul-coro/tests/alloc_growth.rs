@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Duration;
 
 use simul_coro::{CoroutineState::*, JoinError, Reply, Scheduler, TaskId, Trap, from_fn};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 use util::{Log, sleeper, virtual_scheduler};
 
 /// The system allocator, counting live bytes.
@@ -42,11 +43,6 @@ static GLOBAL: Counting = Counting;
 
 fn live() -> isize {
     LIVE.load(Ordering::Relaxed)
-}
-
-/// How many descriptors this process has open (Linux: /proc).
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
 }
 
 /// Batches of 1,000 cycles: 6 by default, 50 with `SIMUL_FULL=1`.
@@ -100,7 +96,7 @@ fn batch(s: &mut Scheduler<u32>, log: &Log, cycles: u32) -> u32 {
 
 #[test]
 fn spawn_cancel_join_sleep_and_wait_cycles_do_not_grow_the_heap() {
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let rounds = batches();
     {
         let mut s = virtual_scheduler::<u32>();
@@ -121,5 +117,5 @@ fn spawn_cancel_join_sleep_and_wait_cycles_do_not_grow_the_heap() {
         let cycles = (rounds - 3) * 1000;
         assert!(growth <= 0, "grew by {growth} bytes over {cycles} cycles: {after:?}");
     }
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }

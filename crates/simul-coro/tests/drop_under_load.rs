@@ -50,6 +50,7 @@ use std::time::Duration;
 use simul_coro::net::TcpStream;
 use simul_coro::{CoroutineState::*, Reply, ResumeError, Scheduler, Task, TaskId, Trap, from_fn};
 use simul_reactor::net::TcpStream as RawStream;
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 /// Tasks spawned before the run: CI size, or the catalogue's.
 fn tasks() -> usize {
@@ -114,10 +115,6 @@ impl Drop for Guard {
 
 /// Every task's output: finished tasks keep a guard in it.
 type Out = Option<Guard>;
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
-}
 
 /// Raises the soft limit on open descriptors to at least `needed`, if the
 /// hard limit allows (the full size needs more than the usual 1,024).
@@ -305,7 +302,7 @@ fn dropping_a_loaded_scheduler_drops_every_coroutine_once_while_another_thread_w
     let n = tasks();
     let (connections, pairs) = (n / 20, n / 20);
     allow_fds(2 * (connections + pairs) + 100);
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let ledger = Ledger::new(2 * n + 2 * HANDOFFS);
     let reads = Rc::new(Cell::new(0));
     let mut s = Scheduler::<Out>::new().unwrap();
@@ -445,5 +442,5 @@ fn dropping_a_loaded_scheduler_drops_every_coroutine_once_while_another_thread_w
         reads.get(),
         rounds.load(Ordering::SeqCst)
     );
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }

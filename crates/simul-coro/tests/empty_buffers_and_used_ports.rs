@@ -19,22 +19,19 @@ use std::sync::Mutex;
 
 use simul_coro::net::{Accept, Connect, Read, TcpListener, WriteAll};
 use simul_coro::{Coroutine, CoroutineState::*, Reply, Scheduler, Trap, from_fn};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks, open_fds};
 use util::tcp_pair;
 
 /// Held by every test here: the descriptor counts must not see another
 /// test's sockets.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
-}
-
 type Out = std::io::Result<Vec<u8>>;
 
 #[test]
 fn binding_a_used_address_is_addr_in_use_and_the_first_listener_goes_on() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     {
         let mut s = Scheduler::<Out>::new().unwrap();
         let io = s.io_handle();
@@ -61,13 +58,13 @@ fn binding_a_used_address_is_addr_in_use_and_the_first_listener_goes_on() {
         assert_eq!(got, b"Qd1");
         s.run_all().unwrap();
     }
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }
 
 #[test]
 fn empty_reads_and_writes_are_ok_zero_at_once_and_not_end_of_stream() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     {
         let mut s = Scheduler::<Out>::new().unwrap();
         let (a, b) = tcp_pair(&s.io_handle()).unwrap();
@@ -136,5 +133,5 @@ fn empty_reads_and_writes_are_ok_zero_at_once_and_not_end_of_stream() {
         assert_eq!(b.try_read(&mut []).unwrap(), 0);
         assert_eq!(fd, b.as_raw_fd());
     }
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }

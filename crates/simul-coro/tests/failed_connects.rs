@@ -9,12 +9,9 @@ use std::net::SocketAddr;
 
 use simul_coro::Scheduler;
 use simul_coro::net::{Connect, TcpStream};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 const CONNECTS: usize = 10_000;
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
-}
 
 /// A loopback port that was just bound and released: nobody listens.
 fn closed_port() -> SocketAddr {
@@ -24,7 +21,7 @@ fn closed_port() -> SocketAddr {
 #[test]
 fn ten_thousand_refused_connects_are_errors_and_leak_nothing() {
     let refused = closed_port();
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     {
         let mut s = Scheduler::<io::Result<TcpStream>>::new().unwrap();
         let io = s.io_handle();
@@ -37,5 +34,5 @@ fn ten_thousand_refused_connects_are_errors_and_leak_nothing() {
         let ok = s.run(Connect::new(&io, listener.local_addr().unwrap())).unwrap();
         assert!(ok.is_ok(), "{ok:?}");
     }
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }

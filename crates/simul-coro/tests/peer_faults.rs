@@ -16,10 +16,7 @@ use std::time::Duration;
 use simul_coro::net::{Read, TcpStream, WriteAll};
 use simul_coro::{Coroutine, Scheduler};
 use simul_reactor::{Signal, Signals};
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
-}
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 /// Held by every test here: the SIGPIPE listener is process-wide, and the
 /// descriptor counts must not see another test's sockets.
@@ -53,7 +50,7 @@ fn write_all(s: &mut Sched, conn: &Rc<TcpStream>, data: &[u8]) -> io::Result<()>
 #[test]
 fn resets_and_writes_after_close_are_errors_and_raise_no_sigpipe() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let sigpipe = Signals::new(&[Signal::PIPE]).unwrap();
     {
         let mut s = Sched::new().unwrap();
@@ -97,13 +94,13 @@ fn resets_and_writes_after_close_are_errors_and_raise_no_sigpipe() {
     Signal::PIPE.raise().unwrap();
     assert_eq!(sigpipe.pending().unwrap(), [Signal::PIPE]);
     drop(sigpipe);
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }
 
 #[test]
 fn after_the_peers_half_close_eof_stays_eof_and_writing_back_works() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     const REPLY: usize = 1 << 20; // more than the socket buffers hold
     {
         let mut s = Sched::new().unwrap();
@@ -134,5 +131,5 @@ fn after_the_peers_half_close_eof_stays_eof_and_writing_back_works() {
         conn.shutdown(Shutdown::Write).unwrap();
         assert!(reader.join().unwrap() == reply, "the reply arrived corrupted");
     }
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }

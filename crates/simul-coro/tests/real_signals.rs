@@ -35,7 +35,7 @@ use simul_coro::{
 use simul_reactor::Instant;
 use simul_testkit::data::pattern;
 use simul_testkit::env::{full, traced};
-use simul_testkit::fds::open_fds;
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 use simul_testkit::signal_storm::{Storm, serial};
 
 /// What a sleeper saw: its index, the time just before it slept, how long
@@ -139,7 +139,7 @@ fn tcp_echo_is_byte_exact_under_signals() {
     let _serial = serial();
     let len = if full() { 64 << 20 } else { 4 << 20 };
     let data = pattern(len, 10);
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let storm = Storm::start();
     storm.repeat(4, 40, |round| {
         let msg = Rc::new(data[..len >> (round % 4)].to_vec());
@@ -157,7 +157,7 @@ fn tcp_echo_is_byte_exact_under_signals() {
         assert_eq!(s.take_result(client).unwrap().unwrap(), Ok(msg.len()), "round {round}: client");
     });
     storm.finish();
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }
 
 /// Waiting with nothing to do: a lone sleeper of 100 ms wakes no

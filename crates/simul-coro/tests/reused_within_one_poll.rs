@@ -27,13 +27,10 @@ use std::time::Duration;
 
 use simul_coro::net::{IoHandle, TcpStream};
 use simul_coro::{CoroutineState::*, Reply, Task, TaskId, Trap, from_fn};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 use util::{at_secs, tcp_pair_on, virtual_scheduler};
 
 type R = Result<String, String>;
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
-}
 
 /// What the test needs from a kind of socket.
 trait Socket: AsRawFd + Sized + 'static {
@@ -238,8 +235,8 @@ fn round<S: Socket>(kind: &str) {
 
 #[test]
 fn a_number_reused_within_one_poll_gets_no_stale_wake_up() {
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     round::<TcpStream>("net sockets");
     round::<UnixStream>("plain descriptors");
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }

@@ -29,6 +29,7 @@ use std::time::Duration;
 use simul_coro::net::{TcpListener, TcpStream};
 use simul_coro::{CoroutineState::*, Reply, Scheduler, Task, TaskId, Trap, from_fn};
 use simul_reactor::{Clock, Instant};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 /// The server's read timeout: the longest a connection may stay silent.
 const READ_TIMEOUT: Duration = Duration::from_millis(500);
@@ -45,10 +46,6 @@ const MSG: usize = 64;
 /// (slow clients, normal clients): CI size, or `SIMUL_FULL=1`.
 fn sizes() -> (usize, usize) {
     if std::env::var_os("SIMUL_FULL").is_some() { (1000, 100) } else { (20, 10) }
-}
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
 }
 
 /// Every task's result: what went wrong, if anything.
@@ -366,7 +363,7 @@ fn normal_client(conn: TcpStream, seed: u8) -> Task<R> {
 
 #[test]
 fn slow_clients_are_closed_by_a_watchdog_and_normal_ones_are_served_fully() {
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let (slow, normal) = sizes();
     {
         let mut s = Scheduler::<R>::with_clock(Clock::new_virtual()).unwrap();
@@ -404,5 +401,5 @@ fn slow_clients_are_closed_by_a_watchdog_and_normal_ones_are_served_fully() {
         assert!(finished.iter().all(|s| **s == Served::Finished(ROUNDS * MSG)), "{finished:?}");
         assert_eq!(s.live_tasks(), 0);
     }
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }

@@ -40,6 +40,7 @@ use std::time::{Duration, Instant as WallInstant};
 use simul_coro::net::TcpStream;
 use simul_coro::{CoroutineState::*, Reply, ResumeError, Scheduler, Trap, from_fn};
 use simul_reactor::net::TcpStream as RawStream;
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 /// Asked `SO_SNDBUF` of the writer and `SO_RCVBUF` of the reader (Linux
 /// doubles both for its bookkeeping).
@@ -61,10 +62,6 @@ fn total() -> usize {
 
 fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7 + i / 251) as u8).collect()
-}
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
 }
 
 /// CPU time (user + system) of the calling thread in clock ticks (usually
@@ -89,7 +86,7 @@ struct WriterCounts {
 
 #[test]
 fn a_slow_reader_behind_small_buffers_gets_every_byte_while_the_writer_waits() {
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let total = total();
     let data = Arc::new(pattern(total));
 
@@ -200,5 +197,5 @@ fn a_slow_reader_behind_small_buffers_gets_every_byte_while_the_writer_waits() {
     }
 
     drop((s, writer));
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }

@@ -44,6 +44,7 @@ use std::time::Duration;
 use simul_coro::net::TcpStream;
 use simul_coro::{Coroutine, CoroutineState::*, Reply, ResumeError, Scheduler, Trap, from_fn};
 use simul_reactor::net::TcpStream as RawStream;
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 /// Bytes sent one at a time to the two racing readers.
 const ROUNDS: usize = 100;
@@ -57,10 +58,6 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 fn serial() -> MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
 }
 
 /// CPU time (user + system) of the calling thread in clock ticks (usually
@@ -210,7 +207,7 @@ fn race_sender(
 /// descriptors and their non-waiting reads.
 fn race(make_readers: impl FnOnce(&Scheduler<()>, std::net::TcpStream) -> [(RawFd, TryRead); 2]) {
     let _serial = serial();
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let mut s = Scheduler::<()>::new().unwrap();
     let (client, server) = std_pair();
     let readers = make_readers(&s, client);
@@ -254,7 +251,7 @@ fn race(make_readers: impl FnOnce(&Scheduler<()>, std::net::TcpStream) -> [(RawF
     }
     drop((a, b));
     drop(s);
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }
 
 #[test]
@@ -321,7 +318,7 @@ fn bursts() -> Vec<usize> {
 #[test]
 fn four_mebibytes_in_bursts_arrive_byte_exact_and_no_burst_stalls() {
     let _serial = serial();
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let mut s = Scheduler::<usize>::new().unwrap();
     let (client, server) = std_pair();
     let reader = Rc::new(
@@ -418,5 +415,5 @@ fn four_mebibytes_in_bursts_arrive_byte_exact_and_no_burst_stalls() {
     // on its way when it looks).
     assert!(*waits.borrow() > plan.len() / 2, "the reader seldom waited: the bursts proved little");
     drop(s);
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use simul_future::{AsyncReadExt, AsyncWriteExt, Runtime, UnixStream, sleep, spawn, yield_now};
 use simul_reactor::Clock;
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 /// The system allocator, counting live bytes.
 struct Counting;
@@ -37,11 +38,6 @@ static GLOBAL: Counting = Counting;
 
 fn live() -> isize {
     LIVE.load(Ordering::Relaxed)
-}
-
-/// How many descriptors this process has open (Linux: /proc).
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
 }
 
 /// Batches of 1,000 cycles: 6 by default, 50 with `SIMUL_FULL=1`.
@@ -90,7 +86,7 @@ fn batch(rt: &mut Runtime, cycles: u32) -> u32 {
 
 #[test]
 fn register_spawn_abort_and_timer_cycles_do_not_grow_the_heap() {
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let rounds = batches();
     {
         let mut rt = Runtime::with_clock(Clock::new_virtual()).unwrap();
@@ -109,5 +105,5 @@ fn register_spawn_abort_and_timer_cycles_do_not_grow_the_heap() {
         let cycles = (rounds - 3) * 1000;
         assert!(growth <= 0, "grew by {growth} bytes over {cycles} cycles: {after:?}");
     }
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }

@@ -10,12 +10,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use simul_future::{JoinSet, Runtime, TcpListener, TcpStream, UnixListener, UnixStream};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 const CONNECTS: usize = 10_000;
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
-}
 
 fn temp_dir() -> PathBuf {
     let dir =
@@ -38,7 +35,7 @@ fn ten_thousand_failed_connects_give_the_right_errors_and_leak_nothing() {
     let stale = dir.join("stale.sock");
     drop(std::os::unix::net::UnixListener::bind(&stale).unwrap()); // the file stays
     let refused = closed_port();
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let mut rt = Runtime::new().unwrap();
     let kinds = rt
         .block_on(async move {
@@ -90,5 +87,5 @@ fn ten_thousand_failed_connects_give_the_right_errors_and_leak_nothing() {
     assert_eq!(count(ErrorKind::NotFound), CONNECTS / 3);
     assert_eq!(count(ErrorKind::ConnectionRefused), CONNECTS - CONNECTS / 3);
     drop(rt);
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }

@@ -12,10 +12,7 @@ use std::time::Duration;
 
 use simul_future::{AsyncReadExt, AsyncWriteExt, Runtime, TcpListener, TcpStream, sleep};
 use simul_reactor::{Signal, Signals};
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
-}
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 /// A connected pair: (client, server side).
 async fn pair() -> std::io::Result<(TcpStream, TcpStream)> {
@@ -74,7 +71,7 @@ async fn write_after_close() -> std::io::Result<()> {
 
 #[test]
 fn resets_and_writes_after_close_are_errors_and_raise_no_sigpipe() {
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let sigpipe = Signals::new(&[Signal::PIPE]).unwrap();
     {
         let mut rt = Runtime::new().unwrap();
@@ -86,5 +83,5 @@ fn resets_and_writes_after_close_are_errors_and_raise_no_sigpipe() {
     Signal::PIPE.raise().unwrap();
     assert_eq!(sigpipe.pending().unwrap(), [Signal::PIPE]);
     drop(sigpipe);
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }

@@ -34,7 +34,7 @@ use simul_future::{
 use simul_reactor::Instant;
 use simul_testkit::data::pattern;
 use simul_testkit::env::full;
-use simul_testkit::fds::open_fds;
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 use simul_testkit::signal_storm::{Storm, serial};
 
 /// Tasks record what they saw; the checks run after `block_on`.
@@ -182,7 +182,7 @@ fn tcp_echo_is_byte_exact_under_signals() {
     let _serial = serial();
     let len = if full() { 64 << 20 } else { 4 << 20 };
     let data = pattern(len, 10);
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let mut rt = Runtime::new().unwrap();
     let storm = Storm::start();
     storm.repeat(4, 40, |round| {
@@ -202,7 +202,7 @@ fn tcp_echo_is_byte_exact_under_signals() {
     });
     storm.finish();
     drop(rt);
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }
 
 /// Waiting with nothing to do: a lone task sleeping 100 ms wakes no

@@ -12,6 +12,7 @@ use simul_future::{
     spawn, timeout,
 };
 use simul_reactor::Clock;
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 /// The server's read timeout.
 const READ_TIMEOUT: Duration = Duration::from_secs(2);
@@ -21,10 +22,6 @@ const SLOW_GAP: Duration = Duration::from_secs(3);
 /// (slow clients, normal clients): CI size, or `SIMUL_FULL=1`.
 fn sizes() -> (usize, usize) {
     if std::env::var_os("SIMUL_FULL").is_some() { (1000, 100) } else { (20, 10) }
-}
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
 }
 
 /// How a connection ended, as the server saw it.
@@ -97,7 +94,7 @@ async fn normal_client(addr: SocketAddr, seed: u8) -> std::io::Result<()> {
 
 #[test]
 fn slow_clients_are_closed_by_the_read_timeout_and_normal_ones_are_not() {
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let (slow, normal) = sizes();
     let mut rt = Runtime::with_clock(Clock::new_virtual()).unwrap();
     let (served, closes) = rt
@@ -149,5 +146,5 @@ fn slow_clients_are_closed_by_the_read_timeout_and_normal_ones_are_not() {
     // Every slow client was closed exactly one timeout after its byte.
     assert!(closes.iter().all(|&d| d == READ_TIMEOUT), "{closes:?}");
     drop(rt);
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }

@@ -42,6 +42,7 @@ use std::time::Duration;
 
 use simul_future::{AsyncWrite, Runtime, TcpStream};
 use simul_reactor::net::TcpStream as RawStream;
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 /// Asked `SO_SNDBUF` of the writer and `SO_RCVBUF` of the reader (Linux
 /// doubles both for its bookkeeping).
@@ -62,10 +63,6 @@ fn total() -> usize {
 
 fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7 + i / 251) as u8).collect()
-}
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
 }
 
 /// CPU time (user + system) of the calling thread in clock ticks (usually
@@ -115,7 +112,7 @@ struct WriterCounts {
 
 #[test]
 fn a_slow_reader_behind_small_buffers_gets_every_byte_while_the_writer_waits() {
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let total = total();
     let data = Arc::new(pattern(total));
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -228,5 +225,5 @@ fn a_slow_reader_behind_small_buffers_gets_every_byte_while_the_writer_waits() {
     }
 
     drop(rt);
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }

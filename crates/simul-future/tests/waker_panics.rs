@@ -40,6 +40,7 @@ use simul_future::{
     yield_now,
 };
 use simul_reactor::{Clock, Instant};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 /// Which of the waker's functions panic.
 #[derive(Clone, Copy, Debug, Default)]
@@ -239,23 +240,6 @@ fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
-}
-
-/// Asserts that the process is back to `fds` open descriptors, waiting
-/// (up to 10 s) for `spawn_blocking` workers to exit: after a runtime is
-/// dropped they finish on their own, holding its notifier until then.
-fn assert_fds_back_to(fds: usize) {
-    for _ in 0..10_000 {
-        if open_fds() == fds {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    assert_eq!(open_fds(), fds, "descriptors leaked");
-}
-
 /// The panic message a `JoinError::Panic` carries.
 fn panic_text(err: JoinError) -> String {
     let JoinError::Panic(payload) = err else { panic!("not a panic: {err}") };
@@ -310,7 +294,7 @@ fn bystander_times(start: Instant) -> Vec<Instant> {
 fn a_waker_whose_clone_panics_fails_only_its_task_and_leaves_nothing_registered() {
     quiet_panics();
     let _serial = serial();
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let mut rt = virtual_rt();
     let counts = Arc::new(Counts::default());
     let c = counts.clone();
@@ -463,7 +447,9 @@ fn a_waker_whose_clone_panics_fails_only_its_task_and_leaves_nothing_registered(
     assert_nothing_left(&mut rt);
     assert_eq!(rt.clock().now().since_origin(), ms(10), "the hour-long timer was left behind");
     drop(rt);
-    assert_fds_back_to(fds);
+    // Waits for `spawn_blocking` workers to exit: after a runtime is
+    // dropped they finish on their own, holding its notifier until then.
+    assert_no_leaks(&fds);
 }
 
 /// `leaf` polled first with a waker whose clone panics, the panic caught
@@ -476,7 +462,7 @@ fn retried<F: Future>(leaf: F, caught: &Rc<Cell<usize>>) -> Faulty<F> {
 fn a_leaf_whose_poll_a_clone_panic_cut_short_works_with_the_next_waker() {
     quiet_panics();
     let _serial = serial();
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let mut rt = virtual_rt();
     let caught = Rc::new(Cell::new(0));
     let k = caught.clone();
@@ -557,14 +543,16 @@ fn a_leaf_whose_poll_a_clone_panic_cut_short_works_with_the_next_waker() {
     assert_eq!(rt.diagnostics().lost_wakeups, 0);
     assert_nothing_left(&mut rt);
     drop(rt);
-    assert_fds_back_to(fds);
+    // Waits for `spawn_blocking` workers to exit: after a runtime is
+    // dropped they finish on their own, holding its notifier until then.
+    assert_no_leaks(&fds);
 }
 
 #[test]
 fn a_waker_whose_wake_panics_is_caught_and_the_rest_of_the_batch_is_woken() {
     quiet_panics();
     let _serial = serial();
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let mut rt = virtual_rt();
     let counts = Arc::new(Counts::default());
     let c = counts.clone();
@@ -640,14 +628,16 @@ fn a_waker_whose_wake_panics_is_caught_and_the_rest_of_the_batch_is_woken() {
     assert_eq!(rt.diagnostics().waker_panics, panics as u64 - 1);
     assert_nothing_left(&mut rt);
     drop(rt);
-    assert_fds_back_to(fds);
+    // Waits for `spawn_blocking` workers to exit: after a runtime is
+    // dropped they finish on their own, holding its notifier until then.
+    assert_no_leaks(&fds);
 }
 
 #[test]
 fn a_waker_whose_drop_panics_is_caught_wherever_simul_drops_it() {
     quiet_panics();
     let _serial = serial();
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let mut rt = virtual_rt();
     let counts = Arc::new(Counts::default());
     let c = counts.clone();
@@ -719,7 +709,9 @@ fn a_waker_whose_drop_panics_is_caught_wherever_simul_drops_it() {
     drop(left);
     drop(rt);
     assert_eq!(counts.drops.load(Ordering::Relaxed), counts.clones.load(Ordering::Relaxed));
-    assert_fds_back_to(fds);
+    // Waits for `spawn_blocking` workers to exit: after a runtime is
+    // dropped they finish on their own, holding its notifier until then.
+    assert_no_leaks(&fds);
 }
 
 /// Polls `f` once and returns what it said, without waiting.

@@ -17,15 +17,12 @@ use std::time::Duration;
 
 use simul_green::Hub;
 use simul_green::net::{TcpListener, TcpStream};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 /// The accept loop's back-off after an `EMFILE`.
 const BACK_OFF: Duration = Duration::from_millis(50);
 /// EMFILE on Linux.
 const EMFILE: i32 = 24;
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
-}
 
 /// Echoes until end of stream.
 fn echo(mut conn: TcpStream) -> std::io::Result<()> {
@@ -49,7 +46,7 @@ fn round_trip(conn: &mut TcpStream, msg: &[u8]) -> std::io::Result<()> {
 
 #[test]
 fn accept_under_emfile_is_an_error_the_loop_backs_off_and_recovers() {
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let hub = Hub::new().unwrap();
     let (errors, elapsed) = hub
         .run(|| -> std::io::Result<(u32, Duration)> {
@@ -113,5 +110,5 @@ fn accept_under_emfile_is_an_error_the_loop_backs_off_and_recovers() {
     let most = (elapsed.as_nanos() / BACK_OFF.as_nanos()) as u32 + 1;
     assert!(errors <= most, "{errors} EMFILE errors in {elapsed:?}: the accept loop spins");
     drop(hub);
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }

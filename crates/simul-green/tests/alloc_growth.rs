@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use simul_green::{Error, Hub};
 use simul_reactor::{Clock, Interest};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 use util::backends;
 
 /// The system allocator, counting live bytes.
@@ -44,11 +45,6 @@ static GLOBAL: Counting = Counting;
 
 fn live() -> isize {
     LIVE.load(Ordering::Relaxed)
-}
-
-/// How many descriptors this process has open (Linux: /proc).
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
 }
 
 /// How many memory mappings this process has (Linux: /proc).
@@ -82,7 +78,7 @@ fn cycle(i: usize) {
 
 #[test]
 fn spawn_kill_join_sleep_and_wait_cycles_grow_neither_heap_nor_mappings() {
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let rounds = batches();
     for (name, backend) in backends() {
         let hub = Hub::builder().backend(backend).clock(Clock::new_virtual()).build().unwrap();
@@ -104,5 +100,5 @@ fn spawn_kill_join_sleep_and_wait_cycles_grow_neither_heap_nor_mappings() {
         assert!(growth <= 0, "{name}: grew by {growth} bytes over {cycles} cycles: {heap:?}");
         assert!(maps[rounds - 1] <= maps[2], "{name}: mappings grew: {maps:?}");
     }
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }

@@ -10,12 +10,9 @@ use std::net::SocketAddr;
 
 use simul_green::Hub;
 use simul_green::net::{TcpListener, TcpStream};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 const CONNECTS: usize = 10_000;
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
-}
 
 /// A loopback port that was just bound and released: nobody listens.
 fn closed_port() -> SocketAddr {
@@ -25,7 +22,7 @@ fn closed_port() -> SocketAddr {
 #[test]
 fn ten_thousand_refused_connects_are_errors_and_leak_nothing() {
     let refused = closed_port();
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let hub = Hub::new().unwrap();
     let kinds = hub
         .run(move || -> std::io::Result<Vec<ErrorKind>> {
@@ -56,5 +53,5 @@ fn ten_thousand_refused_connects_are_errors_and_leak_nothing() {
     assert_eq!(kinds.len(), CONNECTS);
     assert!(kinds.iter().all(|&k| k == ErrorKind::ConnectionRefused), "other kinds seen");
     drop(hub);
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }

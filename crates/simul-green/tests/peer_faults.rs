@@ -12,13 +12,10 @@ use std::time::Duration;
 use simul_green::Hub;
 use simul_green::net::{TcpListener, TcpStream, UdpSocket};
 use simul_reactor::{Signal, Signals};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 fn loopback() -> SocketAddr {
     "127.0.0.1:0".parse().unwrap()
-}
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
 }
 
 /// Held by every test here: the SIGPIPE listener is process-wide, and the
@@ -46,7 +43,7 @@ fn pair() -> std::io::Result<(TcpStream, TcpStream)> {
 #[test]
 fn resets_and_writes_after_close_are_errors_and_raise_no_sigpipe() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let sigpipe = Signals::new(&[Signal::PIPE]).unwrap();
     let hub = Hub::new().unwrap();
     hub.run(|| -> std::io::Result<()> {
@@ -89,13 +86,13 @@ fn resets_and_writes_after_close_are_errors_and_raise_no_sigpipe() {
     Signal::PIPE.raise().unwrap();
     assert_eq!(sigpipe.pending().unwrap(), [Signal::PIPE]);
     drop(sigpipe);
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }
 
 #[test]
 fn after_the_peers_half_close_eof_stays_eof_and_writing_back_works() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let hub = Hub::new().unwrap();
     let reply = hub
         .run(|| -> std::io::Result<Vec<u8>> {
@@ -129,13 +126,13 @@ fn after_the_peers_half_close_eof_stays_eof_and_writing_back_works() {
     assert_eq!(reply.len(), 200_000);
     assert!(reply.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8), "reply corrupted");
     drop(hub);
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }
 
 #[test]
 fn udp_to_a_closed_port_does_not_stop_receiving_or_spin() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let hub = Hub::new().unwrap();
     let (got, ticks) = hub
         .run(|| -> std::io::Result<(Vec<u8>, u64)> {
@@ -177,5 +174,5 @@ fn udp_to_a_closed_port_does_not_stop_receiving_or_spin() {
     // loaded machine.
     assert!(ticks < 15, "{ticks} ticks of CPU while waiting: the receiver spins");
     drop(hub);
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }

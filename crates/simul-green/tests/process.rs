@@ -25,16 +25,13 @@ use std::time::Duration;
 use simul_green::Hub;
 use simul_green::process::{self, Child, ChildStdin};
 use simul_reactor::Signal;
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 use util::Log;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn serial() -> MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
 }
 
 /// Runs `body` on its own OS thread and fails the test if it has not
@@ -378,7 +375,7 @@ fn outside_a_hub_waiting_is_a_clear_error_and_never_a_hang() {
 #[test]
 fn no_descriptor_is_leaked() {
     let _g = serial();
-    let before = open_fds();
+    let before = FdSnapshot::take();
     bounded(|| {
         let hub = Hub::new().unwrap();
         hub.run(|| -> std::io::Result<()> {
@@ -436,7 +433,7 @@ fn no_descriptor_is_leaked() {
         .unwrap()
         .unwrap();
     });
-    assert_eq!(open_fds(), before, "descriptors leaked");
+    assert_no_leaks(&before);
 }
 
 /// A child dropped while running is reaped once it exits (by the next

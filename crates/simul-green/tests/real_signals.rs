@@ -34,7 +34,7 @@ use simul_green::net::{TcpListener, TcpStream};
 use simul_reactor::Instant;
 use simul_testkit::data::pattern;
 use simul_testkit::env::{full, traced};
-use simul_testkit::fds::open_fds;
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 use simul_testkit::signal_storm::{Storm, serial};
 
 /// What a sleeper saw: its index, the time just before it slept, how long
@@ -186,7 +186,7 @@ fn tcp_echo_is_byte_exact_under_signals() {
     let _serial = serial();
     let len = if full() { 64 << 20 } else { 4 << 20 };
     let data = pattern(len, 10);
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let hub = Hub::new().unwrap();
     let storm = Storm::start();
     storm.repeat(4, 40, |round| {
@@ -207,7 +207,7 @@ fn tcp_echo_is_byte_exact_under_signals() {
     });
     storm.finish();
     drop(hub);
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }
 
 /// Waiting with nothing to do: a lone green thread sleeping 100 ms wakes

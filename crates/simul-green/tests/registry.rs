@@ -14,6 +14,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError, mpsc};
 use simul_green::Hub;
 use simul_green::net::{TcpListener, TcpStream};
 use simul_reactor::{Clock, Interest};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 use util::Log;
 
 /// Held by every test here: one of them closes a descriptor and needs the
@@ -22,10 +23,6 @@ use util::Log;
 fn serial() -> MutexGuard<'static, ()> {
     static SERIAL: Mutex<()> = Mutex::new(());
     SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
 }
 
 /// A connected pair: (the accepted side, the client side).
@@ -303,7 +300,7 @@ fn a_descriptor_closed_and_reused_after_its_event_was_polled_gets_no_stale_wake_
     // polled for the old socket must not wake the new socket's waiter:
     // only its own data does.
     let _serial = serial();
-    let fds_before = open_fds();
+    let fds_before = FdSnapshot::take();
     let parks = Rc::new(RefCell::new(Vec::<simul_green::GreenId>::new()));
     let p = parks.clone();
     let hub = Hub::builder()
@@ -377,7 +374,7 @@ fn a_descriptor_closed_and_reused_after_its_event_was_polled_gets_no_stale_wake_
     .unwrap()
     .unwrap();
     drop(hub);
-    assert_eq!(open_fds(), fds_before, "descriptors leaked");
+    assert_no_leaks(&fds_before);
     // Each waiter was woken by its own socket's event, the loser before
     // its socket was replaced under it (it is told what it waited for
     // was ready, which it was), and neither more than once.

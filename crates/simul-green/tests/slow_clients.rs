@@ -30,6 +30,7 @@ use std::time::Duration;
 use simul_green::net::{TcpListener, TcpStream};
 use simul_green::{Hub, JoinHandle};
 use simul_reactor::{Clock, Instant};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 /// The server's read timeout: the longest a connection may stay silent.
 const READ_TIMEOUT: Duration = Duration::from_millis(500);
@@ -46,10 +47,6 @@ const MSG: usize = 64;
 /// (slow clients, normal clients): CI size, or `SIMUL_FULL=1`.
 fn sizes() -> (usize, usize) {
     if std::env::var_os("SIMUL_FULL").is_some() { (1000, 100) } else { (20, 10) }
-}
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
 }
 
 fn now() -> Instant {
@@ -187,7 +184,7 @@ fn normal_client(addr: SocketAddr, seed: u8) -> std::io::Result<SocketAddr> {
 
 #[test]
 fn slow_clients_are_closed_by_a_watchdog_and_normal_ones_get_every_byte() {
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let (slow, normal) = sizes();
     let hub = Hub::with_clock(Clock::new_virtual()).unwrap();
     let (served, slow_ends, normal_addrs) = hub
@@ -239,5 +236,5 @@ fn slow_clients_are_closed_by_a_watchdog_and_normal_ones_get_every_byte() {
         assert_eq!(served.get(addr), Some(&Served::Finished(ROUNDS * MSG)), "normal client {addr}");
     }
     drop(hub);
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }

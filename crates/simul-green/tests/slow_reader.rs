@@ -40,6 +40,7 @@ use simul_green::net::TcpStream;
 use simul_green::{Hub, TraceEvent, Wait};
 use simul_reactor::Interest;
 use simul_reactor::net as raw;
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 /// Requested `SO_SNDBUF` of the writer and `SO_RCVBUF` of the reader
 /// (Linux doubles both for bookkeeping).
@@ -82,10 +83,6 @@ fn thread_cpu_ticks() -> Option<u64> {
     Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
 }
 
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
-}
-
 /// A connected loopback pair `(writer, reader)` with small buffers, made
 /// inside the hub: the accept parks until the connection is queued.
 fn small_buffered_pair() -> io::Result<(TcpStream, TcpStream)> {
@@ -123,7 +120,7 @@ struct Transfer {
 
 #[test]
 fn a_slow_reader_behind_small_buffers_gets_every_byte_while_the_writer_parks() {
-    let fds_before = open_fds();
+    let fds_before = FdSnapshot::take();
     let total = total();
     // Every park, with how many bytes the writer had sent by then.
     let parks: Rc<RefCell<Vec<(Wait, usize)>>> = Rc::default();
@@ -216,5 +213,5 @@ fn a_slow_reader_behind_small_buffers_gets_every_byte_while_the_writer_parks() {
             transfer.elapsed
         );
     }
-    assert_eq!(open_fds(), fds_before, "a descriptor leaked");
+    assert_no_leaks(&fds_before);
 }

@@ -5,16 +5,14 @@
 //!
 //! One test function, so no other test allocates while it measures.
 
-mod util;
-
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write;
 use std::sync::atomic::{AtomicIsize, Ordering};
 
 use simul_reactor::net::UnixStream;
 use simul_reactor::{Clock, Events, Instant, Interest, Reactor, TimerQueue, Token};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 use std::os::fd::AsRawFd;
-use util::open_fds;
 
 /// The system allocator, counting live bytes.
 struct Counting;
@@ -85,7 +83,7 @@ fn batches() -> usize {
 
 #[test]
 fn register_poll_timer_and_wake_cycles_do_not_grow_the_heap() {
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let rounds = batches();
     {
         let mut reactor = Reactor::with_clock(Clock::new_virtual()).unwrap();
@@ -106,5 +104,5 @@ fn register_poll_timer_and_wake_cycles_do_not_grow_the_heap() {
         let cycles = (rounds - 3) * 1000;
         assert!(growth <= 0, "grew by {growth} bytes over {cycles} cycles: {after:?}");
     }
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }

@@ -14,18 +14,12 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use simul_reactor::{Child, Events, Interest, Reactor, Signal, Token};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 static LOCK: Mutex<()> = Mutex::new(());
 
 fn lock() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Open descriptors of this process. Linux's /proc is the only place
-/// this is cheap to ask; elsewhere it counts 0 and the leak checks pass
-/// vacuously (the tests are run on Linux).
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
 }
 
 fn sh(script: &str) -> Command {
@@ -155,7 +149,7 @@ fn exit_statuses_arrive_on_the_exit_descriptor() {
 #[test]
 fn fifty_concurrent_children_are_all_reaped_without_fd_leaks() {
     let _g = lock();
-    let before = open_fds();
+    let before = FdSnapshot::take();
     {
         let mut reactor = Reactor::new().unwrap();
         let mut children = HashMap::new();
@@ -186,7 +180,7 @@ fn fifty_concurrent_children_are_all_reaped_without_fd_leaks() {
             reactor.deregister(child.exit_fd()).unwrap();
         }
     }
-    assert_eq!(open_fds(), before, "descriptors leaked");
+    assert_no_leaks(&before);
     assert_no_children();
 }
 
@@ -201,7 +195,7 @@ fn assert_no_children() {
 #[test]
 fn a_dropped_running_child_is_reaped_once_it_exits() {
     let _g = lock();
-    let before = open_fds();
+    let before = FdSnapshot::take();
     let child = Child::spawn(&mut sh("sleep 0.2")).unwrap();
     let pid = child.id() as libc::pid_t;
     drop(child);
@@ -225,7 +219,7 @@ fn a_dropped_running_child_is_reaped_once_it_exits() {
         std::thread::sleep(Duration::from_millis(20));
     }
     drop(reactor);
-    assert_eq!(open_fds(), before);
+    assert_no_leaks(&before);
     assert_no_children();
 }
 

@@ -29,7 +29,7 @@ use simul_reactor::net::{TcpListener, TcpStream};
 use simul_reactor::{Events, Interest, Reactor, TimerQueue, Token};
 use simul_testkit::data::pattern;
 use simul_testkit::env::full;
-use simul_testkit::fds::open_fds;
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 use simul_testkit::signal_storm::{Storm, serial};
 
 /// Timers at distinct deadlines between 1 and 20 ms, inserted in a
@@ -220,7 +220,7 @@ fn tcp_echo_is_byte_exact_under_signals() {
     let _serial = serial();
     let len = if full() { 64 << 20 } else { 4 << 20 };
     let data = pattern(len, 10);
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     let storm = Storm::start();
     // Several connections, so connect and accept run under the storm too;
     // the rounds halve in size.
@@ -231,7 +231,7 @@ fn tcp_echo_is_byte_exact_under_signals() {
         assert!(back == sent, "round {round}: echo differs from what was sent");
     });
     storm.finish();
-    assert_eq!(open_fds(), fds, "descriptors leaked");
+    assert_no_leaks(&fds);
 }
 
 /// Waiting with nothing to do: one `poll` with a deadline 100 ms ahead

@@ -31,8 +31,9 @@ use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant as WallInstant};
 
-use net_util::{PATIENCE, open_fds, pattern, tcp_pair};
+use net_util::{PATIENCE, pattern, tcp_pair};
 use simul_reactor::{Events, Interest, Reactor, Token};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 /// Requested `SO_SNDBUF` of the writer and `SO_RCVBUF` of the reader
 /// (Linux doubles both for bookkeeping): a few refills per 32 KiB read.
@@ -66,7 +67,7 @@ struct WriterCounts {
 
 #[test]
 fn a_slow_reader_behind_small_buffers_gets_every_byte_while_the_writer_sleeps() {
-    let fds_before = open_fds();
+    let fds_before = FdSnapshot::take();
     let total = total();
     let (writer, reader) = tcp_pair();
     writer.set_send_buffer_size(SMALL_BUFFER).unwrap();
@@ -184,5 +185,5 @@ fn a_slow_reader_behind_small_buffers_gets_every_byte_while_the_writer_sleeps() 
     }
 
     drop((writer, reactor));
-    assert_eq!(open_fds(), fds_before, "a descriptor leaked");
+    assert_no_leaks(&fds_before);
 }

@@ -9,9 +9,10 @@ use std::net::{Shutdown, SocketAddr};
 use std::os::fd::AsRawFd;
 use std::time::Duration;
 
-use net_util::{PATIENCE, finish_connect, open_fds, serial, tcp_pair, wait};
+use net_util::{PATIENCE, finish_connect, serial, tcp_pair, wait};
 use simul_reactor::net::{TcpListener, TcpStream};
 use simul_reactor::{Events, Interest, Reactor, Token};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 /// A loopback port on which nothing listens (it was just released).
 fn refused_addr() -> SocketAddr {
@@ -38,7 +39,7 @@ fn ten_thousand_failed_connects_leak_no_descriptor() {
     let addr = refused_addr();
     let mut reactor = Reactor::new().unwrap();
     let mut events = Events::with_capacity(4);
-    let before = open_fds();
+    let before = FdSnapshot::take();
     let (mut immediate, mut later) = (0, 0);
     for _ in 0..10_000 {
         match TcpStream::connect(addr) {
@@ -64,7 +65,7 @@ fn ten_thousand_failed_connects_leak_no_descriptor() {
         }
     }
     assert_eq!(immediate + later, 10_000);
-    assert_eq!(open_fds(), before, "descriptors leaked");
+    assert_no_leaks(&before);
 }
 
 #[test]

@@ -8,9 +8,10 @@ use std::net::Shutdown;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 
-use net_util::{PATIENCE, open_fds, pattern, serial, wait};
+use net_util::{PATIENCE, pattern, serial, wait};
 use simul_reactor::net::{UnixListener, UnixStream};
 use simul_reactor::{Events, Interest, Reactor, Token};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 /// A fresh directory for this test's socket files.
 fn scratch_dir(test: &str) -> PathBuf {
@@ -159,7 +160,7 @@ fn ten_thousand_failed_connects_give_the_right_errors_and_leak_nothing() {
     let stale = dir.join("stale.sock");
     drop(UnixListener::bind(&stale).unwrap());
 
-    let before = open_fds();
+    let before = FdSnapshot::take();
     for i in 0..10_000 {
         if i % 2 == 0 {
             let err = UnixStream::connect(&missing).unwrap_err();
@@ -169,7 +170,7 @@ fn ten_thousand_failed_connects_give_the_right_errors_and_leak_nothing() {
             assert_eq!(err.kind(), ErrorKind::ConnectionRefused, "{err}");
         }
     }
-    assert_eq!(open_fds(), before, "descriptors leaked");
+    assert_no_leaks(&before);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -32,17 +32,13 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::time::Duration;
 
 use simul_reactor::{Events, Notifier, Reactor};
+use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 const THREADS: usize = 4;
 
 /// (units, wakes per unit, repeats).
 fn sizes() -> (usize, u32, usize) {
     if std::env::var_os("SIMUL_FULL").is_some() { (10_000, 1_000, 20) } else { (1_000, 100, 2) }
-}
-
-/// How many descriptors this process has open (Linux: /proc).
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
 }
 
 /// What the waking threads and the reactor thread share.
@@ -171,7 +167,7 @@ fn storm(units: usize, wakes: u32) -> u64 {
 #[test]
 fn every_published_wake_from_four_threads_is_seen_and_none_is_lost() {
     let (units, wakes, repeats) = sizes();
-    let fds = open_fds();
+    let fds = FdSnapshot::take();
     for repeat in 0..repeats {
         let woken = storm(units, wakes);
         let sent = units as u64 * u64::from(wakes);
@@ -179,5 +175,6 @@ fn every_published_wake_from_four_threads_is_seen_and_none_is_lost() {
         assert!(woken >= 1 && woken <= sent, "repeat {repeat}: {woken} wake-ups for {sent} wakes");
         println!("repeat {repeat}: {sent} wakes seen, {woken} wake-ups");
     }
-    assert_eq!(open_fds(), fds, "every reactor's descriptors are closed");
+    // Every reactor's descriptors are closed.
+    assert_no_leaks(&fds);
 }

@@ -9,7 +9,8 @@
 //! - [`signal_storm`]: another OS thread sending a signal to the test's
 //!   thread every ~100 µs, with a handler that counts deliveries and the
 //!   deliveries that cut a system call short.
-//! - [`fds`]: counting the process's open file descriptors.
+//! - [`fds`]: the process's open file descriptors and a leak check that
+//!   other threads' short-lived descriptors do not upset.
 //! - [`env`](mod@env): what the tests read from their environment (`SIMUL_FULL`,
 //!   whether a tracer is attached).
 //! - [`data`]: deterministic test payloads.

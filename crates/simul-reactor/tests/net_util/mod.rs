@@ -1,6 +1,6 @@
 //! Helpers shared by the socket tests: byte patterns, bounded waits, a
-//! connected TCP pair, descriptor counts, and a test lock that makes
-//! `SIGPIPE` deadly again.
+//! connected TCP pair, and a test lock that makes `SIGPIPE` deadly again.
+//! (Descriptor leak checks: `simul_testkit::fds`.)
 
 #![allow(dead_code)] // each test file uses a different subset
 
@@ -83,15 +83,6 @@ pub(crate) fn serial() -> MutexGuard<'static, ()> {
     let previous = unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     assert_ne!(previous, libc::SIG_ERR);
     guard
-}
-
-/// The number of open descriptors, where the OS lists them (`/proc` on
-/// Linux, `/dev/fd` elsewhere); `None` where it does not.
-pub(crate) fn open_fds() -> Option<usize> {
-    std::fs::read_dir("/proc/self/fd")
-        .ok()
-        .map(|dir| dir.count())
-        .or_else(|| std::fs::read_dir("/dev/fd").ok().map(|dir| dir.count()))
 }
 
 /// Reliability item 27 on a connected stream pair `(a, b)`: reading into

@@ -26,11 +26,6 @@ pub(crate) fn poll_now(reactor: &mut Reactor) -> Vec<Event> {
     events.iter().collect()
 }
 
-/// How many file descriptors this process has open (Linux: /proc).
-pub(crate) fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
-}
-
 /// A tiny xorshift PRNG, so randomised tests are reproducible without a
 /// crate: the same seed gives the same sequence. The seed must not be 0.
 pub(crate) struct XorShift(pub(crate) u64);
