@@ -48,7 +48,7 @@ use crate::task::{WaitReason, Waiter, note_wait};
 pub fn sleep(duration: Duration) -> Sleep {
     match current() {
         Some(core) => sleep_until(core.now().saturating_add(duration)),
-        None => Sleep { when: When::After(duration), timer: None },
+        None => Sleep { state: State::After(duration) },
     }
 }
 
@@ -74,7 +74,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// # Ok::<(), simul_future::RuntimeError>(())
 /// ```
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep { when: When::At(deadline), timer: None }
+    Sleep { state: State::Unregistered(deadline) }
 }
 
 /// The time on the current runtime's clock.
@@ -110,6 +110,9 @@ fn outside_runtime_check(core: Option<&'static Core>) -> &'static Core {
 /// by hand. It is `Unpin` (it holds no other future).
 ///
 /// ```text
+///   [After(d)]  (made outside a runtime: the first poll fixes the
+///         |      deadline at now + d, then goes on as Unregistered)
+///         v
 ///   [Unregistered] --poll, deadline not reached--> insert a timer
 ///         |                                        (the task's waker, held
 ///         |                                         locally) --> [Waiting]
@@ -140,33 +143,33 @@ fn outside_runtime_check(core: Option<&'static Core>) -> &'static Core {
 #[derive(Debug)]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep {
-    /// When to finish.
-    when: When,
-    /// The queued timer, while Waiting.
-    timer: Option<Registration>,
+    /// Where it is in the diagram above.
+    state: State,
 }
 
-/// A deadline, or (for a sleep made outside a runtime) a duration to
-/// count from the first poll. 16 bytes: `Duration`'s unused nanosecond
-/// values hold the tag.
+/// The states of a [`Sleep`]. 48 bytes: the tag shares a word with the
+/// runtime's id, so that a spawned `async` block awaiting a sleep fits the
+/// same 144-byte allocation as a spawned sleep (see the layout test in
+/// `task`).
 #[derive(Clone, Copy, Debug)]
-enum When {
-    /// Finish at this instant.
-    At(Instant),
-    /// Finish this long after the first poll.
+enum State {
+    /// Made outside a runtime: finish this long after the first poll.
     After(Duration),
-}
-
-/// A timer this sleep has queued.
-#[derive(Debug)]
-struct Registration {
-    /// The timer's key in its runtime's queue.
-    key: TimerKey,
-    /// Which runtime (keys mean nothing in another's queue).
-    runtime: Source,
-    /// The waker the timer was registered with, as (data, vtable)
-    /// addresses: a poll with the same waker need not re-register.
-    waker: (usize, usize),
+    /// Finish at this instant; no timer is queued.
+    Unregistered(Instant),
+    /// Finish at `deadline`; a timer is queued for it.
+    Waiting {
+        /// When to finish.
+        deadline: Instant,
+        /// Which runtime's queue holds the timer (keys mean nothing in
+        /// another's queue).
+        runtime: Source,
+        /// The timer's key in that queue.
+        key: TimerKey,
+        /// The waker the timer was registered with, as (data, vtable)
+        /// addresses: a poll with the same waker need not re-register.
+        waker: (usize, usize),
+    },
 }
 
 impl Sleep {
@@ -180,9 +183,9 @@ impl Sleep {
     /// assert_eq!(s.deadline(), Some(Instant::from_nanos(9)));
     /// ```
     pub fn deadline(&self) -> Option<Instant> {
-        match self.when {
-            When::At(t) => Some(t),
-            When::After(_) => None,
+        match self.state {
+            State::After(_) => None,
+            State::Unregistered(t) | State::Waiting { deadline: t, .. } => Some(t),
         }
     }
 
@@ -215,33 +218,38 @@ impl Sleep {
     /// # Ok::<(), simul_future::RuntimeError>(())
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
-        self.when = When::At(deadline);
         // Cancelling the timer here instead (as this once did) lost the
         // wake-up of a task whose sleep another task reset: nothing
         // polled the sleep again to queue a new timer, and the task slept
         // for ever (reliability item 7,
         // timer_stress::exactly_the_sleeps_not_cancelled_complete_in_deadline_order_at_exact_times).
-        let moved = self.timer.as_ref().is_some_and(|reg| match current() {
-            Some(core) if runtime_id(core) == reg.runtime => core.reset_timer(reg.key, deadline),
-            _ => false,
-        });
-        if !moved {
-            // Fired already (its task will poll and look at the new
-            // deadline), or in a runtime not reachable from here.
-            self.unregister();
+        if let State::Waiting { deadline: at, runtime, key, .. } = &mut self.state
+            && let Some(core) = current()
+            && runtime_id(core) == *runtime
+            && core.reset_timer(*key, deadline)
+        {
+            *at = deadline;
+            return;
         }
+        // Fired already (its task will poll and look at the new
+        // deadline), or in a runtime not reachable from here.
+        self.unregister();
+        self.state = State::Unregistered(deadline);
     }
 
-    /// Cancels the queued timer, if it is in the current runtime.
+    /// Cancels the queued timer, if it is in the current runtime, leaving
+    /// the deadline.
     fn unregister(&mut self) {
-        if let Some(reg) = self.timer.take()
-            && let Some(core) = current()
-            && runtime_id(core) == reg.runtime
-        {
-            core.cancel_timer(reg.key);
+        if let State::Waiting { deadline, runtime, key, .. } = self.state {
+            self.state = State::Unregistered(deadline);
+            if let Some(core) = current()
+                && runtime_id(core) == runtime
+            {
+                core.cancel_timer(key);
+            }
+            // Otherwise the runtime is not reachable from here: its entry
+            // fires harmlessly later (a spurious wake) or dies with it.
         }
-        // Otherwise the runtime is not reachable from here: its entry
-        // fires harmlessly later (a spurious wake) or dies with it.
     }
 }
 
@@ -264,26 +272,23 @@ impl Future for Sleep {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let core = outside_runtime_check(current());
         let now = core.now();
-        let deadline = match self.when {
-            When::At(t) => t,
-            When::After(d) => {
-                let t = now.saturating_add(d);
-                self.when = When::At(t);
-                t
-            }
+        let deadline = match self.state {
+            State::After(d) => now.saturating_add(d),
+            State::Unregistered(t) | State::Waiting { deadline: t, .. } => t,
         };
         if now >= deadline {
             self.unregister();
+            self.state = State::Unregistered(deadline);
             return Poll::Ready(());
         }
         let waker = (cx.waker().data() as usize, cx.waker().vtable() as *const _ as usize);
         let runtime = runtime_id(core);
-        let current_reg =
-            self.timer.as_ref().is_some_and(|r| r.runtime == runtime && r.waker == waker);
-        if !current_reg {
+        let registered = matches!(self.state,
+            State::Waiting { runtime: r, waker: w, .. } if r == runtime && w == waker);
+        if !registered {
             self.unregister();
             let key = core.add_timer(deadline, Waiter::from_cx(cx));
-            self.timer = Some(Registration { key, runtime, waker });
+            self.state = State::Waiting { deadline, runtime, key, waker };
         }
         note_wait(cx, WaitReason::Sleep(deadline));
         Poll::Pending

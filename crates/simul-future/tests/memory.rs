@@ -60,9 +60,12 @@ fn bytes_per_sleeping_task_and_no_growth_per_cycle() {
         })
         .unwrap();
     // Everything a sleeping task costs: its task (header and future), its
-    // timer entry, its JoinHandle and queue slots. (tokio: 464 B.)
+    // timer entry, its JoinHandle and queue slots. The crate's target is
+    // half of tokio's 464 B (RSS per sleeping task, bench_report): the
+    // count here is exact, so it guards the layout that meets it (217 B
+    // with a 72-byte header and a 48-byte Sleep).
     println!("bytes per sleeping task: {per_sleeper}");
-    assert!(per_sleeper <= 400, "{per_sleeper} bytes per sleeping task");
+    assert!(per_sleeper <= 232, "{per_sleeper} bytes per sleeping task: over half of tokio's");
 
     // Spawn / abort / timer cycles: memory returns to where it was.
     let cycles = |rt: &mut Runtime| {
