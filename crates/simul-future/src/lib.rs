@@ -286,6 +286,7 @@ mod queue_join;
 mod queue_put;
 mod read;
 mod read_exact;
+mod run_queue;
 mod runtime;
 mod select;
 mod semaphore;

@@ -1,7 +1,6 @@
 //! [`Runtime`]: the single-threaded executor on the simul reactor.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
 use std::marker::PhantomData;
@@ -17,6 +16,7 @@ use simul_reactor::{Clock, Events, Instant, Notifier, Reactor, TimerKey, TimerQu
 
 use crate::blocking::BlockingPool;
 use crate::io_source::IoSources;
+use crate::run_queue::RunQueue;
 use crate::sync::{Arc, AtomicBool, Mutex, Ordering, PoisonError};
 use crate::task::cells::CellCache;
 use crate::task::{
@@ -228,7 +228,7 @@ pub(crate) struct Core {
     /// Tasks to poll, in order. Entries borrow the runtime's own
     /// reference on a task (tasks here are live, or complete with that
     /// reference not yet given back).
-    run_queue: RefCell<VecDeque<NonNull<Header>>>,
+    run_queue: RunQueue,
     /// Polls since the reactor was last asked for I/O events; while work
     /// stays ready it is asked every [`BUDGET`] polls.
     polls_since_io: Cell<usize>,
@@ -377,12 +377,12 @@ impl Core {
     /// Appends a task to the run queue (its SCHEDULED bit is set).
     #[inline]
     pub(crate) fn push_ready(&self, ptr: NonNull<Header>) {
-        self.run_queue.borrow_mut().push_back(ptr);
+        self.run_queue.push_back(ptr);
     }
 
     #[inline]
     fn pop_ready(&self) -> Option<NonNull<Header>> {
-        self.run_queue.borrow_mut().pop_front()
+        self.run_queue.pop_front()
     }
 
     /// Creates a task for `future` and queues it.
@@ -571,7 +571,7 @@ impl Core {
     fn turn(&self, root_location: &'static Location<'static>) -> Result<(), RuntimeError> {
         self.drain_injected();
         self.fire_timers();
-        let idle = self.run_queue.borrow().is_empty();
+        let idle = self.run_queue.is_empty();
         if !idle {
             // Ready work remains. Every BUDGET polls, with descriptors
             // registered, look at the reactor without blocking so I/O is
@@ -800,7 +800,7 @@ impl Runtime {
             clock,
             timers: RefCell::new(TimerQueue::new()),
             fired: RefCell::new(Vec::new()),
-            run_queue: RefCell::new(VecDeque::with_capacity(256)),
+            run_queue: RunQueue::with_capacity(256),
             polls_since_io: Cell::new(0),
             tasks: RefCell::new(LiveTasks { slots: Vec::new(), live: 0 }),
             root: Cell::new(NonNull::dangling()),
@@ -963,7 +963,7 @@ impl Runtime {
             // One round: the tasks ready now (at most BUDGET). What they
             // wake, themselves included, waits for the next round, after
             // due timers and other threads' wakes have joined the queue.
-            let round = core.run_queue.borrow().len().min(BUDGET);
+            let round = core.run_queue.len().min(BUDGET);
             core.polls_since_io.set(core.polls_since_io.get() + round);
             for _ in 0..round {
                 let Some(ptr) = core.pop_ready() else { break };
@@ -1056,7 +1056,7 @@ impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runtime")
             .field("tasks", &self.core.tasks.borrow().live)
-            .field("ready", &self.core.run_queue.borrow().len())
+            .field("ready", &self.core.run_queue.len())
             .finish()
     }
 }
