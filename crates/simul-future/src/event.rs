@@ -44,11 +44,26 @@ pub struct Event {
 struct Inner {
     /// The flag.
     set: bool,
-    /// Waiting tasks by ticket; a slot is emptied when its future is
-    /// dropped or woken.
-    waiters: Vec<Option<Waiter>>,
-    /// Bumped by every `set`, so a ticket from before is known as stale.
+    /// Ticket 0: the first waiter, kept inline, so that an event with one
+    /// waiter at a time (a handoff, a start signal) touches no `Vec`.
+    first: Option<Waiter>,
+    /// Tickets 1, 2, ...: waiters that came while `first` was taken, in
+    /// arrival order. A slot is emptied when its future is dropped or
+    /// woken.
+    rest: Vec<Option<Waiter>>,
+    /// Bumped by every `set` that found waiters, so a ticket from before
+    /// is known as stale.
     epoch: u64,
+}
+
+impl Inner {
+    /// The slot of ticket `slot`.
+    fn slot(&mut self, slot: usize) -> Option<&mut Option<Waiter>> {
+        match slot {
+            0 => Some(&mut self.first),
+            n => self.rest.get_mut(n - 1),
+        }
+    }
 }
 
 impl Event {
@@ -68,22 +83,41 @@ impl Event {
     /// # Examples
     /// See [`Event`].
     pub fn set(&self) {
-        let mut waiters = {
+        let (first, mut rest) = {
             let mut inner = self.inner.borrow_mut();
             inner.set = true;
+            if inner.first.is_none() && inner.rest.is_empty() {
+                // No ticket of this epoch is out (a ticket's slot stays
+                // filled until a set or its future's drop): nothing to
+                // wake, and nobody to tell that the epoch moved on.
+                return;
+            }
             inner.epoch += 1;
-            std::mem::take(&mut inner.waiters)
+            let rest =
+                if inner.rest.is_empty() { Vec::new() } else { std::mem::take(&mut inner.rest) };
+            (inner.first.take(), rest)
         };
-        // Woken outside the borrow: a foreign waker may run code that
-        // uses this event.
-        for w in waiters.drain(..).flatten() {
+        // Woken outside the borrow, in arrival order (`first` came before
+        // all of `rest`): a foreign waker may run code that uses this
+        // event.
+        if let Some(w) = first {
             w.wake();
         }
-        // Give the emptied buffer back, so that an event set and waited
-        // on in a loop (a handoff) allocates once, not once per wait.
+        if rest.is_empty() {
+            return;
+        }
+        for slot in &mut rest {
+            if let Some(w) = slot.take() {
+                w.wake();
+            }
+        }
+        rest.clear();
+        // Give the emptied buffer back, so that an event with several
+        // waiters set and waited on in a loop allocates once, not once
+        // per round.
         let mut inner = self.inner.borrow_mut();
-        if inner.waiters.capacity() == 0 {
-            inner.waiters = waiters;
+        if inner.rest.capacity() == 0 {
+            inner.rest = rest;
         }
     }
 
@@ -164,14 +198,28 @@ impl Future for Wait<'_> {
                 return Poll::Ready(());
             }
             Some((_, slot)) => {
-                let keep = inner.waiters[slot].as_ref().is_some_and(|w| w.will_wake(cx));
-                if !keep {
-                    inner.waiters[slot] = Some(Waiter::from_cx(cx));
+                let Some(waiter) = inner.slot(slot) else {
+                    unreachable!("a ticket of the current epoch names a slot")
+                };
+                if !waiter.as_ref().is_some_and(|w| w.will_wake(cx)) {
+                    let old = waiter.replace(Waiter::from_cx(cx));
+                    drop(inner);
+                    // A foreign waker's destructor is foreign code: not
+                    // inside the borrow.
+                    drop(old);
                 }
             }
             None => {
-                let slot = inner.waiters.len();
-                inner.waiters.push(Some(Waiter::from_cx(cx)));
+                let waiter = Some(Waiter::from_cx(cx));
+                // Slot 0 only when nobody else waits, so that slot order
+                // stays arrival order.
+                let slot = if inner.first.is_none() && inner.rest.is_empty() {
+                    inner.first = waiter;
+                    0
+                } else {
+                    inner.rest.push(waiter);
+                    inner.rest.len()
+                };
                 let epoch = inner.epoch;
                 drop(inner);
                 self.ticket = Some((epoch, slot));
@@ -188,12 +236,9 @@ impl Drop for Wait<'_> {
             let removed = {
                 let mut inner = self.event.inner.borrow_mut();
                 if inner.epoch == epoch {
-                    let removed = inner.waiters.get_mut(slot).and_then(Option::take);
-                    // Drop emptied slots at the end, so that waits given
-                    // up again and again (a `timeout` around `wait` in a
-                    // loop) do not grow the list until the next `set`.
-                    while inner.waiters.last().is_some_and(Option::is_none) {
-                        inner.waiters.pop();
+                    let removed = inner.slot(slot).and_then(Option::take);
+                    while inner.rest.last().is_some_and(Option::is_none) {
+                        inner.rest.pop();
                     }
                     removed
                 } else {
@@ -230,26 +275,83 @@ mod tests {
             }
         })
         .unwrap();
-        assert_eq!(e.inner.borrow().waiters.len(), 0);
+        assert!(e.inner.borrow().first.is_none());
+        assert_eq!(e.inner.borrow().rest.len(), 0);
     }
 
-    /// A handoff through `set` and `wait` reuses the waiter list's buffer.
+    /// Rounds of three waiters through `set` and `wait` reuse the waiter
+    /// list's buffer (the first waiter of a round is kept inline).
     #[test]
     fn set_gives_the_emptied_buffer_back() {
         let mut rt = Runtime::new().unwrap();
         let e = Event::new();
         rt.block_on(async {
-            let waiter = crate::spawn({
-                let e = e.clone();
-                async move { e.wait().await }
-            });
+            let round = || {
+                (0..3)
+                    .map(|i| {
+                        let e = e.clone();
+                        crate::spawn(async move {
+                            e.wait().await;
+                            i
+                        })
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let waiters = round();
             crate::yield_now().await;
-            let before = e.inner.borrow().waiters.as_ptr();
+            assert!(e.inner.borrow().first.is_some());
+            assert_eq!(e.inner.borrow().rest.len(), 2);
+            let before = e.inner.borrow().rest.as_ptr();
             e.set();
-            assert_eq!(e.inner.borrow().waiters.as_ptr(), before);
-            assert!(e.inner.borrow().waiters.is_empty());
-            waiter.await.unwrap();
+            assert_eq!(e.inner.borrow().rest.as_ptr(), before);
+            assert!(e.inner.borrow().rest.is_empty());
+            let mut woken = Vec::new();
+            for w in waiters {
+                woken.push(w.await.unwrap());
+            }
+            assert_eq!(woken, [0, 1, 2]);
+            e.clear();
+            let waiters = round();
+            crate::yield_now().await;
+            assert_eq!(e.inner.borrow().rest.as_ptr(), before);
+            e.set();
+            for w in waiters {
+                w.await.unwrap();
+            }
         })
         .unwrap();
+    }
+
+    /// Waiters are woken in arrival order even when the inline slot was
+    /// given up and taken again: a newcomer waits behind the rest.
+    #[test]
+    fn wakes_in_arrival_order_after_the_first_waiter_left() {
+        use std::cell::RefCell;
+        use std::rc::Rc;
+        let mut rt = Runtime::new().unwrap();
+        let e = Event::new();
+        let order = Rc::new(RefCell::new(Vec::new()));
+        rt.block_on(async {
+            let waiter = |i: u32| {
+                let (e, order) = (e.clone(), order.clone());
+                crate::spawn(async move {
+                    e.wait().await;
+                    order.borrow_mut().push(i);
+                })
+            };
+            let first = waiter(0);
+            let second = waiter(1);
+            crate::yield_now().await;
+            // The first waiter (inline) gives up; a third comes.
+            first.abort();
+            crate::yield_now().await;
+            let third = waiter(2);
+            crate::yield_now().await;
+            e.set();
+            second.await.unwrap();
+            third.await.unwrap();
+        })
+        .unwrap();
+        assert_eq!(*order.borrow(), [1, 2]);
     }
 }
