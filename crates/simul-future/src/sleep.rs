@@ -148,8 +148,8 @@ pub struct Sleep {
 }
 
 /// The states of a [`Sleep`]. 48 bytes: the tag shares a word with the
-/// runtime's id, so that a spawned `async` block awaiting a sleep fits the
-/// same 144-byte allocation as a spawned sleep (see the layout test in
+/// runtime's id, so that a spawned sleep fits a 128-byte allocation and an
+/// `async` block awaiting one a 144-byte one (see the layout test in
 /// `task`).
 #[derive(Clone, Copy, Debug)]
 enum State {
