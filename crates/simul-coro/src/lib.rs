@@ -276,7 +276,7 @@
 //! | concept | items |
 //! | --- | --- |
 //! | the protocol | [`Coroutine`], [`CoroutineState`], [`Resume`], [`ResumeError`] |
-//! | hand-written coroutines | [`Countdown`], [`Averager`], [`from_fn`] |
+//! | hand-written coroutines | [`Countdown`], [`Averager`], [`from_fn`](fn@from_fn) |
 //! | composition | [`yield_from!`], [`AndThen`], [`MapReturn`], [`Yields`] |
 //! | the trampoline | [`Scheduler`], [`Trap`], [`Reply`], [`Task`], [`TaskId`], [`Call`] |
 //! | sockets, registered once | [`net::TcpListener`], [`net::TcpStream`], [`net::IoHandle`] |

@@ -9,7 +9,7 @@ use crate::maybe_done::MaybeDone;
 /// Runs three futures concurrently in the calling task and returns their
 /// outputs as a tuple, in argument order (asyncio's `gather(a, b, c)`).
 ///
-/// The state machine is [`join`](crate::join)'s with one more slot:
+/// The state machine is [`join`](fn@crate::join)'s with one more slot:
 ///
 /// ```text
 ///   [some running] --each poll: poll every unfinished one, in order--+

@@ -11,7 +11,7 @@ use crate::JoinError;
 use crate::task::{Header, WaitReason, Waiter, header, note_wait, release_local, state};
 
 /// An owned permission to await a task's result, returned by
-/// [`spawn`](crate::spawn). It is itself a future.
+/// [`spawn`](fn@crate::spawn). It is itself a future.
 ///
 /// Awaiting it gives `Ok(output)`, or a [`JoinError`] when the task
 /// panicked or was [aborted](JoinHandle::abort). Dropping it detaches the

@@ -115,7 +115,7 @@ impl<T: 'static> JoinSet<T> {
     ///
     /// # Panics
     ///
-    /// Outside a runtime, as [`spawn`](crate::spawn).
+    /// Outside a runtime, as [`spawn`](fn@crate::spawn).
     ///
     /// # Examples
     ///

@@ -151,7 +151,7 @@
 //! Two wakes before a poll give one poll; a wake during a poll gives one
 //! more poll, later; a wake after the task finished does nothing.
 //!
-//! simul's own futures ([`sleep`], [`JoinHandle`], [`JoinSet`]) keep the
+//! simul's own futures ([`sleep`](fn@sleep), [`JoinHandle`], [`JoinSet`]) keep the
 //! task itself rather than a cloned waker, which is cheaper and lets the
 //! runtime know every way a task can still be woken.
 //!
@@ -183,7 +183,7 @@
 //!
 //! A future that is dropped simply never resumes: its state machine is
 //! destroyed at the `.await` where it stood, running the destructors of
-//! what it held. [`JoinHandle::abort`], [`select`]'s loser, [`timeout`]
+//! what it held. [`JoinHandle::abort`], [`select`](fn@select)'s loser, [`timeout`](fn@timeout)
 //! and a dropped [`JoinSet`] all cancel this way.
 //!
 //! ## 7. Async I/O
@@ -209,7 +209,7 @@
 //! for all of them. *First come, first served*: what is released is
 //! handed straight to the oldest waiter, so a newcomer cannot take it
 //! between the wake and the waiter's next poll. *Cancellation-safe*:
-//! dropping a waiting future (a lost [`select`], a [`timeout`]) at any
+//! dropping a waiting future (a lost [`select`](fn@select), a [`timeout`](fn@timeout)) at any
 //! point neither loses nor duplicates a permit or an item; something
 //! handed to a future that is then dropped goes on to the next waiter.
 //! They live on the runtime's thread (`!Send`), so they need no atomics.
@@ -219,21 +219,21 @@
 //! | asyncio | here | kind |
 //! | --- | --- | --- |
 //! | `asyncio.run(main())` | [`Runtime::block_on`] | executor |
-//! | `create_task` | [`spawn`] → [`JoinHandle`] (`abort`, `is_finished`) | task |
-//! | `sleep(0)` | [`yield_now`] | leaf future |
-//! | `sleep(d)` | [`sleep`], [`sleep_until`], [`interval`] | leaf futures on timers |
-//! | `wait_for(f, d)` | [`timeout`] | combinator |
-//! | `gather(a, b)` | [`join`], [`join3`], [`join_all`] | combinators |
-//! | `wait(FIRST_COMPLETED)` | [`select`] | combinator |
+//! | `create_task` | [`spawn`](fn@spawn) → [`JoinHandle`] (`abort`, `is_finished`) | task |
+//! | `sleep(0)` | [`yield_now`](fn@yield_now) | leaf future |
+//! | `sleep(d)` | [`sleep`](fn@sleep), [`sleep_until`], [`interval`](fn@interval) | leaf futures on timers |
+//! | `wait_for(f, d)` | [`timeout`](fn@timeout) | combinator |
+//! | `gather(a, b)` | [`join`](fn@join), [`join3`](fn@join3), [`join_all`](fn@join_all) | combinators |
+//! | `wait(FIRST_COMPLETED)` | [`select`](fn@select) | combinator |
 //! | `TaskGroup` | [`JoinSet`] | task set |
-//! | `Future` as a result slot, `Event` | [`oneshot`], [`Event`] | loop-local sync |
+//! | `Future` as a result slot, `Event` | [`oneshot`](fn@oneshot), [`Event`] | loop-local sync |
 //! | `Lock`, `Semaphore`, `Queue` | [`Lock`], [`Semaphore`], [`Queue`] | loop-local sync, fair and cancellation-safe |
 //! | `Queue.task_done()`, `Queue.join()` | [`Queue::task_done`], [`Queue::join`] → [`QueueJoin`] | loop-local sync |
 //! | `to_thread(f)` | [`spawn_blocking`] → [`BlockingHandle`] | worker pool (≤ 4 threads) |
 //! | `start_server`, `open_connection` | [`TcpListener::accept`], [`TcpStream::connect`] | leaf futures on the reactor |
 //! | `create_datagram_endpoint` | [`UdpSocket`] (`send_to`, `recv_from`, `send`, `recv`) | leaf futures on the reactor |
 //! | `create_subprocess_exec`, `proc.wait()` | [`Child::spawn`], [`Child::wait`], [`ChildStdin`], [`ChildStdout`] | leaf futures on the reactor |
-//! | `add_signal_handler` | [`signal`] → [`SignalStream`], [`ctrl_c`] | leaf futures on the reactor |
+//! | `add_signal_handler` | [`signal`] → [`SignalStream`], [`ctrl_c`](fn@ctrl_c) | leaf futures on the reactor |
 //! | `start_unix_server`, `open_unix_connection` | [`UnixListener::accept`], [`UnixStream::connect`], [`UnixStream::pair`] | leaf futures on the reactor |
 //! | `reader.read`, `readexactly`, `writer.write` + `drain` | [`AsyncReadExt`], [`AsyncWriteExt`] | leaf futures |
 //!

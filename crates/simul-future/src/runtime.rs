@@ -680,7 +680,7 @@ impl Core {
 /// A single-threaded executor for futures, on a [`Reactor`].
 ///
 /// [`block_on`](Runtime::block_on) drives one future to completion on
-/// the calling thread; while it waits, the tasks [`spawn`](crate::spawn)ed
+/// the calling thread; while it waits, the tasks [`spawn`](fn@crate::spawn)ed
 /// on the runtime run too. Tasks need not be `Send`: they never leave
 /// this thread. Their wakers are `Send + Sync` and may be used anywhere.
 ///
@@ -696,7 +696,7 @@ impl Core {
 /// ```
 ///
 /// **Fairness.** Polling is first-in first-out, and a task woken while
-/// it is polled (as [`yield_now`](crate::yield_now) does) goes to the
+/// it is polled (as [`yield_now`](fn@crate::yield_now) does) goes to the
 /// back of the queue, so `n` ready tasks are each polled once every `n`
 /// polls. A round is the tasks ready when it starts, at most [`BUDGET`]
 /// of them; between rounds the loop drains wakes from other threads and
@@ -884,7 +884,7 @@ impl Runtime {
 
     /// Spawns a task on this runtime from outside it; it starts running
     /// at the next [`block_on`](Runtime::block_on). Inside the runtime,
-    /// the free function [`spawn`](crate::spawn) does the same.
+    /// the free function [`spawn`](fn@crate::spawn) does the same.
     ///
     /// # Examples
     ///

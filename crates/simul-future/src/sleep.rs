@@ -18,7 +18,7 @@ use crate::task::{WaitReason, Waiter, note_wait};
 /// the first poll, when it is called outside one). On the virtual clock
 /// the wait takes no real time and ends exactly at the deadline; on the
 /// real clock it never ends early. `Duration::ZERO` completes at the
-/// first poll without suspending (use [`yield_now`](crate::yield_now) to
+/// first poll without suspending (use [`yield_now`](fn@crate::yield_now) to
 /// give way).
 ///
 /// # Panics

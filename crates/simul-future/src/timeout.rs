@@ -39,7 +39,7 @@ impl std::error::Error for Elapsed {}
 ///         +-- both Pending: stay (the task waits on both)
 /// ```
 ///
-/// Equivalent `async fn` with [`select`](crate::select):
+/// Equivalent `async fn` with [`select`](fn@crate::select):
 ///
 /// ```text
 /// async fn timeout<F: Future>(d: Duration, f: F) -> Result<F::Output, Elapsed> {

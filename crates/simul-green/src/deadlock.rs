@@ -7,7 +7,7 @@ use crate::{GreenId, Wait};
 /// Every green thread of a hub is parked and nothing can wake any of
 /// them: no timer is pending, no descriptor is being waited on, no
 /// thread is runnable, and no thread parked in [`park`](crate::park) or
-/// [`offload`](crate::offload) has an [`Unparker`](crate::Unparker) left
+/// [`offload`](fn@crate::offload) has an [`Unparker`](crate::Unparker) left
 /// that another OS thread could use. Main's blocking call (a `join`, usually) returns
 /// this instead of hanging forever.
 ///

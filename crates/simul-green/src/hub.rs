@@ -169,7 +169,7 @@ pub struct Builder {
     stack_size: usize,
     /// Called at every [`TraceEvent`].
     trace: Option<TraceHook>,
-    /// Worker threads for [`offload`](crate::offload), at most.
+    /// Worker threads for [`offload`](fn@crate::offload), at most.
     offload_threads: usize,
 }
 
@@ -232,7 +232,7 @@ impl Builder {
         self
     }
 
-    /// At most this many [`offload`](crate::offload)ed jobs of this hub
+    /// At most this many [`offload`](fn@crate::offload)ed jobs of this hub
     /// run at once, each on a worker thread of its own; more wait their
     /// turn. Workers start when a job finds none idle and stay until the
     /// hub is dropped.
@@ -741,7 +741,7 @@ pub(crate) struct Inner {
     /// Threads parked in `park_remote`: while non-zero and one of their
     /// slots has a live [`Unparker`], another OS thread may wake one.
     remote_waiters: Cell<usize>,
-    /// The [`offload`](crate::offload) pool.
+    /// The [`offload`](fn@crate::offload) pool.
     workers: Workers,
 }
 

@@ -118,7 +118,7 @@
 //! Clone`) wakes a green thread parked in [`park`] from any thread, like
 //! `std::thread::Thread::unpark`: it queues the wake-up behind a mutex
 //! and rings the reactor's notifier, which the hub drains when its poll
-//! returns. On it, [`offload`] runs a closure on a bounded pool of worker
+//! returns. On it, [`offload`](fn@offload) runs a closure on a bounded pool of worker
 //! threads while the calling green thread parks (gevent's threadpool,
 //! asyncio's `to_thread`): the way to run CPU-heavy or truly blocking
 //! code without stopping every other green thread.

@@ -83,7 +83,7 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
-//! (For truly blocking code there is also [`offload`](crate::offload),
+//! (For truly blocking code there is also [`offload`](fn@crate::offload),
 //! which runs it on a worker thread; a child process needs none, since
 //! its exit is an event like any other.)
 //!

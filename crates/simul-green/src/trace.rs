@@ -67,7 +67,7 @@ pub enum Wait {
     /// For its [`Unparker`](crate::Unparker) to be used, from any thread
     /// ([`park`](crate::park)).
     Unpark,
-    /// For a job it [`offload`](crate::offload)ed to finish on a worker
+    /// For a job it [`offload`](fn@crate::offload)ed to finish on a worker
     /// thread.
     Offload,
 }

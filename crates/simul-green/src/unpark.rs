@@ -3,7 +3,7 @@
 //! Everything else in a hub is single-threaded (`Rc`, `RefCell`, no
 //! locks): a green thread is woken by its own hub, on the hub's OS thread.
 //! The one way in from outside is the reactor's
-//! [`Notifier`](simul_reactor::Notifier), which breaks the hub's `poll`
+//! [`Notifier`], which breaks the hub's `poll`
 //! from any thread. An [`Unparker`] pairs it with a mutex-protected queue:
 //!
 //! ```text
@@ -181,7 +181,7 @@ impl Remote {
 /// is therefore never lost.
 ///
 /// Waking goes through a mutex-protected queue and the reactor's
-/// [`Notifier`](simul_reactor::Notifier): one `eventfd` write per burst of
+/// [`Notifier`]: one `eventfd` write per burst of
 /// unparks, however many threads unpark at once.
 ///
 /// Unparking a green thread that has finished or was killed does nothing;

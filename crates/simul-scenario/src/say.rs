@@ -1,4 +1,4 @@
-//! [`say!`](crate::say): what a scenario prints as it runs, silenced by
+//! [`say!`](crate::say!): what a scenario prints as it runs, silenced by
 //! the tour.
 
 use std::cell::Cell;
@@ -25,7 +25,7 @@ macro_rules! say {
     };
 }
 
-/// What [`say!`](crate::say) calls.
+/// What [`say!`](crate::say!) calls.
 ///
 /// # Examples
 ///
@@ -38,11 +38,11 @@ pub fn say_line(line: fmt::Arguments<'_>) {
     }
 }
 
-/// Runs `f` with [`say!`](crate::say) silenced on this thread (the tour
+/// Runs `f` with [`say!`](crate::say!) silenced on this thread (the tour
 /// prints tables and boards, not every scenario's commentary).
 ///
 /// # Examples
-/// See [`say!`](crate::say).
+/// See [`say!`](crate::say!).
 pub fn quietly<T>(f: impl FnOnce() -> T) -> T {
     struct Restore(bool);
     impl Drop for Restore {

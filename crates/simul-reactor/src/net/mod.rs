@@ -11,7 +11,7 @@
 //! | [`TcpStream`]     | one TCP connection                                |
 //! | [`UdpSocket`]     | datagrams over UDP                                |
 //! | [`UnixListener`], [`UnixStream`] | stream sockets named by a path     |
-//! | [`pipe`]: [`PipeReader`], [`PipeWriter`] | an anonymous pipe          |
+//! | [`pipe`](fn@pipe): [`PipeReader`], [`PipeWriter`] | an anonymous pipe          |
 //!
 //! All of them are non-blocking and close-on-exec from the moment they
 //! exist, implement [`AsRawFd`](std::os::fd::AsRawFd) (to register with
@@ -130,7 +130,7 @@
 //! departing client would take the whole server down. Every socket write
 //! here is made so that it fails instead, with `BrokenPipe` (or
 //! `ConnectionReset`): `MSG_NOSIGNAL` on Linux and the BSDs, `SO_NOSIGPIPE`
-//! set at creation on macOS. Pipes cannot do this; see [`pipe`].
+//! set at creation on macOS. Pipes cannot do this; see [`pipe`](fn@pipe).
 //!
 //! # 7. Errors that come later
 //!

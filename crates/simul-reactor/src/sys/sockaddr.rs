@@ -16,7 +16,8 @@ use std::path::Path;
 ///
 /// # Invariant
 /// The variant that is initialised is the one whose family field matches
-/// the address it was built from; [`IpSockAddr::len`] is that variant's size.
+/// the address it was built from; the length [`IpSockAddr::new`] returns
+/// with it is that variant's size.
 #[repr(C)]
 pub(crate) union IpSockAddr {
     /// An IPv4 address (`AF_INET`).
