@@ -1009,6 +1009,36 @@ impl Inner {
         }
     }
 
+    /// Whether a read of `fd`, owned by `owner`, may find data: `false`
+    /// only after a short read drained it ([`read_drained`](Self::read_drained))
+    /// and no event has come since. Then the reader parks at once instead
+    /// of making a read that would say `WouldBlock`.
+    pub(crate) fn may_read(&self, fd: RawFd, owner: &Registration) -> bool {
+        let mut io = self.io.borrow_mut();
+        match io.get(fd) {
+            Some(e) if owner.generation_in(self.serial) == Some(e.generation) => e.readable,
+            _ => true,
+        }
+    }
+
+    /// Records that a read of `fd`, owned by `owner`, returned fewer bytes
+    /// than asked for (and more than none). With an edge-triggered
+    /// registration that means the socket or pipe was empty when the read
+    /// ended, and anything arriving later raises a new edge, so the next
+    /// read can wait for that edge instead of making a system call only to
+    /// be told `WouldBlock` (tokio and the other simul styles save the
+    /// same call). Not after an event that announced end-of-file or an
+    /// error: those raise no later edge, so reads go on until they show.
+    pub(crate) fn read_drained(&self, fd: RawFd, owner: &Registration) {
+        let mut io = self.io.borrow_mut();
+        if let Some(e) = io.get(fd)
+            && owner.generation_in(self.serial) == Some(e.generation)
+            && !e.reads_to_would_block
+        {
+            e.readable = false;
+        }
+    }
+
     /// Makes sure `fd` has a registry entry armed for a wait on
     /// `interest`, and returns its generation.
     fn arm(&self, fd: RawFd, interest: Interest, owner: Option<&Registration>) -> io::Result<u32> {
@@ -1112,6 +1142,7 @@ impl Inner {
             generation,
             readable: true,
             writable: true,
+            reads_to_would_block: false,
             kept: owner.is_some(),
             registered: interest,
             waiters: Vec::new(),

@@ -73,6 +73,27 @@ fn retry<T>(
     }
 }
 
+/// [`retry`] for a read into a buffer of `len` bytes: skips the read
+/// system call while the hub knows `fd` to be drained, and tells the hub
+/// when a short read drains it (see `Inner::read_drained`).
+fn read_retry(
+    fd: RawFd,
+    reg: &Registration,
+    len: usize,
+    mut op: impl FnMut() -> io::Result<usize>,
+) -> io::Result<usize> {
+    // Outside a hub there is nothing to skip or record: `retry`'s wait
+    // gives the error.
+    if !with_current(|hub| hub.may_read(fd, reg)).unwrap_or(true) {
+        wait(fd, reg, Interest::READABLE)?;
+    }
+    let n = retry(fd, reg, Interest::READABLE, &mut op)?;
+    if n > 0 && n < len {
+        let _ = with_current(|hub| hub.read_drained(fd, reg));
+    }
+    Ok(n)
+}
+
 /// Parks until `fd`, owned by the object of `reg`, is ready for
 /// `interest` (after a `WouldBlock`).
 fn wait(fd: RawFd, reg: &Registration, interest: Interest) -> io::Result<()> {
@@ -401,8 +422,8 @@ impl Write for TcpStream {
 /// ```
 impl Read for &TcpStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let inner = &self.inner;
-        retry(inner.as_raw_fd(), &self.reg, Interest::READABLE, || (&*inner).read(&mut *buf))
+        let (inner, len) = (&self.inner, buf.len());
+        read_retry(inner.as_raw_fd(), &self.reg, len, || (&*inner).read(&mut *buf))
     }
 }
 
@@ -594,8 +615,8 @@ pub struct PipeWriter {
 
 impl Read for PipeReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let inner = &self.inner;
-        retry(inner.as_raw_fd(), &self.reg, Interest::READABLE, || (&*inner).read(&mut *buf))
+        let (inner, len) = (&self.inner, buf.len());
+        read_retry(inner.as_raw_fd(), &self.reg, len, || (&*inner).read(&mut *buf))
     }
 }
 

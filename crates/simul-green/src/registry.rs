@@ -31,7 +31,11 @@
 //! [`Hub::poller_updates`](crate::Hub::poller_updates) counts) and removed
 //! when the object is dropped. Their protocol is the edge-triggered one:
 //! try the call; on `WouldBlock` clear that direction's bit and park until
-//! an event sets it again. A raw [`wait_fd`](crate::wait_fd) on a
+//! an event sets it again. A read that comes back short clears the
+//! readable bit too (the socket was empty when it ended, and later data
+//! raises a new edge), so the next read parks without the system call
+//! that would only say `WouldBlock`; not once an event has announced
+//! end-of-file or an error, which raise no later edge. A raw [`wait_fd`](crate::wait_fd) on a
 //! descriptor nobody owns makes a *one-shot* entry, removed when its last
 //! waiter leaves; a raw wait on a descriptor that has an entry re-arms it
 //! (`reregister`), so it returns as soon as the descriptor is ready now,
@@ -53,6 +57,11 @@ pub(crate) struct FdEntry {
     pub(crate) readable: bool,
     /// Writable reported and not yet answered by `WouldBlock`.
     pub(crate) writable: bool,
+    /// Some event said end-of-file, an error or urgent data (or the
+    /// backend cannot tell): from then on only `WouldBlock` clears
+    /// `readable`, never a short read. Sticky: end-of-file and errors are
+    /// final and raise no later edge. See [`Inner::read_drained`](crate::hub::Inner::read_drained).
+    pub(crate) reads_to_would_block: bool,
     /// Owned by a green net object: kept across waits.
     pub(crate) kept: bool,
     /// The directions registered with the reactor: those waited for so
@@ -67,7 +76,9 @@ impl FdEntry {
     /// both directions, since the next call will report them.
     fn mark(&mut self, event: &Event) {
         let failed = event.is_error();
-        self.readable |= event.is_readable() || event.is_read_closed() || failed;
+        let readable = event.is_readable() || event.is_read_closed() || failed;
+        self.readable |= readable;
+        self.reads_to_would_block |= readable && !event.short_read_drains();
         self.writable |= event.is_writable() || event.is_write_closed() || failed;
     }
 
