@@ -11,37 +11,15 @@
 //!
 //! One test function, so nothing else allocates while it measures.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use simul_future::{BUDGET, Runtime, spawn, yield_now};
-
-/// The system allocator, counting live bytes and their peak.
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-static PEAK: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged; it only
-// adds to counters, which allocates nothing.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let live = LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        PEAK.fetch_max(live + layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: the caller's contract is passed on as is.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use simul_testkit::alloc::{Counting, peak, reset_peak};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -129,10 +107,9 @@ fn millions_of_wakes_from_other_threads_coalesce_take_no_memory_and_later_wakes_
                 let before = polls.load(Ordering::Relaxed);
                 // Inside one poll of `block_on`'s future: the loop is busy
                 // and sees none of the wakes until the storm is over.
-                let base = LIVE.load(Ordering::Relaxed);
-                PEAK.store(base, Ordering::Relaxed);
+                let base = reset_peak();
                 storm(&waker, n);
-                peaks.push(PEAK.load(Ordering::Relaxed) - base);
+                peaks.push(peak() - base);
                 // Other threads' wakes are collected at least every BUDGET
                 // polls; give the loop many chances to poll it again.
                 for _ in 0..4 * BUDGET {

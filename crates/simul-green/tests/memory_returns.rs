@@ -17,32 +17,11 @@
 //! 31,000 by default; run it with `--release`). One test function: the
 //! counts are process-wide.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Duration;
 
 use simul_green::Hub;
 use simul_reactor::{Clock, Instant};
-
-/// The system allocator, counting live bytes.
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged; it only
-// adds to a counter, which allocates nothing.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: the caller's contract is passed on as is.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use simul_testkit::alloc::{Counting, live};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -83,7 +62,7 @@ fn mappings() -> usize {
 fn memory() -> Memory {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
     let resident = statm.split(' ').nth(1).unwrap().parse().unwrap();
-    Memory { resident, mappings: mappings(), heap: LIVE.load(Ordering::Relaxed) }
+    Memory { resident, mappings: mappings(), heap: live() }
 }
 
 /// Runs `n` sleepers of 1 to 1,000 ms in `hub`; each must wake at exactly

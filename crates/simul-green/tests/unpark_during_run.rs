@@ -23,7 +23,6 @@
 //! CI size: 20,000 unparks each way. `SIMUL_FULL=1`: 1,000,000 (run it
 //! with `--release`).
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::io::Write;
 use std::os::fd::AsRawFd;
@@ -35,42 +34,14 @@ use std::sync::mpsc;
 
 use simul_green::{Error, Hub, JoinHandle, Unparker};
 use simul_reactor::Interest;
+use simul_testkit::alloc::{PerThread, live_here};
 
 fn unparks() -> u64 {
     if std::env::var_os("SIMUL_FULL").is_some() { 1_000_000 } else { 20_000 }
 }
 
-/// The system allocator, counting the live bytes allocated minus freed on
-/// each OS thread, so tests running beside this one do not count.
-struct PerThread;
-
-thread_local! {
-    /// This OS thread's allocations minus its frees. Const-initialised and
-    /// without a destructor: touching it never allocates.
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards every call to the system allocator unchanged; it only
-// adds to a thread-local counter, which allocates nothing.
-unsafe impl GlobalAlloc for PerThread {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = LIVE.try_with(|l| l.set(l.get() + layout.size() as isize));
-        // SAFETY: the caller's contract is passed on as is.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        let _ = LIVE.try_with(|l| l.set(l.get() - layout.size() as isize));
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
 static GLOBAL: PerThread = PerThread;
-
-fn live_here() -> isize {
-    LIVE.with(Cell::get)
-}
 
 /// A green thread that is always ready and counts its runs. Should it run
 /// while the unit is inside a `park` that had a token waiting (`in_park`),

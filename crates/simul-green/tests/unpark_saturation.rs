@@ -9,7 +9,6 @@
 //! CI size: 1,000,000 unparks per round. `SIMUL_FULL=1`: 10,000,000
 //! (run it with `--release`).
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -17,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use simul_green::Hub;
+use simul_testkit::alloc::{PerThread, live_here};
 
 const OS_THREADS: u64 = 4;
 const ROUNDS: usize = 3;
@@ -25,37 +25,8 @@ fn unparks_per_round() -> u64 {
     if std::env::var_os("SIMUL_FULL").is_some() { 10_000_000 } else { 1_000_000 }
 }
 
-/// The system allocator, counting the live bytes allocated minus freed on
-/// each OS thread, so the test harness's own threads do not count.
-struct PerThread;
-
-thread_local! {
-    /// This OS thread's allocations minus its frees. Const-initialised and
-    /// without a destructor: touching it never allocates.
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards every call to the system allocator unchanged; it only
-// adds to a thread-local counter, which allocates nothing.
-unsafe impl GlobalAlloc for PerThread {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = LIVE.try_with(|l| l.set(l.get() + layout.size() as isize));
-        // SAFETY: the caller's contract is passed on as is.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        let _ = LIVE.try_with(|l| l.set(l.get() - layout.size() as isize));
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
 static GLOBAL: PerThread = PerThread;
-
-fn live_here() -> isize {
-    LIVE.with(Cell::get)
-}
 
 /// Write-like system calls made so far by the calling OS thread (`syscw`
 /// in /proc/thread-self/io; an eventfd write is one), if readable.

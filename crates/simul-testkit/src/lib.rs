@@ -13,12 +13,14 @@
 //!   other threads' short-lived descriptors do not upset.
 //! - [`env`](mod@env): what the tests read from their environment (`SIMUL_FULL`,
 //!   whether a tracer is attached).
+//! - [`alloc`]: counting allocators, process-wide and per thread.
 //! - [`data`]: deterministic test payloads.
 
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod alloc;
 pub mod data;
 pub mod env;
 pub mod fds;
