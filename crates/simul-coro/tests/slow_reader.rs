@@ -40,6 +40,7 @@ use std::time::{Duration, Instant as WallInstant};
 use simul_coro::net::TcpStream;
 use simul_coro::{CoroutineState::*, Reply, ResumeError, Scheduler, Trap, from_fn};
 use simul_reactor::net::TcpStream as RawStream;
+use simul_testkit::cpu::thread_cpu_ticks;
 use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 /// Asked `SO_SNDBUF` of the writer and `SO_RCVBUF` of the reader (Linux
@@ -62,15 +63,6 @@ fn total() -> usize {
 
 fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7 + i / 251) as u8).collect()
-}
-
-/// CPU time (user + system) of the calling thread in clock ticks (usually
-/// 10 ms), from `/proc/thread-self/stat`; `None` where that does not exist.
-fn thread_cpu_ticks() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
-    let rest = stat.get(stat.rfind(')')? + 2..)?;
-    let f: Vec<&str> = rest.split(' ').collect();
-    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
 }
 
 /// What the writer saw.

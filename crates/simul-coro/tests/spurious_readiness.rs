@@ -44,6 +44,7 @@ use std::time::Duration;
 use simul_coro::net::TcpStream;
 use simul_coro::{Coroutine, CoroutineState::*, Reply, ResumeError, Scheduler, Trap, from_fn};
 use simul_reactor::net::TcpStream as RawStream;
+use simul_testkit::cpu::thread_cpu_ticks;
 use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 /// Bytes sent one at a time to the two racing readers.
@@ -58,15 +59,6 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 fn serial() -> MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// CPU time (user + system) of the calling thread in clock ticks (usually
-/// 10 ms), from `/proc/thread-self/stat`; `None` where that does not exist.
-fn thread_cpu_ticks() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
-    let rest = stat.get(stat.rfind(')')? + 2..)?;
-    let f: Vec<&str> = rest.split(' ').collect();
-    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
 }
 
 /// A connected loopback pair of blocking std streams: `(client, server)`.

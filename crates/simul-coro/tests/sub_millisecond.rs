@@ -22,17 +22,7 @@ use std::time::{Duration, Instant as WallInstant};
 
 use simul_coro::{CoroutineState::*, Reply, ResumeError, Scheduler, Trap, from_fn};
 use simul_reactor::Instant;
-
-/// CPU time (user + system) of the calling thread in clock ticks (usually
-/// 10 ms), from `/proc/thread-self/stat`; `None` where that does not exist.
-fn thread_cpu_ticks() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
-    // After the command name (in parentheses, maybe with spaces): utime
-    // and stime are the 12th and 13th fields.
-    let rest = stat.get(stat.rfind(')')? + 2..)?;
-    let f: Vec<&str> = rest.split(' ').collect();
-    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
-}
+use simul_testkit::cpu::thread_cpu_ticks;
 
 /// The sleeps asked for: the short sweep, then the 1,000 sub-millisecond ones.
 fn sleeps() -> (Vec<Duration>, Vec<Duration>) {

@@ -12,6 +12,7 @@ use simul_future::{
     spawn, timeout, yield_now,
 };
 use simul_reactor::{Clock, Instant};
+use simul_testkit::cpu::thread_cpu_ticks;
 
 fn virtual_rt() -> Runtime {
     Runtime::with_clock(Clock::new_virtual()).unwrap()
@@ -186,7 +187,7 @@ fn real_clock_sleep_is_never_early() {
             assert!(now() - start >= Duration::from_micros(us));
         }
         let mut asked = Duration::ZERO;
-        let before = util::thread_cpu_ticks();
+        let before = thread_cpu_ticks();
         for _ in 0..200 {
             for us in [50u64, 100, 250, 500, 900] {
                 let d = Duration::from_micros(us);
@@ -196,7 +197,7 @@ fn real_clock_sleep_is_never_early() {
                 asked += d;
             }
         }
-        let (Some(before), Some(after)) = (before, util::thread_cpu_ticks()) else {
+        let (Some(before), Some(after)) = (before, thread_cpu_ticks()) else {
             return; // no per-thread CPU times here: the never-early half ran
         };
         let spin_ticks = (asked.as_millis() / 10) as u64;

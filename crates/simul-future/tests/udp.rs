@@ -7,6 +7,7 @@ use std::io::ErrorKind;
 use std::time::Duration;
 
 use simul_future::{Runtime, UdpSocket, join, sleep, spawn, timeout, yield_now};
+use simul_testkit::cpu::thread_cpu_ticks;
 
 fn any_port() -> std::net::SocketAddr {
     "127.0.0.1:0".parse().unwrap()
@@ -152,7 +153,7 @@ fn after_connection_refused_a_late_datagram_is_awaited_without_spinning() {
             let me = a.local_addr()?;
             a.connect(closed)?;
             a.send(b"anyone?").await?;
-            let before = util::thread_cpu_ticks();
+            let before = thread_cpu_ticks();
             let late_peer = async {
                 sleep(Duration::from_millis(300)).await;
                 let back = UdpSocket::bind(closed)?; // the peer comes back
@@ -173,7 +174,7 @@ fn after_connection_refused_a_late_datagram_is_awaited_without_spinning() {
             let (sent, received) = join(late_peer, receiver).await;
             sent?;
             let (refused, got) = received?;
-            let ticks = before.zip(util::thread_cpu_ticks()).map(|(b, a)| a - b);
+            let ticks = before.zip(thread_cpu_ticks()).map(|(b, a)| a - b);
             Ok::<_, std::io::Error>((refused, ticks, got))
         })
         .unwrap()
@@ -219,7 +220,7 @@ fn two_receivers_on_one_socket_the_loser_waits_for_the_next_datagram() {
                 yield_now().await;
                 first = [&r1, &r2].iter().position(|h| h.is_finished());
             }
-            let before = util::thread_cpu_ticks();
+            let before = thread_cpu_ticks();
             sleep(Duration::from_millis(100)).await;
             assert!(!(r1.is_finished() && r2.is_finished()), "one datagram, two receives");
             sender.send_to(b"second", to).await?;
@@ -230,7 +231,7 @@ fn two_receivers_on_one_socket_the_loser_waits_for_the_next_datagram() {
             })
             .await
             .expect("the losing receiver stalled: its wake-up was lost")?;
-            let ticks = before.zip(util::thread_cpu_ticks()).map(|(b, a)| a - b);
+            let ticks = before.zip(thread_cpu_ticks()).map(|(b, a)| a - b);
             Ok::<_, std::io::Error>((both, ticks))
         })
         .unwrap()

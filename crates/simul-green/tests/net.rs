@@ -7,6 +7,7 @@ use std::time::Duration;
 use simul_green::Hub;
 use simul_green::net::{TcpListener, TcpStream, UdpSocket};
 use simul_reactor::Clock;
+use simul_testkit::cpu::thread_cpu_ticks;
 
 fn loopback() -> SocketAddr {
     "127.0.0.1:0".parse().unwrap()
@@ -238,17 +239,6 @@ fn empty_reads_and_writes_are_ok_zero_at_once_and_not_end_of_stream() {
     })
     .unwrap()
     .unwrap();
-}
-
-/// The calling thread's CPU time so far, in clock ticks (Linux: /proc);
-/// `None` elsewhere.
-fn thread_cpu_ticks() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
-    // The fields after the command name (in parentheses, and it may hold
-    // spaces): utime and stime are the 12th and 13th.
-    let rest = stat.get(stat.rfind(')')? + 2..)?;
-    let f: Vec<&str> = rest.split(' ').collect();
-    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
 }
 
 #[test]

@@ -12,6 +12,7 @@ use std::time::Duration;
 use simul_green::Hub;
 use simul_green::net::{TcpListener, TcpStream, UdpSocket};
 use simul_reactor::{Signal, Signals};
+use simul_testkit::cpu::process_cpu_ticks;
 use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 fn loopback() -> SocketAddr {
@@ -21,16 +22,6 @@ fn loopback() -> SocketAddr {
 /// Held by every test here: the SIGPIPE listener is process-wide, and the
 /// descriptor counts must not see another test's sockets.
 static SERIAL: Mutex<()> = Mutex::new(());
-
-/// This process's CPU time so far, in clock ticks (Linux: /proc).
-fn cpu_ticks() -> u64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-    // Fields after the command name (which is in parentheses): utime and
-    // stime are the 12th and 13th.
-    let rest = &stat[stat.rfind(')').unwrap() + 2..];
-    let f: Vec<&str> = rest.split(' ').collect();
-    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
-}
 
 /// A connected pair inside the hub: (client, server side).
 fn pair() -> std::io::Result<(TcpStream, TcpStream)> {
@@ -151,7 +142,7 @@ fn udp_to_a_closed_port_does_not_stop_receiving_or_spin() {
                 UdpSocket::bind(loopback())?.send_to(b"real datagram", me)?;
                 Ok(())
             })?;
-            let before = cpu_ticks();
+            let before = process_cpu_ticks().unwrap();
             let mut buf = [0u8; 64];
             let n = loop {
                 match sock.recv_from(&mut buf) {
@@ -162,7 +153,7 @@ fn udp_to_a_closed_port_does_not_stop_receiving_or_spin() {
                     Err(e) => return Err(e),
                 }
             };
-            let ticks = cpu_ticks() - before;
+            let ticks = process_cpu_ticks().unwrap() - before;
             sender.join().map_err(std::io::Error::from)??;
             Ok((buf[..n].to_vec(), ticks))
         })

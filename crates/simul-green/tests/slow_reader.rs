@@ -40,6 +40,7 @@ use simul_green::net::TcpStream;
 use simul_green::{Hub, TraceEvent, Wait};
 use simul_reactor::Interest;
 use simul_reactor::net as raw;
+use simul_testkit::cpu::thread_cpu_ticks;
 use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 /// Requested `SO_SNDBUF` of the writer and `SO_RCVBUF` of the reader
@@ -69,18 +70,6 @@ fn pattern(len: usize, seed: u64) -> Vec<u8> {
             (state >> 33) as u8
         })
         .collect()
-}
-
-/// The calling OS thread's CPU time so far (user + system), in clock
-/// ticks (usually 10 ms), from `/proc/thread-self/stat` (Linux); `None`
-/// where that does not exist.
-fn thread_cpu_ticks() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
-    // The fields after the command name (in parentheses, and it may hold
-    // spaces): utime and stime are the 12th and 13th.
-    let rest = stat.get(stat.rfind(')')? + 2..)?;
-    let f: Vec<&str> = rest.split(' ').collect();
-    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
 }
 
 /// A connected loopback pair `(writer, reader)` with small buffers, made

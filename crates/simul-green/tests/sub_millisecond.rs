@@ -13,19 +13,9 @@
 use std::time::{Duration, Instant};
 
 use simul_green::Hub;
+use simul_testkit::cpu::thread_cpu_ticks;
 
 const LENGTHS_US: [u64; 5] = [50, 100, 250, 500, 900];
-
-/// CPU ticks (user + system, 10 ms each) of the calling OS thread so far,
-/// if this system reports them.
-fn thread_cpu_ticks() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
-    // The fields after the command name (in parentheses, and it may hold
-    // spaces): utime and stime are the 12th and 13th.
-    let rest = stat.get(stat.rfind(')')? + 2..)?;
-    let f: Vec<&str> = rest.split(' ').collect();
-    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
-}
 
 /// Sleeps `d` and checks it was not cut short.
 fn sleep_at_least(d: Duration) {

@@ -5,6 +5,7 @@
 mod util;
 
 use simul_reactor::{Events, Reactor};
+use simul_testkit::cpu::thread_cpu_ticks;
 use std::time::Duration;
 
 #[test]
@@ -32,7 +33,7 @@ fn many_sub_millisecond_waits_are_never_early_and_do_not_spin() {
     let mut reactor = Reactor::new().unwrap();
     let mut events = Events::with_capacity(8);
     let mut asked = Duration::ZERO;
-    let before = util::thread_cpu_ticks();
+    let before = thread_cpu_ticks();
     for _ in 0..200 {
         for micros in [50u64, 100, 250, 500, 900] {
             let wait = Duration::from_micros(micros);
@@ -43,7 +44,7 @@ fn many_sub_millisecond_waits_are_never_early_and_do_not_spin() {
             asked += wait;
         }
     }
-    let (Some(before), Some(after)) = (before, util::thread_cpu_ticks()) else {
+    let (Some(before), Some(after)) = (before, thread_cpu_ticks()) else {
         return; // no per-thread CPU times here: the never-early half ran
     };
     let spin_ticks = (asked.as_millis() / 10) as u64;

@@ -33,6 +33,7 @@ use std::time::{Duration, Instant as WallInstant};
 
 use net_util::{PATIENCE, pattern, tcp_pair};
 use simul_reactor::{Events, Interest, Reactor, Token};
+use simul_testkit::cpu::thread_cpu_ticks;
 use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 /// Requested `SO_SNDBUF` of the writer and `SO_RCVBUF` of the reader
@@ -109,7 +110,7 @@ fn a_slow_reader_behind_small_buffers_gets_every_byte_while_the_writer_sleeps() 
     // Whether the writer had to wait somewhere in each MiB of the stream.
     let mut waited_in_mib = vec![false; total.div_ceil(1 << 20)];
     let start = WallInstant::now();
-    let cpu_before = util::thread_cpu_ticks();
+    let cpu_before = thread_cpu_ticks();
     let mut sent = 0usize;
     let mut attempts = 0u64;
     while sent < total {
@@ -152,7 +153,7 @@ fn a_slow_reader_behind_small_buffers_gets_every_byte_while_the_writer_sleeps() 
             counts.wakeups += 1;
         }
     }
-    let cpu_after = util::thread_cpu_ticks();
+    let cpu_after = thread_cpu_ticks();
     let elapsed = start.elapsed();
     writer.shutdown(Shutdown::Write).unwrap();
     assert_eq!(slow_reader.join().expect("reader thread"), total);

@@ -14,6 +14,7 @@
 //! - [`env`](mod@env): what the tests read from their environment (`SIMUL_FULL`,
 //!   whether a tracer is attached).
 //! - [`alloc`]: counting allocators, process-wide and per thread.
+//! - [`cpu`]: CPU ticks used by a thread or the process (spin checks).
 //! - [`data`]: deterministic test payloads.
 
 #![deny(missing_docs)]
@@ -21,6 +22,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod alloc;
+pub mod cpu;
 pub mod data;
 pub mod env;
 pub mod fds;

@@ -91,16 +91,3 @@ where
     assert_eq!(&back, b"back");
     Ok(())
 }
-
-/// The calling thread's CPU time so far (user + system), in clock ticks
-/// (usually 10 ms), from `/proc/thread-self/stat` (Linux); `None` where
-/// that does not exist. Per thread, so tests running beside it in the
-/// same binary do not count: for "no busy loop" checks, with wide bounds.
-pub fn thread_cpu_ticks() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
-    // The fields after the command name (in parentheses, and it may hold
-    // spaces): utime and stime are the 12th and 13th.
-    let rest = stat.get(stat.rfind(')')? + 2..)?;
-    let f: Vec<&str> = rest.split(' ').collect();
-    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
-}
