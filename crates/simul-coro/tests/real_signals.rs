@@ -29,14 +29,17 @@ use std::time::Duration;
 
 use simul_coro::net::{Accept, Connect, IoHandle, Read, TcpListener, TcpStream, WriteAll};
 use simul_coro::{
-    Call, Coroutine, CoroutineState::*, Reply, Resume, ResumeError, Scheduler, TaskId, Trap,
-    from_fn, yield_from,
+    Call, Coroutine, CoroutineState::*, Reply, Resume, ResumeError, Scheduler, Trap, from_fn,
+    yield_from,
 };
 use simul_reactor::Instant;
 use simul_testkit::data::pattern;
 use simul_testkit::env::{full, traced};
 use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 use simul_testkit::signal_storm::{Storm, serial};
+
+mod echo_server;
+use echo_server::{R, Server};
 
 /// What a sleeper saw: its index, the time just before it slept, how long
 /// it asked for, and the time it woke.
@@ -179,108 +182,7 @@ fn an_idle_sleep_lasts_its_whole_time_under_signals() {
 }
 
 // ---------------------------------------------------------------------------
-// The echo's coroutines: the server's as in `echo.rs`, the client
-// pausing halfway.
-
-type R = Result<usize, String>;
-
-/// ```python
-/// def echo(conn):
-///     total = 0
-///     while data := (yield from recv(conn, 16 KiB)):
-///         yield from sendall(conn, data)
-///         total += len(data)
-///     return total
-/// ```
-enum Echo {
-    Reading { conn: Rc<TcpStream>, op: Read<R>, total: usize },
-    Writing { conn: Rc<TcpStream>, op: WriteAll<R>, total: usize },
-    Done,
-}
-
-impl Echo {
-    fn new(conn: TcpStream) -> Echo {
-        let conn = Rc::new(conn);
-        Echo::Reading { op: Read::new(conn.clone(), 16 * 1024), conn, total: 0 }
-    }
-}
-
-impl Coroutine<Reply<R>> for Echo {
-    type Yield = Trap<R>;
-    type Return = R;
-
-    fn resume(&mut self, mut reply: Reply<R>) -> Resume<Trap<R>, R> {
-        loop {
-            match self {
-                Echo::Reading { conn, op, total } => {
-                    let data = match yield_from!(op, reply) {
-                        Ok(data) => data,
-                        Err(e) => return Ok(Complete(Err(format!("echo read: {e}")))),
-                    };
-                    if data.is_empty() {
-                        let total = *total;
-                        *self = Echo::Done;
-                        return Ok(Complete(Ok(total)));
-                    }
-                    let (conn, total) = (conn.clone(), *total + data.len());
-                    *self = Echo::Writing { op: WriteAll::new(conn.clone(), data), conn, total };
-                }
-                Echo::Writing { conn, op, total } => {
-                    if let Err(e) = yield_from!(op, reply) {
-                        return Ok(Complete(Err(format!("echo write: {e}"))));
-                    }
-                    let (conn, total) = (conn.clone(), *total);
-                    *self = Echo::Reading { op: Read::new(conn.clone(), 16 * 1024), conn, total };
-                }
-                Echo::Done => return Err(ResumeError::AfterCompletion),
-            }
-            reply = Reply::Start;
-        }
-    }
-}
-
-/// Accepts `left` connections, spawning an `Echo` for each.
-enum Server {
-    Accepting { listener: Rc<TcpListener>, op: Accept<R>, left: usize },
-    Spawning { listener: Rc<TcpListener>, op: Call<R, TaskId>, left: usize },
-    Done,
-}
-
-impl Coroutine<Reply<R>> for Server {
-    type Yield = Trap<R>;
-    type Return = R;
-
-    fn resume(&mut self, mut reply: Reply<R>) -> Resume<Trap<R>, R> {
-        loop {
-            match self {
-                Server::Accepting { left: 0, .. } => {
-                    *self = Server::Done;
-                    return Ok(Complete(Ok(0)));
-                }
-                Server::Accepting { listener, op, left } => {
-                    let conn = match yield_from!(op, reply) {
-                        Ok((conn, _)) => conn,
-                        Err(e) => return Ok(Complete(Err(format!("accept: {e}")))),
-                    };
-                    // Without this, echoed tails meet delayed ACKs (40 ms each).
-                    if let Err(e) = conn.set_nodelay(true) {
-                        return Ok(Complete(Err(format!("nodelay: {e}"))));
-                    }
-                    let (listener, left) = (listener.clone(), *left);
-                    let op = Call::spawn(Box::new(Echo::new(conn)));
-                    *self = Server::Spawning { listener, op, left };
-                }
-                Server::Spawning { listener, op, left } => {
-                    yield_from!(op, reply);
-                    let (listener, left) = (listener.clone(), *left - 1);
-                    *self = Server::Accepting { op: Accept::new(listener.clone()), listener, left };
-                }
-                Server::Done => return Err(ResumeError::AfterCompletion),
-            }
-            reply = Reply::Start;
-        }
-    }
-}
+// The echo client, pausing halfway (the server is `echo_server`).
 
 /// How long the client pauses halfway, so that the scheduler blocks in
 /// `epoll_wait` in the middle of the transfer, with both sockets idle.
