@@ -41,6 +41,7 @@ use simul_green::{Hub, TraceEvent, Wait};
 use simul_reactor::Interest;
 use simul_reactor::net as raw;
 use simul_testkit::cpu::thread_cpu_ticks;
+use simul_testkit::data::pattern;
 use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 /// Requested `SO_SNDBUF` of the writer and `SO_RCVBUF` of the reader
@@ -58,18 +59,6 @@ const OFFER: usize = 256 << 10;
 /// Bytes to send: CI size, or `SIMUL_FULL=1`.
 fn total() -> usize {
     if std::env::var_os("SIMUL_FULL").is_some() { 64 << 20 } else { 16 << 20 }
-}
-
-/// `len` pseudo-random bytes from `seed` (an LCG): no run repeats, so a
-/// lost, duplicated or reordered chunk shows up as a mismatch.
-fn pattern(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-    (0..len)
-        .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (state >> 33) as u8
-        })
-        .collect()
 }
 
 /// A connected loopback pair `(writer, reader)` with small buffers, made

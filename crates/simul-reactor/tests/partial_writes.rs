@@ -10,8 +10,9 @@ use std::net::Shutdown;
 use std::os::fd::AsRawFd;
 use std::time::Duration;
 
-use net_util::{PATIENCE, pattern, tcp_pair};
+use net_util::{PATIENCE, tcp_pair};
 use simul_reactor::{Events, Interest, Reactor, Token};
+use simul_testkit::data::pattern;
 
 const TOTAL: usize = 16 << 20;
 

@@ -4,9 +4,10 @@ mod net_util;
 
 use std::io::{ErrorKind, Read, Write};
 
-use net_util::{pattern, wait};
+use net_util::wait;
 use simul_reactor::Interest;
 use simul_reactor::net::pipe;
+use simul_testkit::data::pattern;
 
 #[test]
 fn an_empty_pipe_would_block_and_eof_follows_the_writer() {

@@ -31,9 +31,10 @@ use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant as WallInstant};
 
-use net_util::{PATIENCE, pattern, tcp_pair};
+use net_util::{PATIENCE, tcp_pair};
 use simul_reactor::{Events, Interest, Reactor, Token};
 use simul_testkit::cpu::thread_cpu_ticks;
+use simul_testkit::data::pattern;
 use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 /// Requested `SO_SNDBUF` of the writer and `SO_RCVBUF` of the reader

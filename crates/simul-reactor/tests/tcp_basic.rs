@@ -7,9 +7,10 @@ use std::io::{ErrorKind, IoSlice, IoSliceMut, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use net_util::{PATIENCE, pattern, tcp_pair, wait};
+use net_util::{PATIENCE, tcp_pair, wait};
 use simul_reactor::net::{TcpListener, TcpStream};
 use simul_reactor::{Events, Interest, Reactor, Token};
+use simul_testkit::data::pattern;
 
 const LISTENER: Token = Token(0);
 const CLIENT: Token = Token(1);

@@ -8,9 +8,10 @@ use std::net::Shutdown;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 
-use net_util::{PATIENCE, pattern, serial, wait};
+use net_util::{PATIENCE, serial, wait};
 use simul_reactor::net::{UnixListener, UnixStream};
 use simul_reactor::{Events, Interest, Reactor, Token};
+use simul_testkit::data::pattern;
 use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
 
 /// A fresh directory for this test's socket files.

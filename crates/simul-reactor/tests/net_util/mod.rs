@@ -15,18 +15,6 @@ use simul_reactor::{Events, Interest, Reactor, Token};
 /// How long any single wait in a test may take before the test fails.
 pub(crate) const PATIENCE: Duration = Duration::from_secs(20);
 
-/// `len` pseudo-random bytes from `seed` (an LCG): no run repeats, so a
-/// lost, duplicated or reordered chunk shows up as a mismatch.
-pub(crate) fn pattern(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-    (0..len)
-        .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (state >> 33) as u8
-        })
-        .collect()
-}
-
 /// Waits (on a fresh reactor, so the current readiness is reported) until
 /// `fd` is ready for `interest`, or panics after [`PATIENCE`].
 pub(crate) fn wait(fd: &impl AsRawFd, interest: Interest) {
