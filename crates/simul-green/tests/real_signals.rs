@@ -33,9 +33,9 @@ use simul_green::Hub;
 use simul_green::net::{TcpListener, TcpStream};
 use simul_reactor::Instant;
 use simul_testkit::data::pattern;
-use simul_testkit::env::{full, traced};
+use simul_testkit::env::full;
 use simul_testkit::fds::{FdSnapshot, assert_no_leaks};
-use simul_testkit::signal_storm::{Storm, serial};
+use simul_testkit::signal_storm::{Storm, check_naps, serial};
 
 /// What a sleeper saw: its index, the time just before it slept, how long
 /// it asked for, and the time it woke.
@@ -48,33 +48,6 @@ type Nap = (u64, Instant, Duration, Instant);
 /// reads: normally well under a microsecond, more only if the thread is
 /// preempted right there.
 const ORDER_SLACK: Duration = Duration::from_millis(2);
-
-/// Checks a round of naps: none woke early, and (when not traced) none
-/// woke before another whose deadline was more than [`ORDER_SLACK`]
-/// earlier.
-fn check_naps(round: usize, naps: &[Nap]) {
-    for &(i, start, d, woke) in naps {
-        assert!(woke >= start + d, "round {round}: sleeper {i} woke {:?} early", start + d - woke);
-    }
-    if traced() {
-        // Under strace (scripts/eintr.sh) every signal stops the thread
-        // for the tracer, so the gap between the two clock reads can be
-        // milliseconds and the order is not observable: only "never
-        // early" is checked there.
-        return;
-    }
-    for pair in naps.windows(2) {
-        let (a, b) = (pair[0], pair[1]);
-        assert!(
-            a.1 + a.2 <= b.1 + b.2 + ORDER_SLACK,
-            "round {round}: sleeper {} (deadline {:?}) woke before sleeper {} (deadline {:?})",
-            a.0,
-            a.1 + a.2,
-            b.0,
-            b.1 + b.2
-        );
-    }
-}
 
 /// Asks the time, sleeps `d`, asks again, and logs the two times.
 fn nap(i: u64, d: Duration, log: &RefCell<Vec<Nap>>) -> io::Result<()> {
@@ -117,7 +90,7 @@ fn sleeps_are_never_early_and_end_in_order_under_signals() {
         .unwrap_or_else(|e| panic!("round {round}: {e} ({:?})", e.kind()));
         let naps = log.take();
         assert_eq!(naps.len(), count as usize, "round {round}: not every sleeper woke");
-        check_naps(round, &naps);
+        check_naps(round, &naps, ORDER_SLACK);
     });
     storm.finish();
 }
@@ -224,7 +197,7 @@ fn an_idle_sleep_lasts_its_whole_time_under_signals() {
         hub.run(move || nap(0, wait, &l)).unwrap().unwrap();
         let naps = log.take();
         assert_eq!(naps.len(), 1);
-        check_naps(round, &naps);
+        check_naps(round, &naps, ORDER_SLACK);
     });
     storm.finish();
 }

@@ -266,3 +266,52 @@ impl Drop for Storm {
         self.halt();
     }
 }
+
+/// Checks a round of sleeps made during a storm, each given as (index,
+/// the time just before it slept, how long it asked for, the time it
+/// woke), in the order they woke: none woke early, and (when no tracer is
+/// attached) none woke before another whose deadline was more than
+/// `slack` earlier. The slack covers the gap between the sleeper's own
+/// clock read and the scheduler's, normally well under a microsecond.
+///
+/// Under strace (`scripts/eintr.sh`) every signal stops the thread for
+/// the tracer, so that gap can be milliseconds and the order is not
+/// observable: only "never early" is checked there.
+///
+/// `T` is the clock's instant (`std`'s, or the reactor's).
+///
+/// ```
+/// use simul_testkit::signal_storm::check_naps;
+/// use std::time::{Duration, Instant};
+///
+/// let t = Instant::now();
+/// let ms = Duration::from_millis;
+/// check_naps(0, &[(0, t, ms(1), t + ms(1)), (1, t, ms(2), t + ms(3))], ms(2));
+/// ```
+#[track_caller]
+pub fn check_naps<T>(round: usize, naps: &[(u64, T, Duration, T)], slack: Duration)
+where
+    T: Copy
+        + Ord
+        + std::fmt::Debug
+        + std::ops::Add<Duration, Output = T>
+        + std::ops::Sub<Output = Duration>,
+{
+    for &(i, start, d, woke) in naps {
+        assert!(woke >= start + d, "round {round}: sleeper {i} woke {:?} early", start + d - woke);
+    }
+    if crate::env::traced() {
+        return;
+    }
+    for pair in naps.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        assert!(
+            a.1 + a.2 <= b.1 + b.2 + slack,
+            "round {round}: sleeper {} (deadline {:?}) woke before sleeper {} (deadline {:?})",
+            a.0,
+            a.1 + a.2,
+            b.0,
+            b.1 + b.2
+        );
+    }
+}
